@@ -1,0 +1,34 @@
+# Two commands matter: `make demo` (the main job) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test up down beat flower worker-% bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/modelops demo $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+up: $(STAMP)
+	$(BIN)/modelops up
+
+down: $(STAMP)
+	$(BIN)/modelops down
+
+# `make worker-serving`, `make worker-training`, ... start one pool on this host.
+worker-%: $(STAMP)
+	$(BIN)/modelops worker --pool $*
+
+beat: $(STAMP)
+	$(BIN)/modelops beat

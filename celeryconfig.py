@@ -1,0 +1,68 @@
+"""Celery settings: where the broker and results live, the queues (declared once, here), routes,
+serialisation and delivery guarantees. Imports nothing of ours but the beat schedule.
+
+Every URL comes from the environment, so that a host joins a deployment by exporting them:
+REDIS_URL (broker), RESULT_BACKEND_URL (defaults to the broker). The database URL is read by the
+domain package from DATABASE_URL; Celery itself never touches the database.
+"""
+import os
+
+from kombu import Queue
+
+from beat_schedule import beat_schedule  # noqa: F401  (Celery reads it from this module)
+
+broker_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+result_backend = os.environ.get("RESULT_BACKEND_URL", broker_url)
+
+# One queue per kind of work; a worker pool is a set of processes that consume some of them.
+QUEUES = {
+    "ingest": "feedback events from other services",
+    "scrub": "PII scrubbing before anything is stored",
+    "train": "model training jobs (long)",
+    "evaluate": "A/B test evaluations and shadow replays",
+    "metrics": "folding prediction and feedback counters into the metric tables",
+    "rollback": "rollback checks and rollbacks (must never wait behind long work)",
+    "predict": "predictions for other services (short, latency-sensitive)",
+    "maintenance": "partitions, retention, stale claims, housekeeping",
+}
+task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
+task_default_queue = "maintenance"
+task_create_missing_queues = False
+
+# Task names are modelops.<area>.<verb_noun>; the area decides the queue.
+task_routes = {
+    "modelops.feedback.*": {"queue": "ingest"},
+    "modelops.privacy.*": {"queue": "scrub"},
+    "modelops.training.*": {"queue": "train"},
+    "modelops.experiments.*": {"queue": "evaluate"},
+    "modelops.metrics.*": {"queue": "metrics"},
+    "modelops.rollback.*": {"queue": "rollback"},
+    "modelops.serving.*": {"queue": "predict"},
+    "modelops.maintenance.*": {"queue": "maintenance"},
+}
+
+# JSON only: other services send plain JSON, and nothing received is ever unpickled.
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+result_accept_content = ["json"]
+result_expires = int(os.environ.get("MODELOPS_RESULT_EXPIRES", 3600))
+
+# Every task is idempotent by a natural key, so a message is acknowledged only after its task
+# finished, and a worker that dies mid-task leaves it to be redelivered.
+task_acks_late = True
+task_reject_on_worker_lost = True
+# Long queues take one message at a time; the short-task pools raise this on their command line.
+worker_prefetch_multiplier = 1
+# With acks_late on Redis, an unacknowledged message returns to its queue after this many seconds;
+# it must exceed the longest task (training).
+broker_transport_options = {"visibility_timeout": int(os.environ.get("MODELOPS_VISIBILITY_TIMEOUT", 3600))}
+broker_connection_retry_on_startup = True
+
+# Task events on, so that Flower sees every task by name from sent to done.
+worker_send_task_events = True
+task_send_sent_event = True
+task_track_started = True
+
+enable_utc = True
+timezone = "UTC"

@@ -1,0 +1,81 @@
+"""Shared fixtures: a freshly migrated test database, a clean Redis db, a real Celery worker."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from modelops import db, migrations
+from modelops.config import settings
+from modelops.supervisor import ProcessGroup
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database() -> str:
+    """The test database, dropped, created and migrated once per run."""
+    url = settings().database_url
+    db.dispose_engines()
+    recreate_database(url)
+    migrations.upgrade()
+    yield url
+    db.dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def owner(database):
+    """The owner's engine, for seeding rows and reading them past row-level security."""
+    engine = create_engine(database, poolclass=pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def broker() -> redis.Redis:
+    client = redis.Redis.from_url(settings().redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def worker(database, broker, tmp_path_factory):
+    """One real worker process consuming every queue, as `modelops worker --pool all` runs it."""
+    from workers import pools
+    from workers.roundtrip import round_trip
+
+    group = ProcessGroup(tmp_path_factory.mktemp("worker-logs"), dict(os.environ))
+    group.start("worker-all", pools.worker_command(pools.ALL, concurrency=2, loglevel="WARNING"))
+    try:
+        round_trip(timeout=90)  # returns once the worker consumes every queue
+        yield group
+    finally:
+        group.stop()
+
+
+@pytest.fixture
+def make_tenant(owner):
+    """Create tenants (as the owner) for a test."""
+
+    def make(name: str | None = None, **columns) -> uuid.UUID:
+        tenant_id = uuid.uuid4()
+        fields = {"id": tenant_id, "name": name or f"tenant-{tenant_id.hex[:8]}", **columns}
+        names = ", ".join(fields)
+        values = ", ".join(f":{key}" for key in fields)
+        with owner.begin() as connection:
+            connection.execute(text(f"INSERT INTO ai.tenants ({names}) VALUES ({values})"), fields)
+        return tenant_id
+
+    return make

@@ -1,0 +1,1 @@
+"""The Celery application, its worker pools and process signals."""

@@ -1,0 +1,21 @@
+"""The one Celery application."""
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from modelops import db
+
+TASK_MODULES = ("tasks.maintenance",)
+
+app = Celery("modelops", include=TASK_MODULES)
+app.config_from_object("celeryconfig")
+
+
+@worker_process_init.connect
+def _fresh_engine_after_fork(**_):
+    # A forked child must not reuse the parent's database connections.
+    db.dispose_engines()
+
+
+@worker_process_shutdown.connect
+def _close_engine(**_):
+    db.dispose_engines()
