@@ -8,4 +8,32 @@ beat_schedule = {
         "task": "modelops.maintenance.maintain_partitions",
         "schedule": timedelta(hours=24),
     },
+    # Weekly: the opt-in country and region aggregates follow consent changes within a week, and a
+    # tenant that opted out leaves the next build.
+    "build-aggregate-datasets": {
+        "task": "modelops.privacy.build_aggregates",
+        "schedule": timedelta(days=7),
+    },
+    # Retrain checks, one per agent at the cadence of its schedule (RETRAINING_SCHEDULE's frequency):
+    # each is one cheap query over every tenant, and queues training where min_samples new samples
+    # or max_age_days have accumulated. Daily for the agents whose evidence arrives daily.
+    "retrain-check-classification": {
+        "task": "modelops.training.check_triggers", "schedule": timedelta(days=1), "kwargs": {"agent_type": "classification"},
+    },
+    "retrain-check-reconciliation": {
+        "task": "modelops.training.check_triggers", "schedule": timedelta(days=1), "kwargs": {"agent_type": "reconciliation"},
+    },
+    "retrain-check-journal": {
+        "task": "modelops.training.check_triggers", "schedule": timedelta(days=1), "kwargs": {"agent_type": "journal"},
+    },
+    # Weekly for the agents whose evidence is aggregated weekly.
+    "retrain-check-insight": {
+        "task": "modelops.training.check_triggers", "schedule": timedelta(days=7), "kwargs": {"agent_type": "insight"},
+    },
+    "retrain-check-chat": {
+        "task": "modelops.training.check_triggers", "schedule": timedelta(days=7), "kwargs": {"agent_type": "chat"},
+    },
+    "retrain-check-compliance": {
+        "task": "modelops.training.check_triggers", "schedule": timedelta(days=7), "kwargs": {"agent_type": "compliance"},
+    },
 }

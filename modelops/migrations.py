@@ -48,3 +48,9 @@ def current_revision(database_url: str | None = None) -> str | None:
         revision = MigrationContext.configure(connection, opts={"version_table_schema": "public"}).get_current_revision()
     engine.dispose()
     return revision
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config(None)).get_current_head()

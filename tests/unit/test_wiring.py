@@ -54,3 +54,14 @@ def test_an_unknown_pool_is_refused_with_the_known_ones():
         assert "serving" in str(error) and "all" in str(error)
     else:
         raise AssertionError("an unknown pool was accepted")
+
+
+def test_each_agent_is_checked_for_retraining_at_its_schedules_cadence():
+    from modelops import AGENT_TYPES
+    from modelops.training.schedule import CHECK_INTERVAL, RETRAINING_SCHEDULE
+
+    checks = {entry["kwargs"]["agent_type"]: entry["schedule"] for entry in beat_schedule.values()
+              if entry["task"] == "modelops.training.check_triggers"}
+    assert set(checks) == set(AGENT_TYPES)
+    for agent, interval in checks.items():
+        assert interval == CHECK_INTERVAL[RETRAINING_SCHEDULE[agent]["frequency"]], agent

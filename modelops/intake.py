@@ -1,0 +1,232 @@
+"""Feedback intake: validate, authorise, scrub, store exactly once.
+
+The path of an event: the ingest task validates it and checks the caller may act for its tenant
+(a bad event is rejected at once with its reason, recorded scrubbed, never retried), then hands
+the accepted events to the scrub task, which removes personal data and only then writes them to
+``ai.training_data`` (raw PII never reaches a table), updating the prediction each one answers in
+the same transaction. The caller's idempotency key (or one derived from the content) is held by a
+unique constraint, so a second delivery changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, text
+
+from modelops import clock, db
+from modelops.privacy.pii import scrub_many
+from modelops.privacy.tenancy import authorize
+from schemas.feedback import MAX_EVENT_BYTES, OVERRIDES, FeedbackEvent
+
+
+OVERRIDE_SOURCES = frozenset(source.value for source in OVERRIDES)
+
+
+class RejectedEvent(ValueError):
+    """An event that can never be stored as sent; its message is the reason for the caller."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # accepted, duplicate, rejected, refused
+    idempotency_key: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+def parse(raw: Any) -> FeedbackEvent:
+    """The event as a typed model, or RejectedEvent naming every field that is wrong."""
+    if not isinstance(raw, dict):
+        raise RejectedEvent(f"an event must be a JSON object, got {type(raw).__name__}")
+    try:
+        size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError, UnicodeEncodeError) as error:
+        raise RejectedEvent(f"the event is not valid UTF-8 JSON: {error}") from None
+    if size > MAX_EVENT_BYTES:
+        raise RejectedEvent(f"the event is {size} bytes, more than the {MAX_EVENT_BYTES} allowed")
+    try:
+        return FeedbackEvent.model_validate(raw)
+    except ValidationError as error:
+        raise RejectedEvent(_reason(error)) from None
+
+
+def _reason(error: ValidationError) -> str:
+    parts = []
+    for problem in error.errors(include_url=False):
+        where = ".".join(str(step) for step in problem["loc"]) or "event"
+        parts.append(f"{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def admit(raws: Iterable[Any], caller: str, task_name: str) -> tuple[list[Verdict], list[dict]]:
+    """Judge each event: the verdicts in order, and the accepted events (as JSON) to scrub and store."""
+    verdicts: list[Verdict | None] = []
+    accepted: dict[int, FeedbackEvent] = {}
+    for index, raw in enumerate(raws):
+        try:
+            accepted[index] = parse(raw)
+            verdicts.append(None)
+        except RejectedEvent as error:
+            record_rejection(raw, str(error), task_name)
+            verdicts.append(Verdict("rejected", reason=str(error)))
+
+    by_tenant: dict[uuid.UUID, list[int]] = {}
+    for index, event in accepted.items():
+        by_tenant.setdefault(event.tenant_id, []).append(index)
+    to_store: list[dict] = []
+    for tenant, indexes in by_tenant.items():
+        try:
+            authorize(caller, tenant, action=task_name)
+        except PermissionError as error:
+            for index in indexes:
+                verdicts[index] = Verdict("refused", reason=str(error))
+            continue
+        keys = {index: accepted[index].key() for index in indexes}
+        stored = _existing_keys(tenant, set(keys.values()))
+        seen_here: set[str] = set()
+        for index in indexes:
+            key = keys[index]
+            if key in stored or key in seen_here:
+                verdicts[index] = Verdict("duplicate", key)
+                continue
+            seen_here.add(key)
+            verdicts[index] = Verdict("accepted", key)
+            to_store.append(accepted[index].model_dump(mode="json") | {"idempotency_key": key})
+    return verdicts, to_store
+
+
+def _existing_keys(tenant: uuid.UUID, keys: set[str]) -> set[str]:
+    with db.tenant_scope(tenant) as connection:
+        rows = connection.execute(
+            text("SELECT idempotency_key FROM ai.training_data WHERE idempotency_key = ANY(:keys)"),
+            {"keys": list(keys)},
+        )
+        return set(rows.scalars())
+
+
+def record_rejection(raw: Any, reason: str, task_name: str) -> None:
+    """Keep a refused event for operators: scrubbed, since it was never validated."""
+    payload = _jsonable(raw)
+    scrubbed = scrub_many([payload])[0].value
+    tenant = _tenant_of(raw)
+    key = raw.get("idempotency_key") if isinstance(raw, dict) and isinstance(raw.get("idempotency_key"), str) else None
+    row = {"tenant": tenant, "task": task_name, "reason": reason[:2000], "payload": json.dumps(scrubbed), "key": key}
+    insert = text("""
+        INSERT INTO ai.rejected_events (tenant_id, task_name, reason, payload, idempotency_key)
+        VALUES (:tenant, :task, :reason, CAST(:payload AS jsonb), :key)
+    """)
+    # the operator scope: a rejected event may name no tenant, or one that does not exist
+    with db.operator_scope() as connection:
+        if tenant and not connection.execute(text("SELECT 1 FROM ai.tenants WHERE id = :t"), {"t": tenant}).first():
+            row["tenant"] = None
+        connection.execute(insert, row)
+
+
+def _tenant_of(raw: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(raw.get("tenant_id"))))
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+
+def _jsonable(raw: Any) -> Any:
+    """The event as JSON Postgres accepts: undecodable text is replaced, oversize text cut."""
+    text_form = json.dumps(raw, default=repr, ensure_ascii=False)
+    text_form = text_form.encode("utf-8", "replace").decode("utf-8")[:MAX_EVENT_BYTES]
+    try:
+        return json.loads(text_form.replace("\\u0000", ""))
+    except ValueError:
+        return {"unparseable": text_form}
+
+
+# -- the scrub-and-store step ---------------------------------------------------------------------
+
+INSERT_ROWS = text("""
+    INSERT INTO ai.training_data (
+        tenant_id, agent_type, input_data, expected_output, actual_output, was_correct,
+        user_feedback, confidence_score, feedback_timestamp, source, prediction_id,
+        idempotency_key, scrub_hits, signal, created_at, updated_at)
+    SELECT r.tenant_id, r.agent_type::ai.agent_type, r.input_data, r.expected_output, r.actual_output,
+           r.was_correct, r.user_feedback, r.confidence_score, r.feedback_timestamp, r.source,
+           r.prediction_id, r.idempotency_key, r.scrub_hits, r.signal, :now, :now
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        tenant_id uuid, agent_type text, input_data jsonb, expected_output jsonb, actual_output jsonb,
+        was_correct boolean, user_feedback text, confidence_score numeric, feedback_timestamp timestamp,
+        source text, prediction_id uuid, idempotency_key text, scrub_hits jsonb, signal jsonb)
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING prediction_id, expected_output, was_correct, user_feedback, source
+""")
+
+# The prediction each stored event answers; the audit log is partitioned, so the id alone finds it.
+UPDATE_PREDICTIONS = text("""
+    UPDATE ai.prediction_log AS p
+    SET actual_output = f.actual_output, was_correct = f.was_correct,
+        user_override = f.user_override, override_reason = f.override_reason,
+        user_feedback = coalesce(f.user_feedback, p.user_feedback), feedback_at = :now
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS f(
+        prediction_id uuid, actual_output jsonb, was_correct boolean, user_override boolean,
+        override_reason text, user_feedback text)
+    WHERE p.id = f.prediction_id
+""")
+
+
+def scrub_and_store(events: list[dict]) -> dict:
+    """Scrub every accepted event in one batch, then store each tenant's events in one transaction."""
+    parsed = [FeedbackEvent.model_validate(event) for event in events]
+    texts = [[e.input_data, e.label(), e.actual_output, e.user_feedback] for e in parsed]
+    scrubbed = scrub_many(texts)
+    rows_by_tenant: dict[uuid.UUID, list[dict]] = {}
+    hits_total: Counter = Counter()
+    now = clock.now()
+    for event, result in zip(parsed, scrubbed):
+        input_data, label, actual, feedback = result.value
+        hits_total.update(result.hits)
+        rows_by_tenant.setdefault(event.tenant_id, []).append({
+            "tenant_id": str(event.tenant_id),
+            "agent_type": event.agent_type,
+            "input_data": input_data,
+            "expected_output": label,
+            "actual_output": actual,
+            "was_correct": event.was_correct(),
+            "user_feedback": feedback,
+            "confidence_score": event.confidence_score,
+            "feedback_timestamp": (event.occurred_at or now).isoformat(),
+            "source": event.source.value,
+            "prediction_id": str(event.prediction_id) if event.prediction_id else None,
+            "idempotency_key": event.idempotency_key,
+            "scrub_hits": dict(result.hits),
+            "signal": event.signal(),
+        })
+    stored = 0
+    for tenant, rows in rows_by_tenant.items():
+        with db.tenant_scope(tenant) as connection:
+            inserted = connection.execute(INSERT_ROWS, {"rows": json.dumps(rows), "now": now}).all()
+            stored += len(inserted)
+            _answer_predictions(connection, inserted, now)
+    return {"stored": stored, "duplicates": len(events) - stored, "scrub_hits": dict(hits_total)}
+
+
+def _answer_predictions(connection: Connection, inserted, now) -> None:
+    """The audit row learns the real outcome: the label, whether the AI was right, any override."""
+    answers = []
+    for row in inserted:
+        if row.prediction_id is None:
+            continue
+        overridden = row.source in OVERRIDE_SOURCES and row.was_correct is False
+        answers.append({
+            "prediction_id": str(row.prediction_id),
+            "actual_output": row.expected_output,
+            "was_correct": row.was_correct,
+            "user_override": overridden,
+            "override_reason": row.user_feedback if overridden else None,
+            "user_feedback": row.user_feedback,
+        })
+    if answers:
+        connection.execute(UPDATE_PREDICTIONS, {"rows": json.dumps(answers), "now": now})

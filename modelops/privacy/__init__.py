@@ -1,0 +1,1 @@
+"""Privacy: PII scrubbing, tenant isolation and consent."""

@@ -1,0 +1,95 @@
+"""Identifiers with a fixed shape: e-mail addresses, payment cards, IBANs, SSNs and IP addresses.
+
+Each is found by a pattern and then confirmed by its own rules (Luhn, mod 97, SSA's ranges, octet
+bounds), so an order number or a version string that only has the shape is left alone.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from modelops.privacy.pii import checksums
+from modelops.privacy.pii.spans import Span
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+
+# Cards written in groups use one separator throughout: 4-4-4-4(-3), Amex and Diners 4-6-5 / 4-6-4.
+CARD = re.compile(r"""(?<![\d-])(?:
+      \d{4}(?P<sep>[ -])\d{4}(?P=sep)\d{4}(?P=sep)\d{1,4}(?:(?P=sep)\d{1,3})?
+    | \d{4}(?P<amex>[ -])\d{6}(?P=amex)\d{4,5}
+    | \d{12,19}
+)(?![\d-]|\.\d)""", re.VERBOSE)
+
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ ]?[A-Za-z0-9])")
+
+SSN_DASHED = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])")
+SSN_PLAIN = re.compile(r"(?<![\d-])(\d{3})(\d{2})(\d{4})(?![\d-])")
+# An undashed nine-digit number is only an SSN when the text says so shortly before it.
+SSN_CUE = re.compile(r"\b(?:ssn|ss#|ss no|social security|soc\.? ?sec|itin|taxpayer id)", re.IGNORECASE)
+SSN_CUE_REACH = 40
+
+IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d|\w)")
+VERSION_BEFORE = re.compile(r"(?:\bversion|\bver\.?|\bv)\s*$", re.IGNORECASE)  # "version 1.2.3.4", "v1.2.3.4"
+IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?::(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
+
+
+def find_emails(text: str) -> Iterator[Span]:
+    if "@" in text:
+        for match in EMAIL.finditer(text):
+            yield Span(match.start(), match.end(), "EMAIL")
+
+
+def find_cards(text: str) -> Iterator[Span]:
+    for match in CARD.finditer(text):
+        digits = match.group().replace(" ", "").replace("-", "")
+        if checksums.is_card_number(digits):
+            yield Span(match.start(), match.end(), "CARD")
+
+
+def find_ibans(text: str) -> Iterator[Span]:
+    for match in IBAN_START.finditer(text):
+        length = checksums.IBAN_LENGTHS.get(match.group()[:2].upper())
+        if length is None:
+            continue
+        end = _iban_end(text, match.start(), length)
+        if end is not None and checksums.iban_valid(re.sub(r"[ -]", "", text[match.start():end])):
+            yield Span(match.start(), end, "IBAN")
+
+
+def _iban_end(text: str, start: int, length: int) -> int | None:
+    """Where an IBAN of this many characters ends if written compact or in groups, else None."""
+    count, position = 0, start
+    while position < len(text) and count < length:
+        char = text[position]
+        if char.isascii() and char.isalnum():
+            count += 1
+        elif char not in " -" or not text[position - 1].isalnum():
+            return None  # a separator may only stand singly between characters
+        position += 1
+    if count < length or (position < len(text) and text[position].isalnum()):
+        return None
+    return position
+
+
+def find_ssns(text: str, context: str = "") -> Iterator[Span]:
+    for match in SSN_DASHED.finditer(text):
+        area, _, group, serial = match.groups()
+        if checksums.ssn_valid(area, group, serial) or checksums.itin_valid(area, group, serial):
+            yield Span(match.start(), match.end(), "SSN")
+    for match in SSN_PLAIN.finditer(text):
+        before = context + " " + text[max(0, match.start() - SSN_CUE_REACH):match.start()]
+        if SSN_CUE.search(before) and (checksums.ssn_valid(*match.groups()) or checksums.itin_valid(*match.groups())):
+            yield Span(match.start(), match.end(), "SSN")
+
+
+def find_ips(text: str) -> Iterator[Span]:
+    if "." in text:
+        for match in IPV4.finditer(text):
+            if checksums.ipv4_valid(match.group()) and not VERSION_BEFORE.search(text, max(0, match.start() - 10), match.start()):
+                yield Span(match.start(), match.end(), "IP")
+    if "::" in text or text.count(":") >= 7:
+        for match in IPV6.finditer(text):
+            candidate = match.group()
+            groups = [group for group in candidate.split(":") if group]
+            if len(groups) >= 2 and checksums.ipv6_valid(candidate):
+                yield Span(match.start(), match.end(), "IP")

@@ -1,0 +1,48 @@
+"""The word lists the name detector reads, loaded once per process on first use (see data/README.md)."""
+from __future__ import annotations
+
+import functools
+import gzip
+import unicodedata
+from importlib import resources
+
+
+def _lines(filename: str) -> list[str]:
+    with resources.files(__package__).joinpath("data").joinpath(filename).open("rb") as raw:
+        return gzip.decompress(raw.read()).decode("utf-8").split()
+
+
+@functools.cache
+def first_names() -> dict[str, int]:
+    """First names given to US babies 1880-2017, most frequent first: name -> rank (0 = most common)."""
+    return {name: rank for rank, name in enumerate(_lines("first_names.txt.gz"))}
+
+
+@functools.cache
+def surnames() -> dict[str, int]:
+    """US surnames of the 1990 census, most frequent first: name -> rank."""
+    return {name: rank for rank, name in enumerate(_lines("surnames.txt.gz"))}
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Common English words (never capitalised in a dictionary): the everyday vocabulary."""
+    return frozenset(_lines("english_words.txt.gz"))
+
+
+@functools.cache
+def vendor_names() -> tuple[str, ...]:
+    """Well-known US vendors, brands and banks, several of which look like a person's name."""
+    text = resources.files(__package__).joinpath("data").joinpath("vendors.txt").read_text("utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """The form the lists are keyed by: lower case, no accents, no apostrophes or possessive 's."""
+    folded = word.lower().replace("’", "'")
+    if folded.endswith("'s"):
+        folded = folded[:-2]
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+    return folded.replace("'", "")

@@ -1,0 +1,101 @@
+"""The scrubber: finds personal data in every string of a JSON value and replaces it with
+placeholders, counting what it replaced."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from modelops.privacy.pii import accounts, addresses, identifiers, names, phones
+from modelops.privacy.pii.pseudonyms import TOKEN_HEX_DIGITS, pseudonym
+from modelops.privacy.pii.spans import PLACEHOLDERS, Span, add_unless_overlapping
+from modelops.privacy.pii.vendors import combined
+
+DIGIT = re.compile(r"\d")
+PLACEHOLDER = re.compile(r"\[(?:" + "|".join(PLACEHOLDERS) + r")(?::[0-9a-f]{%d})?\]" % TOKEN_HEX_DIGITS)
+KEPT = "KEPT"  # the kind of a span that is already a placeholder
+FIELD_NAME_BREAK = re.compile(r"[\W_]+|(?<=[a-z])(?=[A-Z])")
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    value: Any
+    hits: dict[str, int] = field(default_factory=dict)  # placeholder kind -> replacements made
+
+
+class Scrubber:
+    """A scrubber for one vendor list and, optionally, one tenant's pseudonym key.
+
+    vendors: the ledger's own vendor names, never taken for a person (on top of a built-in list).
+    pseudonym_key: when given, placeholders carry a keyed digest ("[NAME:3fa2c1]") so the same
+    value maps to the same token; see pseudonyms.tenant_key.
+    """
+
+    def __init__(self, vendors: Iterable[str] = (), pseudonym_key: bytes | None = None):
+        self._vendors = combined(vendors)
+        self._key = pseudonym_key
+
+    def spans(self, text: str, context: str = "") -> list[Span]:
+        """Where the personal data in one string is, in text order. context: the name of the
+        field the string sits in ("routing_number"), which can tell what a bare number is."""
+        # Placeholders of an earlier pass stay as they are: scrubbing scrubbed text changes nothing.
+        found = [Span(m.start(), m.end(), KEPT) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
+        add_unless_overlapping(found, identifiers.find_emails(text))
+        if DIGIT.search(text):
+            add_unless_overlapping(found, identifiers.find_ibans(text))
+            add_unless_overlapping(found, identifiers.find_cards(text))
+            add_unless_overlapping(found, identifiers.find_ssns(text, context))
+            add_unless_overlapping(found, accounts.find_accounts(text, context))
+            add_unless_overlapping(found, accounts.find_routing_numbers(text, context))
+            add_unless_overlapping(found, identifiers.find_ips(text))
+            add_unless_overlapping(found, phones.find_phones(text, context))
+            add_unless_overlapping(found, addresses.find_addresses(text))
+        add_unless_overlapping(found, names.find_names(text, found, self._vendors))
+        return sorted(span for span in found if span.kind != KEPT)
+
+    def scrub(self, value: Any) -> ScrubResult:
+        return self.scrub_many([value])[0]
+
+    def scrub_many(self, values: Iterable[Any]) -> list[ScrubResult]:
+        """One result per value. Strings repeated across the batch (categories, vendor names,
+        descriptor boilerplate) are scrubbed once."""
+        seen: dict[tuple[str, str], tuple[str, Counter]] = {}
+        results = []
+        for value in values:
+            hits: Counter = Counter()
+            scrubbed = self._walk(value, "", seen, hits)
+            results.append(ScrubResult(scrubbed, dict(hits)))
+        return results
+
+    def _walk(self, value: Any, context: str, seen: dict, hits: Counter) -> Any:
+        if isinstance(value, str):
+            key = (value, context)
+            if key not in seen:
+                seen[key] = self._scrub_text(value, context)
+            text, text_hits = seen[key]
+            hits.update(text_hits)
+            return text
+        if isinstance(value, dict):
+            return {k: self._walk(v, _field_words(k), seen, hits) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._walk(item, context, seen, hits) for item in value)
+        return value
+
+    def _scrub_text(self, text: str, context: str) -> tuple[str, Counter]:
+        spans = self.spans(text, context)
+        if not spans:
+            return text, Counter()
+        parts, position = [], 0
+        for span in spans:
+            parts.append(text[position:span.start])
+            original = text[span.start:span.end]
+            parts.append(pseudonym(self._key, span.kind, original) if self._key else PLACEHOLDERS[span.kind])
+            position = span.end
+        parts.append(text[position:])
+        return "".join(parts), Counter(span.kind for span in spans)
+
+
+def _field_words(key: Any) -> str:
+    """"routingNumber" and "routing_number" both read as "routing Number"."""
+    return FIELD_NAME_BREAK.sub(" ", key) if isinstance(key, str) else ""

@@ -1,0 +1,39 @@
+"""Tenant isolation in the code, on top of row-level security in the database.
+
+The spec's ``enforce_tenant_isolation``: every read or write of tenant data names a tenant and a
+caller, and the membership table must say that caller may act for that tenant. A refusal raises
+PermissionError and is recorded in ``ai.access_audit`` (in its own transaction, so the refusal is
+kept even though the work it guarded is not done).
+"""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from modelops import db
+
+
+def authorize(caller: str | None, tenant_id: uuid.UUID | str | None, action: str) -> str:
+    """The caller's role for the tenant; PermissionError (audited) when it has none."""
+    if not tenant_id:
+        _refuse(caller or "anonymous", None, action, "a tenant is required for data access")
+    if not caller:
+        _refuse("anonymous", tenant_id, action, "a caller is required for data access")
+    with db.tenant_scope(tenant_id) as connection:
+        role = connection.execute(
+            text("SELECT role FROM ai.tenant_members WHERE principal = :caller"), {"caller": caller}
+        ).scalar()
+    if role is None:
+        _refuse(caller, tenant_id, action, f"{caller!r} may not act for tenant {tenant_id}")
+    return role
+
+
+def _refuse(caller: str, tenant_id, action: str, reason: str) -> None:
+    with db.unscoped() as connection:
+        connection.execute(
+            text("""INSERT INTO ai.access_audit (principal, tenant_id, action, allowed, reason)
+                    VALUES (:caller, :tenant, :action, false, :reason)"""),
+            {"caller": caller, "tenant": str(tenant_id) if tenant_id else None, "action": action, "reason": reason},
+        )
+    raise PermissionError(reason)

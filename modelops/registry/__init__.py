@@ -1,0 +1,1 @@
+"""The model registry: versions, the production pointer and its history, promotion."""

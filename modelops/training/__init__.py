@@ -1,0 +1,1 @@
+"""Training: data collection, preprocessing, the pipeline, retrain triggers, artifacts."""

@@ -1,0 +1,62 @@
+"""The scheduled retrain check: one query per agent across every tenant, a decision per tenant,
+each decision recorded with its reason, and a queued run for each tenant that should train."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import text
+
+from modelops import db
+from modelops.registry.versions import scope_key
+from modelops.training import runs
+from modelops.training.schedule import decide
+
+# Per tenant: when its last model for this agent was trained (its data cutoff), how many rows
+# arrived since, and whether a job is already in flight. The (tenant_id, agent_type, created_at)
+# index answers each count.
+SCOPE_STATE = text("""
+    SELECT t.id AS tenant_id, last.trained AS last_trained_at,
+           (SELECT count(*) FROM ai.training_data d
+             WHERE d.tenant_id = t.id AND d.agent_type = CAST(:agent AS ai.agent_type)
+               AND d.created_at > coalesce(last.trained, '-infinity')) AS new_samples,
+           EXISTS (SELECT 1 FROM ai.training_runs r
+                    WHERE r.agent_type = :agent AND r.scope_key = 'tenant:' || t.id
+                      AND r.status IN ('queued', 'running')) AS in_flight
+    FROM ai.tenants t
+    LEFT JOIN LATERAL (SELECT max(trained_on) AS trained FROM ai.model_versions v
+                       WHERE v.agent_type = :agent AND v.tenant_id = t.id) AS last ON true
+""")
+
+RECORD_CHECK = text("""
+    INSERT INTO ai.retrain_checks (agent_type, tenant_id, scope_key, checked_at, new_samples, last_trained_at,
+                                   decision, reason, training_run_id)
+    VALUES (:agent, :tenant, :scope, :now, :new, :last, :decision, :reason, :run)
+""")
+
+SCHEDULER = "scheduler"
+
+
+def check(agent_type: str, now: dt.datetime) -> list[uuid.UUID]:
+    """Decide for every tenant; returns the runs queued (to enqueue once this has committed)."""
+    queued = []
+    with db.operator_scope() as connection:
+        for state in connection.execute(SCOPE_STATE, {"agent": agent_type}).mappings().all():
+            scope = scope_key(state["tenant_id"])
+            verdict = decide(agent_type, state["new_samples"], state["last_trained_at"], now, state["in_flight"])
+            run_id = None
+            if verdict.decision == "train":
+                run_id = runs.create(
+                    connection, agent_type=agent_type, tenant_id=state["tenant_id"], scope_key=scope,
+                    trigger=verdict.trigger, reason=verdict.reason, requested_by=SCHEDULER,
+                    run_key=f"{agent_type}:{scope}:{now.isoformat()}", now=now,
+                )
+                if run_id:
+                    queued.append(run_id)
+            connection.execute(RECORD_CHECK, {
+                "agent": agent_type, "tenant": state["tenant_id"], "scope": scope, "now": now,
+                "new": state["new_samples"], "last": state["last_trained_at"],
+                "decision": verdict.decision if run_id or verdict.decision != "train" else "in_flight",
+                "reason": verdict.reason, "run": run_id,
+            })
+    return queued

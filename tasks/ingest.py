@@ -1,0 +1,34 @@
+"""Feedback intake tasks other services call by name (see docs/contracts.md)."""
+from collections import Counter
+
+from sqlalchemy.exc import OperationalError
+
+from modelops import intake
+from tasks.privacy import scrub_and_store
+from workers.app import app
+
+# Accepted events travel to the scrub queue in chunks this size: one scrub batch, one insert each.
+STORE_CHUNK = 1000
+TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 8}
+
+
+def _admit_and_forward(events: list, caller: str | None, task_name: str) -> list[dict]:
+    verdicts, accepted = intake.admit(events, caller, task_name)
+    for start in range(0, len(accepted), STORE_CHUNK):
+        scrub_and_store.delay(accepted[start:start + STORE_CHUNK])
+    return [verdict.as_dict() for verdict in verdicts]
+
+
+@app.task(name="modelops.feedback.record", **TRANSIENT)
+def record(event, caller: str | None = None) -> dict:
+    """One feedback event. Result: {status: accepted|duplicate|rejected|refused, idempotency_key, reason}."""
+    return _admit_and_forward([event], caller, record.name)[0]
+
+
+@app.task(name="modelops.feedback.record_batch", **TRANSIENT)
+def record_batch(events, caller: str | None = None) -> dict:
+    """Many events in one message. Result: {counts: {status: n}, results: [per event, in order]}."""
+    if not isinstance(events, list):
+        return {"counts": {"rejected": 1}, "results": [{"status": "rejected", "reason": "events must be a JSON array"}]}
+    results = _admit_and_forward(events, caller, record_batch.name)
+    return {"counts": dict(Counter(result["status"] for result in results)), "results": results}
