@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sys
 import time
@@ -73,8 +74,9 @@ def up() -> None:
     found = _bring_up_stack()
     for name, origin in found.origin.items():
         click.echo(f"# {name}: {origin}", err=True)
-    click.echo(f"export DATABASE_URL={found.database_url}")
-    click.echo(f"export REDIS_URL={found.redis_url}")
+    # Quoted: the embedded Postgres URL names its socket folder in a query string (`?host=...`).
+    click.echo(f"export DATABASE_URL={shlex.quote(found.database_url)}")
+    click.echo(f"export REDIS_URL={shlex.quote(found.redis_url)}")
 
 
 @main.command()
