@@ -1,0 +1,42 @@
+"""The command group every command hangs on, and the one way a command fails."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from modelops import services
+from modelops.config import settings
+
+
+class CommandError(click.ClickException):
+    """A failure the user can act on: one line on stderr, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def adopt_running_services() -> None:
+    """Let every command find the servers `modelops up` started, when the environment names none."""
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return
+    running = services.running(settings().home)
+    if running:
+        os.environ.setdefault("DATABASE_URL", running.database_url)
+        os.environ.setdefault("REDIS_URL", running.redis_url)
+
+
+def checked(action, *args, **kwargs):
+    """Run ``action``, turning an unreachable or misconfigured service into one clear line."""
+    try:
+        return action(*args, **kwargs)
+    except services.ServiceError as error:
+        raise CommandError(str(error)) from None
+
+
+@click.group()
+def main() -> None:
+    """Train, version, A/B-test, monitor and roll back the models of six AI agents."""
+    adopt_running_services()

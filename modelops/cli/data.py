@@ -1,0 +1,70 @@
+"""Tenants, feedback import and the scrubber on the command line."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from modelops.cli.base import CommandError, main
+
+
+@main.group()
+def tenant() -> None:
+    """Tenants, their members and their consent to aggregate learning."""
+
+
+@tenant.command("create")
+@click.argument("name")
+@click.option("--id", "tenant_id", type=click.UUID, default=None)
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code")
+@click.option("--region", default=None)
+@click.option("--opt-in", is_flag=True, help="contribute scrubbed data to the country/region aggregate")
+@click.option("--member", "members", multiple=True, help="a service principal that may act for the tenant")
+def tenant_create(name, tenant_id, country, region, opt_in, members) -> None:
+    """Create a tenant and print its id."""
+    from modelops import tenants
+
+    try:
+        created = tenants.create_tenant(name, tenant_id=tenant_id, country=country, region=region, opt_in=opt_in)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    for principal in members:
+        tenants.add_member(created, principal, "service")
+    click.echo(str(created))
+
+
+@main.group()
+def feedback() -> None:
+    """Feedback intake."""
+
+
+@feedback.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--caller", required=True, help="the principal the events come from (a tenant member)")
+@click.option("--inline", is_flag=True, help="scrub and store in this process instead of enqueuing")
+def feedback_import(file: str, caller: str, inline: bool) -> None:
+    """Import one JSON event per line; print accepted / duplicate / rejected counts with reasons."""
+    from modelops import feedback_import as importer
+
+    report = importer.import_file(Path(file), caller, inline=inline)
+    for status in ("accepted", "duplicate", "rejected", "refused"):
+        click.echo(f"{status}: {report.counts.get(status, 0)}")
+    for line, reason in report.problems:
+        click.echo(f"  line {line}: {reason}")
+
+
+@main.command()
+def scrub() -> None:
+    """Scrub one JSON value per line of standard input, with the pipeline's own scrubber."""
+    from modelops.privacy.pii import scrub_many
+
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as error:
+            raise CommandError(f"line {number} is not JSON: {error}") from None
+        click.echo(json.dumps(scrub_many([value])[0].value, ensure_ascii=False))

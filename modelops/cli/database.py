@@ -1,0 +1,37 @@
+"""Schema migrations: `modelops db upgrade | downgrade | current`."""
+from __future__ import annotations
+
+import click
+
+from modelops import migrations, services
+from modelops.cli.base import checked, main
+from modelops.config import redact, settings
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    url = settings().database_url
+    checked(services.check_postgres, url)
+    migrations.upgrade(revision)
+    click.echo(f"{redact(url)} at revision {migrations.current_revision()}")
+
+
+@db.command("downgrade")
+@click.argument("revision", default="base")
+def db_downgrade(revision: str) -> None:
+    url = settings().database_url
+    checked(services.check_postgres, url)
+    migrations.downgrade(revision)
+    click.echo(f"{redact(url)} at revision {migrations.current_revision()}")
+
+
+@db.command("current")
+def db_current() -> None:
+    checked(services.check_postgres, settings().database_url)
+    click.echo(migrations.current_revision() or "empty")
