@@ -14,6 +14,20 @@ beat_schedule = {
         "task": "modelops.privacy.build_aggregates",
         "schedule": timedelta(days=7),
     },
+    # Every 5 minutes: a training job whose worker died is sent to another worker within minutes
+    # instead of after the broker's visibility timeout (an hour), and a queued run whose message was
+    # lost (the broker keeps nothing on disk) is sent again rather than blocking its tenant's training.
+    "free-stale-training-claims": {
+        "task": "modelops.maintenance.free_stale_claims",
+        "schedule": timedelta(minutes=5),
+    },
+    # Weekly, like the aggregates it reads: the regional models follow the rebuilt aggregates, and the
+    # global models are retrained only when their synthetic data, config or libraries changed
+    # (otherwise the run is skipped with that reason), so a deployment's upgrade reaches them within a week.
+    "refresh-shared-models": {
+        "task": "modelops.training.refresh_shared_models",
+        "schedule": timedelta(days=7),
+    },
     # Retrain checks, one per agent at the cadence of its schedule (RETRAINING_SCHEDULE's frequency):
     # each is one cheap query over every tenant, and queues training where min_samples new samples
     # or max_age_days have accumulated. Daily for the agents whose evidence arrives daily.

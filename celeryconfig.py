@@ -38,6 +38,8 @@ task_routes = {
     "modelops.metrics.*": {"queue": "metrics"},
     "modelops.rollback.*": {"queue": "rollback"},
     "modelops.serving.*": {"queue": "predict"},
+    # reproducing a logged prediction is a replay, like the shadow replays: off the latency-sensitive queue
+    "modelops.audit.*": {"queue": "evaluate"},
     "modelops.maintenance.*": {"queue": "maintenance"},
 }
 

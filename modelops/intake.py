@@ -9,6 +9,7 @@ unique constraint, so a second delivery changes nothing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections import Counter
@@ -69,13 +70,15 @@ def admit(raws: Iterable[Any], caller: str, task_name: str) -> tuple[list[Verdic
     """Judge each event: the verdicts in order, and the accepted events (as JSON) to scrub and store."""
     verdicts: list[Verdict | None] = []
     accepted: dict[int, FeedbackEvent] = {}
+    rejected: list[tuple[Any, str]] = []
     for index, raw in enumerate(raws):
         try:
             accepted[index] = parse(raw)
             verdicts.append(None)
         except RejectedEvent as error:
-            record_rejection(raw, str(error), task_name)
+            rejected.append((raw, str(error)))
             verdicts.append(Verdict("rejected", reason=str(error)))
+    record_rejections(rejected, task_name)
 
     by_tenant: dict[uuid.UUID, list[int]] = {}
     for index, event in accepted.items():
@@ -111,22 +114,35 @@ def _existing_keys(tenant: uuid.UUID, keys: set[str]) -> set[str]:
         return set(rows.scalars())
 
 
+INSERT_REJECTION = text("""
+    INSERT INTO ai.rejected_events (tenant_id, task_name, reason, payload, idempotency_key)
+    VALUES (:tenant, :task, :reason, CAST(:payload AS jsonb), :key)
+""")
+
+
 def record_rejection(raw: Any, reason: str, task_name: str) -> None:
     """Keep a refused event for operators: scrubbed, since it was never validated."""
-    payload = _jsonable(raw)
-    scrubbed = scrub_many([payload])[0].value
-    tenant = _tenant_of(raw)
-    key = raw.get("idempotency_key") if isinstance(raw, dict) and isinstance(raw.get("idempotency_key"), str) else None
-    row = {"tenant": tenant, "task": task_name, "reason": reason[:2000], "payload": json.dumps(scrubbed), "key": key}
-    insert = text("""
-        INSERT INTO ai.rejected_events (tenant_id, task_name, reason, payload, idempotency_key)
-        VALUES (:tenant, :task, :reason, CAST(:payload AS jsonb), :key)
-    """)
+    record_rejections([(raw, reason)], task_name)
+
+
+def record_rejections(rejected: list[tuple[Any, str]], task_name: str) -> None:
+    """Keep refused events (each with its reason) for operators, scrubbed, in one transaction."""
+    if not rejected:
+        return
+    scrubbed = scrub_many([_jsonable(raw) for raw, _ in rejected])
+    rows = [{"tenant": _tenant_of(raw), "task": task_name, "reason": reason[:2000], "payload": json.dumps(result.value),
+             "key": raw.get("idempotency_key") if isinstance(raw, dict) and isinstance(raw.get("idempotency_key"), str) else None}
+            for (raw, reason), result in zip(rejected, scrubbed)]
+    named = list({row["tenant"] for row in rows if row["tenant"]})
     # the operator scope: a rejected event may name no tenant, or one that does not exist
     with db.operator_scope() as connection:
-        if tenant and not connection.execute(text("SELECT 1 FROM ai.tenants WHERE id = :t"), {"t": tenant}).first():
-            row["tenant"] = None
-        connection.execute(insert, row)
+        known = set()
+        if named:
+            found = connection.execute(text("SELECT id FROM ai.tenants WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": named})
+            known = {str(tenant) for tenant in found.scalars()}
+        for row in rows:
+            row["tenant"] = row["tenant"] if row["tenant"] in known else None
+        connection.execute(INSERT_REJECTION, rows)
 
 
 def _tenant_of(raw: Any) -> str | None:
@@ -177,8 +193,22 @@ UPDATE_PREDICTIONS = text("""
 """)
 
 
+@dataclass(frozen=True)
+class ScrubbedBatch:
+    """Accepted events, scrubbed and shaped as training rows, grouped by tenant."""
+    rows_by_tenant: dict[uuid.UUID, list[dict]]
+    hits: Counter
+    received: int
+    now: dt.datetime
+
+
 def scrub_and_store(events: list[dict]) -> dict:
     """Scrub every accepted event in one batch, then store each tenant's events in one transaction."""
+    return store(scrub_batch(events))
+
+
+def scrub_batch(events: list[dict]) -> ScrubbedBatch:
+    """The training rows of accepted events, personal data replaced; nothing is written yet."""
     parsed = [FeedbackEvent.model_validate(event) for event in events]
     texts = [[e.input_data, e.label(), e.actual_output, e.user_feedback] for e in parsed]
     scrubbed = scrub_many(texts)
@@ -204,13 +234,18 @@ def scrub_and_store(events: list[dict]) -> dict:
             "scrub_hits": dict(result.hits),
             "signal": event.signal(),
         })
+    return ScrubbedBatch(rows_by_tenant, hits_total, len(events), now)
+
+
+def store(batch: ScrubbedBatch) -> dict:
+    """Write each tenant's rows in one transaction; a row already stored under its key is skipped."""
     stored = 0
-    for tenant, rows in rows_by_tenant.items():
+    for tenant, rows in batch.rows_by_tenant.items():
         with db.tenant_scope(tenant) as connection:
-            inserted = connection.execute(INSERT_ROWS, {"rows": json.dumps(rows), "now": now}).all()
+            inserted = connection.execute(INSERT_ROWS, {"rows": json.dumps(rows), "now": batch.now}).all()
             stored += len(inserted)
-            _answer_predictions(connection, inserted, now)
-    return {"stored": stored, "duplicates": len(events) - stored, "scrub_hits": dict(hits_total)}
+            _answer_predictions(connection, inserted, batch.now)
+    return {"stored": stored, "duplicates": batch.received - stored, "scrub_hits": dict(batch.hits)}
 
 
 def _answer_predictions(connection: Connection, inserted, now) -> None:

@@ -2,14 +2,23 @@
 that one Ctrl-C reaches us and we stop them in order, children included."""
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+# prctl(2) option: the signal the kernel sends a process when the thread that started it ends.
+# Linux only; elsewhere a run's processes outlive a supervisor that is killed.
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
 
 class ProcessGroup:
+    """Processes that live no longer than the thread that starts them: stopped by :meth:`stop`, or
+    sent SIGTERM by the kernel if that thread ends without stopping them (its process killed, say)."""
+
     def __init__(self, log_dir: Path, env: dict[str, str]):
         self.log_dir = log_dir
         self.env = env
@@ -18,7 +27,10 @@ class ProcessGroup:
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_end_with(os.getpid()) if _prctl else None,
+        )
         log.close()  # the child holds its own descriptor
         self.processes[name] = process
         return process
@@ -28,9 +40,11 @@ class ProcessGroup:
         return {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
 
     def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM each process group (a warm shutdown for Celery), then SIGKILL what is left."""
+        """SIGTERM each process (a warm shutdown for Celery), then SIGKILL what is left of its group."""
         for process in self.processes.values():
-            _signal_group(process, signal.SIGTERM)
+            # The leader only: a Celery worker stops its own pool processes once their tasks are
+            # done, whereas a SIGTERM to the whole group would kill them mid-task.
+            process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for process in self.processes.values():
             try:
@@ -41,6 +55,17 @@ class ProcessGroup:
             _signal_group(process, signal.SIGKILL)
             process.wait()
         self.processes.clear()
+
+
+def _end_with(parent: int):
+    """What a child runs before its program: ask for SIGTERM when the thread that started it ends."""
+
+    def arrange() -> None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent ended before the request was in place
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

@@ -1,5 +1,6 @@
-"""Housekeeping tasks: health probes through any queue, audit-log partitions."""
+"""Housekeeping tasks: health probes through any queue, audit-log partitions, stale training claims."""
 from modelops import clock, db, health, retention
+from modelops.training import runs
 from workers.app import app
 
 
@@ -16,3 +17,13 @@ def maintain_partitions() -> dict:
         made = retention.ensure_partitions(connection, today)
         dropped = retention.drop_expired_partitions(connection, today)
     return {"ensured": made, "dropped": dropped}
+
+
+@app.task(name="modelops.maintenance.free_stale_claims")
+def free_stale_claims() -> dict:
+    """Send the training runs whose worker died (or whose message was lost) to a worker again."""
+    with db.operator_scope() as connection:
+        resent = runs.free_stale(connection, clock.now())
+    for run_id in resent:  # after the commit, so the job finds its run queued
+        app.send_task("modelops.training.train_model", args=[str(run_id)])
+    return {"resent": [str(run_id) for run_id in resent]}

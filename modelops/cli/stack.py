@@ -119,11 +119,15 @@ def demo(once: bool, timeout: float) -> None:
     from modelops.supervisor import ProcessGroup
 
     group = ProcessGroup(home / "logs", dict(os.environ))
-    for name in pools.POOLS:
-        group.start(f"worker-{name}", pools.worker_command(name))
-    group.start("beat", pools.beat_command(str(home / "celerybeat-schedule")))
-    click.echo(f"started  {len(pools.POOLS)} worker pools and beat (logs in {home / 'logs'})")
+    # A stop request (`kill`, a closed terminal) ends the command through the `finally` below, which
+    # stops the pools and beat; Ctrl-C arrives as KeyboardInterrupt.
+    for request in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(request, lambda *_: sys.exit(0))
     try:
+        for name in pools.POOLS:
+            group.start(f"worker-{name}", pools.worker_command(name))
+        group.start("beat", pools.beat_command(str(home / "celerybeat-schedule")))
+        click.echo(f"started  {len(pools.POOLS)} worker pools and beat (logs in {home / 'logs'})")
         started = time.monotonic()
         answers = _round_trip(timeout)
         click.echo(f"round trip through {len(answers)} queues in {time.monotonic() - started:.1f}s:")
@@ -131,7 +135,6 @@ def demo(once: bool, timeout: float) -> None:
         if once:
             return
         click.echo("running; Ctrl-C stops the pools and beat (`modelops down` then stops the servers)")
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while not (dead := group.exited()):
             time.sleep(1)
         raise CommandError(f"stopped unexpectedly: {dead} (see {home / 'logs'})")

@@ -1,8 +1,8 @@
 """Moving the production pointer, in one transaction each.
 
-Exactly one production model per agent and scope holds because the previous one is locked and
-retired in the same transaction that promotes the next (and a partial unique index refuses a
-second one regardless). Every move closes the open history row and opens a new one saying who
+Exactly one production model per agent and scope holds because moves of one scope take turns (a
+transaction-scoped advisory lock) and the previous model is retired in the same transaction that
+promotes the next (and a partial unique index refuses a second one regardless). Every move closes the open history row and opens a new one saying who
 moved it, when and why; the promoted version's ``rollback_version`` names the one it replaced.
 """
 from __future__ import annotations
@@ -14,6 +14,8 @@ from sqlalchemy import Connection, text
 
 # The spec's gate: a candidate may be at most 2% worse than production on the same validation set.
 GATE_RATIO = 0.98
+# The advisory-lock namespace (first key) of production pointers; the second key hashes agent and scope.
+SCOPE_LOCK_NAMESPACE = 0x707264  # "prd"
 
 
 class PromotionError(RuntimeError):
@@ -47,6 +49,9 @@ def promote(connection: Connection, version_id: uuid.UUID, *, actor: str, reason
         return {"promoted": str(version_id), "replaced": None, "changed": False}
     if candidate["status"] == "rejected":
         raise PromotionError(f"model version {version_id} was rejected and cannot be promoted")
+    # one move per agent and scope at a time: a second promotion waits, then replaces the first's model
+    connection.execute(text(f"SELECT pg_advisory_xact_lock({SCOPE_LOCK_NAMESPACE}, hashtext(CAST(:agent AS text) || ' ' || CAST(:scope AS text)))"),
+                       {"agent": candidate["agent_type"], "scope": candidate["scope_key"]})
     current = connection.execute(
         text("""SELECT id FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope AND is_production
                 FOR UPDATE"""),

@@ -20,6 +20,18 @@ def scope_key(tenant_id: uuid.UUID | str | None, region: str | None = None) -> s
     return f"region:{region}" if region else "global"
 
 
+def scope_parts(key: str) -> tuple[uuid.UUID | None, str | None]:
+    """(tenant_id, region) of a scope key: the inverse of ``scope_key``."""
+    kind, _, rest = key.partition(":")
+    if kind == "tenant":
+        return uuid.UUID(rest), None
+    if kind == "region" and rest:
+        return None, rest
+    if key == "global":
+        return None, None
+    raise ValueError(f"a scope key is tenant:<uuid>, region:<name> or global, got {key!r}")
+
+
 def next_version(connection: Connection, agent_type: str, scope: str) -> str:
     """v1.0 for the first model of an agent and scope, then v1.1, v1.2, ..."""
     existing = connection.execute(
@@ -103,6 +115,16 @@ def get(connection: Connection, version_id: uuid.UUID | str) -> dict | None:
     return dict(row) if row else None
 
 
+def latest(connection: Connection, agent_type: str, scope: str) -> dict | None:
+    """The most recently recorded version of the agent and scope, whatever its status."""
+    row = connection.execute(
+        text("""SELECT * FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope
+                ORDER BY CAST(string_to_array(substr(version, 2), '.') AS int[]) DESC LIMIT 1"""),
+        {"agent": agent_type, "scope": scope},
+    ).mappings().first()
+    return dict(row) if row else None
+
+
 def production(connection: Connection, agent_type: str, scope: str) -> dict | None:
     row = connection.execute(
         text("SELECT * FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope AND is_production"),
@@ -115,7 +137,8 @@ def listing(connection: Connection, agent_type: str, scope: str) -> list[dict]:
     rows = connection.execute(
         text("""SELECT id, version, status, status_reason, is_production, is_active, trained_on,
                        training_samples, validation_samples, accuracy_score, precision_score, recall_score,
-                       f1_score, training_duration, artifact_size_bytes, rollback_version
+                       f1_score, training_duration, artifact_size_bytes, rollback_version, created_at,
+                       metrics_detail ->> 'averaging' AS averaging
                 FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope
                 ORDER BY created_at, version"""),
         {"agent": agent_type, "scope": scope},

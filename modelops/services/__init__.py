@@ -1,7 +1,8 @@
 """Postgres and Redis for a modelops host: taken from the environment, found locally, or started here.
 
 ``bring_up`` decides each server on its own, in this order: the URL in ``DATABASE_URL`` /
-``REDIS_URL`` (verified, never started); a server this home already runs; the usual local server
+``REDIS_URL`` (verified, never started; still this home's own when it names the server this home
+runs); a server this home already runs; the usual local server
 (``MODELOPS_PROBE_POSTGRES`` / ``MODELOPS_PROBE_REDIS``, ``host:port`` or ``none``); otherwise an
 embedded server started under ``home``. ``bring_down`` stops the embedded ones and nothing else.
 """

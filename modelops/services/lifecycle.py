@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
+from urllib.parse import unquote
 
 from modelops.services import discovery, embedded_postgres, embedded_redis, state
 from modelops.services.connections import ServiceError, check_postgres, check_redis
@@ -88,7 +89,7 @@ def _decide(
     kind: _Kind, env_url: str | None, probe: discovery.Address | None, home: Path
 ) -> tuple[str, str, int | None]:
     if env_url is not None:
-        return env_url, "env", None
+        return _named_by_env(kind, env_url, home) or (env_url, "env", None)
     # A server this home already runs comes before the local probe, so that a second bring_up
     # hands out the URL the first one did even if a local server has appeared since.
     server = kind.embedded.reuse(home)
@@ -97,4 +98,21 @@ def _decide(
         if local is not None:
             return local, "local", None
         server = kind.embedded.start(home)
+    return server.url, "embedded", server.pid
+
+
+def _named_by_env(kind: _Kind, env_url: str, home: Path) -> tuple[str, str, int] | None:
+    """This home's running server when ``env_url`` names it, else None.
+
+    The environment names it in a shell that evaluated `modelops up`, and in every command once
+    the command line adopted the running servers. It stays recorded as embedded (so that its pid
+    is tracked and the record still says it is ours to stop) with the URL the first call handed out.
+    """
+    if kind.embedded.running_pid(home) is None:
+        return None
+    server = kind.embedded.reuse(home)
+    # Compared unquoted: the environment's Postgres URL was normalised, which percent-encodes the
+    # socket folder that the embedded server's URL spells out.
+    if server is None or unquote(server.url) != unquote(env_url):
+        return None
     return server.url, "embedded", server.pid

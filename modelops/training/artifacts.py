@@ -10,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import joblib
+
+# The protocol joblib writes; every Python this project supports reads it.
+PROTOCOL = 4
 
 
 class ArtifactIntegrityError(RuntimeError):
@@ -27,6 +31,33 @@ class StoredArtifact:
     path: str  # relative to the store's root, so the store can move
     sha256: str
     size_bytes: int
+
+
+class CanonicalPickler(pickle._Pickler):
+    """A pickler whose bytes depend on the model alone, not on the process that writes it.
+
+    A pickler writes a string once and refers back to it when the *same object* comes again, so
+    whether "dtype" is written out or referred to depends on which string objects this process
+    happens to share (interning, caches, what it did before): the same model pickled by two worker
+    processes came out 6 bytes apart. This one refers back to any *equal* string written before.
+    (joblib's own pickler is this pure-Python one too; joblib.load reads the result.)
+    """
+
+    def __init__(self, file, protocol: int = PROTOCOL):
+        super().__init__(file, protocol)
+        self._strings: dict[str, int] = {}
+
+    def save(self, obj, save_persistent_id=True):
+        if type(obj) is not str:
+            return super().save(obj, save_persistent_id)
+        index = self._strings.get(obj)
+        if index is not None:
+            self.write(self.get(index))
+            return None
+        super().save(obj, save_persistent_id)
+        if id(obj) in self.memo:
+            self._strings[obj] = self.memo[id(obj)][0]
+        return None
 
 
 def serialise(model: Any) -> bytes:

@@ -1,30 +1,55 @@
 """Splitting and scoring, the same way for every agent.
 
+The validation side of a row is fixed by a seeded hash of its input, not drawn anew for each
+training: a row that validated v1.0 validates v1.1 too, and a row v1.0 learned from is never in
+v1.1's validation set. That is what makes the promotion gate fair: production and candidate are
+scored on the same rows, none of which either model trained on. (A fresh random split per training
+hands production rows it memorised: measured on synthetic data, production then scores 1-4 points
+above a candidate trained on more rows, and a better candidate is rejected.) Identical inputs
+share a side, so a duplicated row cannot be learned on one side and tested on the other. Each row
+goes to validation with probability ``validation_split``, so every class is split in that share
+on average (stratified in expectation, not exactly); a class with a single row can only be
+learned from and stays in training. Each side comes out in the order of the hashes, so a model
+depends on which rows it learned from, not on the order the database returned them in.
+
 Precision, recall and F1 are macro-averaged (every class counts the same, so a model that ignores
 a rare class is penalised; accounting categories and compliance violations are imbalanced), with
 the weighted averages and per-class figures kept beside them.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Any, Sequence
 
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-from sklearn.model_selection import train_test_split
+
+_BUCKETS = 2**64
+
+
+def _row_key(row_input: Any, seed: int) -> int:
+    """A seeded 64-bit hash of a validated input. ``repr`` of one is canonical: the agents' input
+    models dump their fields in declaration order, with JSON types only."""
+    digest = hashlib.blake2b(repr(row_input).encode(), digest_size=8, salt=seed.to_bytes(16, "big", signed=True))
+    return int.from_bytes(digest.digest(), "big")
 
 
 def split(inputs: list, labels: list, validation_split: float, seed: int):
-    """A seeded split, stratified by label; classes too small to split go to training only."""
+    """(train_x, val_x, train_y, val_y): each row on the side its hash gives, singleton classes in
+    training, each side in the order of the hashes, so that the same rows give the same model
+    however the database happened to return them."""
     counts = Counter(labels)
-    splittable = [i for i, label in enumerate(labels) if counts[label] >= 2]
-    train_only = [i for i, label in enumerate(labels) if counts[label] < 2]
-    train_idx, val_idx = train_test_split(
-        splittable, test_size=validation_split, random_state=seed, stratify=[labels[i] for i in splittable]
-    )
-    train_idx = sorted(train_idx + train_only)
-    val_idx = sorted(val_idx)
-    return ([inputs[i] for i in train_idx], [inputs[i] for i in val_idx],
-            [labels[i] for i in train_idx], [labels[i] for i in val_idx])
+    threshold = validation_split * _BUCKETS
+    keys = [_row_key(row_input, seed) for row_input in inputs]
+    # rows that tie are the same input with the same label: their order cannot matter
+    order = sorted(range(len(inputs)), key=lambda i: (keys[i], str(labels[i])))
+    sides: dict[bool, tuple[list, list]] = {False: ([], []), True: ([], [])}
+    for i in order:
+        side = sides[counts[labels[i]] >= 2 and keys[i] < threshold]
+        side[0].append(inputs[i])
+        side[1].append(labels[i])
+    (train_x, train_y), (val_x, val_y) = sides[False], sides[True]
+    return train_x, val_x, train_y, val_y
 
 
 def score(truth: Sequence[Any], predicted: Sequence[Any], training_labels: Sequence[Any]) -> dict:

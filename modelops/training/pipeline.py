@@ -1,40 +1,49 @@
 """The training pipeline, as the spec lays it out: collect → preprocess → train → validate → save → record.
 
-Transactions stay short: the run is claimed in one, the data read in another (as the tenant, so
-row-level security applies), the model fitted with no transaction open, and the version recorded
-in a last one. A redelivered job (its worker died) claims its run again and records at most one
-version, since a version row's training run is unique.
+One run trains one agent for one scope: a tenant (its own rows, read as the tenant, so row-level
+security applies), a region (the pooled rows of its opted-in tenants) or the global model
+(synthetic rows). Transactions stay short: the run is claimed in one, the data read in another,
+the model fitted with no transaction open, and the version recorded and judged by the promotion
+gate in a last one. The worker holds the run's lock (``runs.exclusive``) from claim to record, so
+two live workers never train one run, and a job redelivered after its worker died takes the run
+over and records at most one version, since a version row's training run is unique.
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import platform
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from modelops import clock, db
 from modelops.agents import get_agent
 from modelops.config import settings
 from modelops.privacy.pii import scrub_many
-from modelops.registry import promotion, versions
-from modelops.training import runs
+from modelops.registry import versions
+from modelops.training import gate, runs, sources
 from modelops.training.artifacts import ArtifactStore
+from modelops.training.errors import TrainingRefused
 from modelops.training.evaluation import score, split
 from modelops.training.schedule import RETRAINING_SCHEDULE
 
+# Rows are parsed, scrubbed and validated this many at a time: a million rows held at once as
+# parsed dicts (raw, scrubbed, validated) would take several GB.
+BATCH_ROWS = 10_000
 # Below this many usable rows a model would only memorise; the run records why it made none.
 MIN_TRAINING_ROWS = 20
 # Principals are recorded as UUIDs (the spec's created_by column); the same name, the same id.
 PRINCIPALS = uuid.UUID("6f1c2f0e-5d0b-4f3e-9a59-0d3c7d1b2a10")
-
-
-class TrainingRefused(Exception):
-    """The data cannot make a model (too few rows, a single class); the message says why."""
+# The seed of the validation split. It never changes, so that a row stays on its side from one
+# version of a model to the next (see ``evaluation``); the model's own seed is its config's.
+VALIDATION_SEED = 0
 
 
 @dataclass
@@ -55,40 +64,64 @@ def _scope(tenant_id):
     return db.tenant_scope(tenant_id) if tenant_id else db.operator_scope()
 
 
-def collect(agent_type: str, tenant_id, now: dt.datetime) -> tuple[list[dict], int]:
+COLLECT_ROWS = text("""
+    SELECT input_data::text, expected_output::text FROM ai.training_data
+    WHERE agent_type = CAST(:agent AS ai.agent_type) AND expected_output IS NOT NULL AND created_at <= :now
+    ORDER BY created_at, id""")
+COUNT_NEW_ROWS = text("""
+    SELECT count(*) FROM ai.training_data
+    WHERE agent_type = CAST(:agent AS ai.agent_type) AND expected_output IS NOT NULL AND created_at <= :now
+      AND created_at > coalesce(CAST(:last AS timestamp), '-infinity')""")
+
+
+def collect(agent_type: str, tenant_id, now: dt.datetime) -> tuple[Iterator[dict], int]:
     """Every labelled row of the tenant for the agent up to now, and how many arrived since the
-    last training: the model learns from all of its tenant's evidence, of which these are new."""
+    last training: the model learns from all of its tenant's evidence, of which these are new.
+
+    The rows are read in one short transaction as JSON text (a fraction of the memory the parsed
+    dicts take) and parsed only as the caller iterates over them."""
     with db.tenant_scope(tenant_id) as connection:
         last = connection.execute(
             text("SELECT max(trained_on) FROM ai.model_versions WHERE agent_type = :agent AND tenant_id = :tenant"),
             {"agent": agent_type, "tenant": tenant_id},
         ).scalar()
-        rows = connection.execute(
-            text("""SELECT input_data, expected_output, created_at FROM ai.training_data
-                    WHERE agent_type = CAST(:agent AS ai.agent_type) AND expected_output IS NOT NULL AND created_at <= :now
-                    ORDER BY created_at, id"""),
-            {"agent": agent_type, "now": now},
-        ).mappings().all()
-    new = sum(1 for row in rows if last is None or row["created_at"] > last)
-    return [dict(row) for row in rows], new
+        new = connection.execute(COUNT_NEW_ROWS, {"agent": agent_type, "now": now, "last": last}).scalar()
+        result = connection.execution_options(yield_per=BATCH_ROWS).execute(
+            COLLECT_ROWS, {"agent": agent_type, "now": now})
+        batches = [[tuple(row) for row in part] for part in result.partitions()]
+    return _parsed(batches), new
 
 
-def preprocess(agent, rows: list[dict]) -> Dataset:
-    """Scrub again (defence in depth), keep rows whose input fits the agent and whose label it reads."""
-    data = Dataset(collected=len(rows))
-    scrubbed = scrub_many([row["input_data"] for row in rows])
-    for row, clean in zip(rows, scrubbed):
-        try:
-            features_input = agent.validate_input(clean.value)
-        except ValueError as error:
-            data.skipped[f"input: {str(error).split(':')[0]}"] += 1
-            continue
-        label = agent.label(row["expected_output"])
-        if label is None:
-            data.skipped["label: unreadable expected_output"] += 1
-            continue
-        data.inputs.append(features_input)
-        data.labels.append(label)
+def _parsed(batches: list[list[tuple[str, str]]]) -> Iterator[dict]:
+    """The rows as dicts, each batch's text let go once parsed."""
+    batches.reverse()
+    while batches:
+        for input_data, expected_output in batches.pop():
+            yield {"input_data": json.loads(input_data), "expected_output": json.loads(expected_output)}
+
+
+def preprocess(agent, rows: Iterable[dict]) -> Dataset:
+    """Scrub again (defence in depth), keep rows whose input fits the agent and whose label it reads.
+
+    A batch at a time: of a large collection only the validated inputs are ever held together, and
+    the scrubber's cache of the strings it has seen lasts one batch."""
+    data = Dataset()
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, BATCH_ROWS)):
+        data.collected += len(batch)
+        scrubbed = scrub_many([row["input_data"] for row in batch])
+        for row, clean in zip(batch, scrubbed):
+            try:
+                features_input = agent.validate_input(clean.value)
+            except ValueError as error:
+                data.skipped[f"input: {str(error).split(':')[0]}"] += 1
+                continue
+            label = agent.label(row["expected_output"])
+            if label is None:
+                data.skipped["label: unreadable expected_output"] += 1
+                continue
+            data.inputs.append(features_input)
+            data.labels.append(label)
     return data
 
 
@@ -103,25 +136,54 @@ def environment() -> dict[str, str]:
 
 
 def train_run(run_id: uuid.UUID | str, worker: str) -> dict:
-    """Carry out one training run end to end; returns its outcome (also recorded on the run)."""
-    now = clock.now()
-    with db.operator_scope() as connection:
-        run = runs.claim(connection, run_id, worker, now)
+    """Carry out one training run end to end; returns its outcome (also recorded on the run).
+
+    ``worker`` names this process (host and pid): the run's claim is recorded under it.
+    """
+    try:
+        run_id = uuid.UUID(str(run_id))
+    except ValueError:
+        raise ValueError(f"a training run id is a UUID, got {run_id!r}") from None
+    with runs.exclusive(run_id) as held:
+        if not held:
+            return {"run_id": str(run_id), "status": "running",
+                    "reason": "another live worker is training this run and will record its outcome"}
+        now = clock.now()
+        with db.operator_scope() as connection:
+            run = runs.claim(connection, run_id, worker, now)
+            finished = runs.get(connection, run_id) if run is None else None
         if run is None:
-            finished = runs.get(connection, run_id)
             if finished is None:
                 raise ValueError(f"training run {run_id} does not exist")
             return _outcome(finished)
-    try:
-        outcome = _train(run, now)
-    except TrainingRefused as refusal:
-        with db.operator_scope() as connection:
-            runs.finish(connection, run_id, status="skipped", now=clock.now(), error=str(refusal))
-        return {"run_id": str(run_id), "status": "skipped", "reason": str(refusal)}
+        attempts = run["details"]["attempts"]
+        if attempts > runs.MAX_ATTEMPTS:
+            reason = (f"given up: claimed {attempts} times and never finished (its workers died or lost the database;"
+                      f" the last was {run['details']['previous_worker']})")
+            _finish(run_id, worker, "failed", error=reason)
+            return {"run_id": str(run_id), "status": "failed", "reason": reason}
+        try:
+            outcome = _train(run, now, worker)
+        except TrainingRefused as refusal:
+            _finish(run_id, worker, "skipped", error=str(refusal), details=refusal.details)
+            return {"run_id": str(run_id), "status": "skipped", "reason": str(refusal), "details": refusal.details}
+        except OperationalError:
+            raise  # may pass: the task retries, and the retry takes the run over
+        except Exception as error:
+            _finish(run_id, worker, "failed", error=f"{type(error).__name__}: {error}")
+            raise
+        _finish(run_id, worker, "succeeded", model_version_id=outcome["model_version_id"], details=outcome["details"])
+        return {"run_id": str(run_id), "status": "succeeded", **outcome}
+
+
+def _finish(run_id, worker: str, status: str, **outcome) -> None:
     with db.operator_scope() as connection:
-        runs.finish(connection, run_id, status="succeeded", now=clock.now(),
-                    model_version_id=outcome["model_version_id"], details=outcome["details"])
-    return {"run_id": str(run_id), "status": "succeeded", **outcome}
+        runs.finish(connection, run_id, status=status, now=clock.now(), worker=worker, **outcome)
+
+
+def _phase(run_id, worker: str, phase: str) -> None:
+    with db.operator_scope() as connection:
+        runs.note_phase(connection, run_id, worker, phase, clock.now())
 
 
 def _outcome(run: dict) -> dict:
@@ -129,42 +191,87 @@ def _outcome(run: dict) -> dict:
             "reason": run["error"], "details": run["details"]}
 
 
-def _train(run: dict, now: dt.datetime) -> dict:
-    agent_type, tenant_id = run["agent_type"], run["tenant_id"]
+def _rows(agent_type: str, tenant_id, region: str | None, now: dt.datetime) -> tuple[list[dict], int, dict]:
+    """The scope's rows, how many are new since its last training, and where they came from."""
+    if tenant_id:
+        rows, new = collect(agent_type, tenant_id, now)
+        return rows, new, {"kind": "tenant"}
+    source = sources.aggregate(agent_type, region) if region else sources.synthetic(agent_type)
+    return source.rows, len(source.rows), source.description
+
+
+def _usable(data: Dataset) -> dict:
+    """The counts the run records; TrainingRefused when the rows cannot make a model."""
+    counts = {"collected": data.collected, "usable": len(data.labels), "skipped": dict(data.skipped)}
+    if len(data.labels) < MIN_TRAINING_ROWS:
+        raise TrainingRefused(f"{len(data.labels)} usable rows (of {data.collected} collected), fewer than the "
+                              f"{MIN_TRAINING_ROWS} a model needs", counts)
+    if len(set(data.labels)) < 2:
+        raise TrainingRefused(f"every usable row has the same label {data.labels[0]!r}: a model needs at least two "
+                              f"classes to learn to tell apart", counts)
+    return counts
+
+
+def _unchanged_since(connection, agent_type: str, scope: str, recipe: dict) -> str | None:
+    """The version a shared model would only repeat: trained from the same source, config and libraries."""
+    latest = versions.latest(connection, agent_type, scope)
+    if latest is None:
+        return None
+    config = latest["training_config"]
+    before = {"agent": config.get("agent"), "split": config.get("split"), "environment": config.get("environment"),
+              "source": config.get("data", {}).get("source")}
+    return latest["version"] if before == json.loads(json.dumps(recipe)) else None
+
+
+def _train(run: dict, now: dt.datetime, worker: str) -> dict:
+    agent_type, scope = run["agent_type"], run["scope_key"]
+    tenant_id, region = versions.scope_parts(scope)
     agent = get_agent(agent_type)
     schedule = RETRAINING_SCHEDULE[agent_type]
-    rows, new = collect(agent_type, tenant_id, now)
+    rows, new, source = _rows(agent_type, tenant_id, region, now)
     data = preprocess(agent, rows)
     data.new_since_last, data.cutoff = new, now
-    if len(data.labels) < MIN_TRAINING_ROWS:
-        raise TrainingRefused(f"{len(data.labels)} usable rows (of {data.collected} collected), fewer than the {MIN_TRAINING_ROWS} a model needs")
-    if len(set(data.labels)) < 2:
-        raise TrainingRefused(f"every usable row has the same label {data.labels[0]!r}: nothing to learn to tell apart")
-
+    counts = _usable(data)
     config = agent.default_config()
-    train_x, val_x, train_y, val_y = split(data.inputs, data.labels, schedule["validation_split"], config["random_state"])
+    split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"], "seed": VALIDATION_SEED}
+    recipe = {"agent": config, "split": split_config, "environment": environment(), "source": source}
+    if not tenant_id:
+        with db.operator_scope() as connection:
+            repeated = _unchanged_since(connection, agent_type, scope, recipe)
+        if repeated:
+            raise TrainingRefused(f"source, config and libraries are those of {repeated}: training again would make "
+                                  f"the same model", counts)
+
+    train_x, val_x, train_y, val_y = split(data.inputs, data.labels, schedule["validation_split"], VALIDATION_SEED)
+    if not val_y or len(set(train_y)) < 2:
+        what = "none falls on the validation side" if not val_y else "those on the training side hold a single class"
+        raise TrainingRefused(f"of the {len(data.labels)} usable rows {what}: too few to both learn from and judge by",
+                              counts)
+    _phase(run["id"], worker, "fitting")
     started = time.perf_counter()
     estimator = agent.build_estimator(config).fit(train_x, train_y)
     duration = dt.timedelta(seconds=time.perf_counter() - started)
-    predicted = [p.label for p in agent.predict(estimator, val_x)]
-    metrics = score(val_y, predicted, train_y)
-
+    metrics = score(val_y, [p.label for p in agent.predict(estimator, val_x)], train_y)
     stored = ArtifactStore(settings().artifact_dir).save(estimator)
+
+    _phase(run["id"], worker, "judging")
+    with _scope(tenant_id) as connection:
+        production = versions.production(connection, agent_type, scope)
+    verdict = gate.judge(agent, metrics, val_x, val_y, production, shared=tenant_id is None)
     new_version = versions.NewVersion(
-        agent_type=agent_type, tenant_id=tenant_id, region=None, trained_on=now,
+        agent_type=agent_type, tenant_id=tenant_id, region=region, trained_on=now,
         training_samples=len(train_y), validation_samples=len(val_y),
         metrics=metrics["summary"], metrics_detail=metrics, training_duration=duration,
         artifact_path=stored.path, artifact_sha256=stored.sha256, artifact_size_bytes=stored.size_bytes,
-        training_config={"agent": config, "schedule": schedule, "environment": environment(),
-                         "data": {"collected": data.collected, "usable": len(data.labels), "new_since_last": new,
-                                  "skipped": dict(data.skipped), "cutoff": now.isoformat()}},
+        training_config={"agent": config, "schedule": schedule, "split": split_config, "environment": recipe["environment"],
+                         "data": {**counts, "new_since_last": new, "cutoff": now.isoformat(), "source": source}},
         created_by=principal_id(run["requested_by"]), training_run_id=run["id"],
     )
     with _scope(tenant_id) as connection:
         version_id, version = _record_once(connection, new_version, now)
-        decision = _gate(connection, agent, version_id, val_x, val_y, metrics, now)
+        decision = gate.apply(connection, version_id, verdict, now)
     return {"model_version_id": str(version_id), "version": version, "metrics": metrics["summary"],
-            "decision": decision, "details": {"skipped": dict(data.skipped), "decision": decision}}
+            "decision": decision, "details": {**counts, "decision": decision}}
 
 
 def _record_once(connection, new_version: versions.NewVersion, now: dt.datetime) -> tuple[uuid.UUID, str]:
@@ -172,27 +279,3 @@ def _record_once(connection, new_version: versions.NewVersion, now: dt.datetime)
         text("SELECT id, version FROM ai.model_versions WHERE training_run_id = :run"), {"run": new_version.training_run_id}
     ).first()
     return (existing.id, existing.version) if existing else versions.record(connection, new_version, now)
-
-
-def _gate(connection, agent, version_id, val_x, val_y, metrics: dict, now: dt.datetime) -> dict:
-    """First model: beat the majority class. Later: at least 0.98 x production on the same rows."""
-    candidate = versions.get(connection, version_id)
-    if candidate["status"] != "candidate":
-        return {"outcome": candidate["status"], "reason": candidate["status_reason"]}
-    current = versions.production(connection, candidate["agent_type"], candidate["scope_key"])
-    accuracy = metrics["summary"]["accuracy"]
-    if current is None:
-        passed, reason = promotion.beats_baseline(accuracy, metrics["majority_baseline_accuracy"])
-        if passed:
-            promotion.promote(connection, version_id, actor="training", reason=reason, event="first_model", now=now)
-            return {"outcome": "production", "reason": reason}
-    else:
-        model = ArtifactStore(settings().artifact_dir).load(current["model_artifact_path"], current["artifact_sha256"])
-        production_accuracy = score(val_y, [p.label for p in agent.predict(model, val_x)], val_y)["summary"]["accuracy"]
-        passed, reason = promotion.passes_gate(accuracy, production_accuracy)
-        if passed:
-            connection.execute(text("UPDATE ai.model_versions SET status_reason = :reason WHERE id = :id"),
-                               {"reason": f"passed the promotion gate: {reason}", "id": version_id})
-            return {"outcome": "candidate", "reason": reason, "production_accuracy": production_accuracy}
-    promotion.retire(connection, version_id, status="rejected", reason=reason, now=now)
-    return {"outcome": "rejected", "reason": reason}

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
+from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore, serialise
 
 
 def fitted(seed: int = 0) -> LogisticRegression:
@@ -39,3 +41,11 @@ def test_a_swapped_artifact_is_refused(tmp_path):
 def test_a_missing_artifact_is_a_clear_error(tmp_path):
     with pytest.raises(ArtifactIntegrityError, match="missing"):
         ArtifactStore(tmp_path).load("ab/nothing.joblib", "0" * 64)
+
+
+def test_the_bytes_depend_on_the_values_not_on_which_string_objects_are_shared():
+    shared = "".join(["dt", "ype"])
+    distinct = "".join(["d", "type"])
+    assert shared == distinct and shared is not distinct
+    assert pickle.dumps([shared, shared]) != pickle.dumps([shared, distinct])  # what a plain pickler does
+    assert serialise([shared, shared]) == serialise([shared, distinct])

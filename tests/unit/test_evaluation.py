@@ -3,15 +3,26 @@ from __future__ import annotations
 from modelops.training.evaluation import score, split
 
 
-def test_split_is_seeded_stratified_and_keeps_singletons_in_training():
-    labels = ["a"] * 50 + ["b"] * 30 + ["c"]
-    inputs = list(range(len(labels)))
+def test_split_is_seeded_keeps_singletons_in_training_and_validates_each_class_in_share():
+    labels = ["a"] * 5000 + ["b"] * 3000 + ["c"]
+    inputs = [{"n": i} for i in range(len(labels))]
     first = split(inputs, labels, 0.2, seed=7)
     assert first == split(inputs, labels, 0.2, seed=7)
     train_x, val_x, train_y, val_y = first
-    assert 80 in train_x  # the lone "c" can only be learned from
-    assert val_y.count("a") == 10 and val_y.count("b") == 6
+    assert {"n": 8000} in train_x  # the lone "c" can only be learned from
+    assert 0.18 < val_y.count("a") / 5000 < 0.22 and 0.18 < val_y.count("b") / 3000 < 0.22
     assert first != split(inputs, labels, 0.2, seed=8)
+    assert split(inputs[::-1], labels[::-1], 0.2, seed=7) == first  # the rows decide, not their order
+
+
+def test_a_row_keeps_its_side_when_rows_are_added_and_identical_inputs_share_one():
+    inputs = [{"n": i % 700} for i in range(1000)]  # rows 700-999 repeat earlier inputs
+    labels = ["a", "b"] * 500
+    learned_before, validated_before, _, _ = split(inputs[:600], labels[:600], 0.2, seed=0)
+    learned_after, validated_after, _, _ = split(inputs, labels, 0.2, seed=0)
+    assert validated_before and all(row in validated_after for row in validated_before)
+    assert not [row for row in learned_before if row in validated_after]  # the fair gate rests on this
+    assert not [row for row in learned_after if row in validated_after]
 
 
 def test_score_reports_macro_weighted_per_class_and_the_majority_baseline():

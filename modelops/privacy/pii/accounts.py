@@ -43,7 +43,8 @@ def find_accounts(text: str, context: str = "") -> Iterator[Span]:
 
 
 # A routing number needs no word of its own if the text is about moving money and its checksum holds.
-ROUTING = re.compile(r"(?<![\d-])\d{9}(?![\d-])")
+ROUTING_DIGITS = 9
+ROUTING = re.compile(r"(?<![\d-])\d{%d}(?![\d-])" % ROUTING_DIGITS)
 MONEY_CUE = re.compile(r"\b(?:wire|ach|bank|deposit|transfer|remit|payment|pmt|dd)\b", re.IGNORECASE)
 MONEY_CUE_REACH = 60
 

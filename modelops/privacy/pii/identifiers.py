@@ -20,6 +20,10 @@ CARD = re.compile(r"""(?<![\d-])(?:
     | \d{12,19}
 )(?![\d-]|\.\d)""", re.VERBOSE)
 
+# The fewest digits a text can hold for each pattern to match: the scrubber skips the rest.
+CARD_MIN_DIGITS = 12
+SSN_DIGITS = 9
+
 IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ ]?[A-Za-z0-9])")
 
 SSN_DASHED = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])")

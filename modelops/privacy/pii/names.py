@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
-
 from modelops.privacy.pii import lexicon, vocabulary
 from modelops.privacy.pii.cues import (
     AFTER_CUES, CITY_FIRST_WORDS, CITY_LAST_WORDS, MERCHANT_AFTER, MERCHANT_BEFORE, MERCHANT_BEFORE_PAIRS,
@@ -51,37 +49,32 @@ PARTICLES = frozenset("van von der den de da del della di du la le dos das bin i
 NAME_GAP = re.compile(r"[ \t]+|\.[ \t]*")
 
 
-class Word(NamedTuple):
-    """What the lists say about one word of the text."""
-    key: str
-    first: int | None  # rank among first names
-    last: int | None  # rank among surnames
-    common: bool  # an everyday English word
-    never: bool  # a word of the trade, a month, a state
-    possessive: bool
-    shape: str  # upper, title, lower, initial
+class Word:
+    """What the lists say about one word of the text, and the judgements the rules ask of it
+    (worked out once per distinct word: the rules ask them again and again)."""
 
-    @property
-    def listed(self) -> bool:
-        return self.first is not None or self.last is not None
+    __slots__ = ("key", "first", "last", "common", "never", "possessive", "shape",
+                 "listed", "unknown", "strong_first", "strong_last", "name_worthy")
 
-    @property
-    def unknown(self) -> bool:
-        """No list knows it: a foreign name, or a brand, or jargon."""
-        return not self.listed and not self.common and not self.never and len(self.key) > 1
+    def __init__(self, key: str, first: int | None, last: int | None, common: bool, never: bool,
+                 possessive: bool, shape: str):
+        self.key = key
+        self.first = first  # rank among first names
+        self.last = last  # rank among surnames
+        self.common = common  # an everyday English word
+        self.never = never  # a word of the trade, a month, a state
+        self.possessive = possessive
+        self.shape = shape  # upper, title, lower, initial
+        self.listed = first is not None or last is not None
+        # no list knows it: a foreign name, or a brand, or jargon
+        self.unknown = not self.listed and not common and not never and len(key) > 1
+        self.strong_first = first is not None and (not common or first < COMMON_WORD_FIRST_NAME_RANK)
+        self.strong_last = last is not None and (not common or last < COMMON_WORD_SURNAME_RANK)
+        # can stand in a full name: more a name than an everyday word, or a word no list knows
+        self.name_worthy = self.strong_first or self.strong_last or self.unknown or shape == "initial"
 
-    @property
-    def strong_first(self) -> bool:
-        return self.first is not None and (not self.common or self.first < COMMON_WORD_FIRST_NAME_RANK)
-
-    @property
-    def strong_last(self) -> bool:
-        return self.last is not None and (not self.common or self.last < COMMON_WORD_SURNAME_RANK)
-
-    @property
-    def name_worthy(self) -> bool:
-        """Can stand in a full name: more a name than an everyday word, or a word no list knows."""
-        return self.strong_first or self.strong_last or self.unknown or self.shape == "initial"
+    def as_initial(self) -> "Word":
+        return Word(self.key, self.first, self.last, self.common, self.never, self.possessive, "initial")
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -109,7 +102,7 @@ def describe(text: str) -> Word:
 def _as_initial(word: Word, text: str, end: int) -> Word:
     """A single lower-case letter with a full stop is an initial too: "jared w. smith"."""
     if word.shape == "lower" and len(word.key) == 1 and text[end:end + 1] == ".":
-        return word._replace(shape="initial")
+        return word.as_initial()
     return word
 
 
@@ -118,12 +111,26 @@ class _Text:
 
     def __init__(self, text: str, blocked: list[Span], vendors: VendorIndex | None):
         self.text = text
-        self.matches = [m for m in words(text) if not any(s.start < m.end() and m.start() < s.end for s in blocked)]
+        self.matches = words(text)
+        if blocked:
+            self.matches = [m for m in self.matches if not any(s.start < m.end() and m.start() < s.end for s in blocked)]
         self.words = [_as_initial(describe(m.group()), text, m.end()) for m in self.matches]
         shapes = [w.shape for w in self.words if w.shape != "initial"]
         self.lower_case = bool(shapes) and sum(s == "lower" for s in shapes) >= 0.7 * len(shapes)
-        runs = vendors.matches([w.key for w in self.words]) if vendors else []
-        self.vendor_words = {index for start, end in runs for index in range(start, end)}
+        self._vendors = vendors
+        # Runs are judged word by word and length by length, so the same questions come back:
+        # what the text's vendor words, particle words and cues are is worked out once.
+        self._vendor_words: set[int] | None = None
+        self._particle_words = {index for index, word in enumerate(self.words) if word.key in PARTICLES and word.shape == "lower"}
+        self._cues: dict[int, str | None] = {}
+
+    @property
+    def vendor_words(self) -> set[int]:
+        """The positions of words that are part of a known vendor's name."""
+        if self._vendor_words is None:
+            runs = self._vendors.matches([w.key for w in self.words]) if self._vendors else []
+            self._vendor_words = {index for start, end in runs for index in range(start, end)}
+        return self._vendor_words
 
     def gap(self, left: int, right: int) -> str:
         return self.text[self.matches[left].end():self.matches[right].start()]
@@ -140,7 +147,7 @@ class _Text:
 
     def particle(self, index: int) -> bool:
         """"van", "de la" after the capitalised first part of a name (or anywhere in lower-case text)."""
-        if not 0 < index < len(self.words) - 1 or not self._particle_word(index):
+        if index not in self._particle_words or not 0 < index < len(self.words) - 1:
             return False
         if self.lower_case:
             return True
@@ -150,7 +157,7 @@ class _Text:
         return self.words[before].shape == "title"
 
     def _particle_word(self, index: int) -> bool:
-        return self.words[index].key in PARTICLES and self.words[index].shape == "lower"
+        return index in self._particle_words
 
     def joined(self, left: int, right: int) -> bool:
         gap = self.gap(left, right)
@@ -160,6 +167,11 @@ class _Text:
 
     def cue_before(self, index: int) -> str | None:
         """'person', 'strong', 'weak' or None: what the words just before this one say about it."""
+        if index not in self._cues:
+            self._cues[index] = self._cue_before(index)
+        return self._cues[index]
+
+    def _cue_before(self, index: int) -> str | None:
         if index == 0 or "\n" in self.gap(index - 1, index):
             return None
         before = self.words[index - 1].key
@@ -195,10 +207,18 @@ class _Text:
 
     def is_vendor(self, start: int, end: int) -> bool:
         """Every word is part of a known vendor's name ("Intuit QuickBooks" is two of them)."""
-        return all(index in self.vendor_words for index in range(start, end))
+        vendor_words = self.vendor_words
+        return all(index in vendor_words for index in range(start, end))
 
     def touches_vendor(self, start: int, end: int) -> bool:
-        return any(index in self.vendor_words for index in range(start, end))
+        vendor_words = self.vendor_words
+        return any(index in vendor_words for index in range(start, end))
+
+    def name_words(self, start: int, end: int) -> list[Word]:
+        """The words from start to end that are not particles: the parts of a name."""
+        if not self._particle_words:
+            return self.words[start:end]
+        return [word for index, word in enumerate(self.words[start:end], start) if not self.particle(index)]
 
     def city_length(self, end: int) -> int:
         """How many of the words before a state code name the city: "MIAMI", "SAN FRANCISCO"."""
@@ -255,8 +275,7 @@ def _names_in_run(doc: _Text, start: int, end: int) -> list[tuple[int, int]]:
 
 def _longest_name_at(doc: _Text, first: int, end: int) -> int:
     for length in range(min(end - first, MAX_NAME_WORDS + MAX_PARTICLES), 0, -1):
-        parts = sum(not doc.particle(index) for index in range(first, first + length))
-        if parts <= MAX_NAME_WORDS and _is_name(doc, first, first + length):
+        if len(doc.name_words(first, first + length)) <= MAX_NAME_WORDS and _is_name(doc, first, first + length):
             return length
     return 0
 
@@ -267,7 +286,7 @@ def _is_name(doc: _Text, start: int, end: int) -> bool:
     if doc.particle(start) or doc.particle(end - 1):
         return False
     cue = doc.cue_before(start) or ("weak" if doc.cue_after(end) else None)
-    run = [word for offset, word in enumerate(doc.words[start:end]) if not doc.particle(start + offset)]
+    run = doc.name_words(start, end)
     if len(run) == 1:
         return _lone_name(run[0], cue)
     return _full_name(run, cue, doc.lower_case, doc.touches_vendor(start, end))

@@ -29,6 +29,9 @@ TOLL_FREE = frozenset("800 833 844 855 866 877 888".split())
 # Ten bare digits are as often an ID as a phone: only a word nearby makes them a phone.
 PHONE_CUE = re.compile(r"\b(?:phone|ph|tel|telephone|cell|mobile|call|called|calling|text|texted|txt|fax|sms|whatsapp|number|reach|contact)\b", re.IGNORECASE)
 PHONE_CUE_REACH = 30
+# No number shorter than this is possible anywhere (see _longest_possible_number); a text with
+# fewer digits holds no phone.
+MIN_DIGITS = 8
 
 
 def find_phones(text: str, context: str = "") -> Iterator[Span]:
@@ -59,7 +62,7 @@ def _longest_possible_number(text: str, start: int, end: int) -> int | None:
         digits = re.sub(r"\D", "", candidate)
         if candidate.startswith("00"):
             digits = digits[2:]
-        if 8 <= len(digits) <= 15 and _possible("+" + digits):
+        if MIN_DIGITS <= len(digits) <= 15 and _possible("+" + digits):
             return end
         breaks = [m.start() for m in GROUP_BREAK.finditer(candidate)]
         if not breaks:

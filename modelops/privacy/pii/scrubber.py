@@ -2,6 +2,7 @@
 placeholders, counting what it replaced."""
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from modelops.privacy.pii.pseudonyms import TOKEN_HEX_DIGITS, pseudonym
 from modelops.privacy.pii.spans import PLACEHOLDERS, Span, add_unless_overlapping
 from modelops.privacy.pii.vendors import combined
 
-DIGIT = re.compile(r"\d")
+NOT_DIGIT = re.compile(r"\D")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(PLACEHOLDERS) + r")(?::[0-9a-f]{%d})?\]" % TOKEN_HEX_DIGITS)
 KEPT = "KEPT"  # the kind of a span that is already a placeholder
 FIELD_NAME_BREAK = re.compile(r"[\W_]+|(?<=[a-z])(?=[A-Z])")
@@ -42,14 +43,20 @@ class Scrubber:
         # Placeholders of an earlier pass stay as they are: scrubbing scrubbed text changes nothing.
         found = [Span(m.start(), m.end(), KEPT) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
         add_unless_overlapping(found, identifiers.find_emails(text))
-        if DIGIT.search(text):
+        # A detector that needs more digits than the text holds cannot find anything in it.
+        digits = len(NOT_DIGIT.sub("", text))
+        if digits:
             add_unless_overlapping(found, identifiers.find_ibans(text))
-            add_unless_overlapping(found, identifiers.find_cards(text))
-            add_unless_overlapping(found, identifiers.find_ssns(text, context))
+            if digits >= identifiers.CARD_MIN_DIGITS:
+                add_unless_overlapping(found, identifiers.find_cards(text))
+            if digits >= identifiers.SSN_DIGITS:
+                add_unless_overlapping(found, identifiers.find_ssns(text, context))
             add_unless_overlapping(found, accounts.find_accounts(text, context))
-            add_unless_overlapping(found, accounts.find_routing_numbers(text, context))
+            if digits >= accounts.ROUTING_DIGITS:
+                add_unless_overlapping(found, accounts.find_routing_numbers(text, context))
             add_unless_overlapping(found, identifiers.find_ips(text))
-            add_unless_overlapping(found, phones.find_phones(text, context))
+            if digits >= phones.MIN_DIGITS:
+                add_unless_overlapping(found, phones.find_phones(text, context))
             add_unless_overlapping(found, addresses.find_addresses(text))
         add_unless_overlapping(found, names.find_names(text, found, self._vendors))
         return sorted(span for span in found if span.kind != KEPT)
@@ -69,15 +76,21 @@ class Scrubber:
         return results
 
     def _walk(self, value: Any, context: str, seen: dict, hits: Counter) -> Any:
-        if isinstance(value, str):
+        # Exact type checks first: this runs for every value of every payload.
+        kind = type(value)
+        if kind is str or isinstance(value, str):
             key = (value, context)
-            if key not in seen:
-                seen[key] = self._scrub_text(value, context)
-            text, text_hits = seen[key]
-            hits.update(text_hits)
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = self._scrub_text(value, context)
+            text, text_hits = found
+            if text_hits:
+                hits.update(text_hits)
             return text
-        if isinstance(value, dict):
+        if kind is dict or isinstance(value, dict):
             return {k: self._walk(v, _field_words(k), seen, hits) for k, v in value.items()}
+        if kind is list:
+            return [self._walk(item, context, seen, hits) for item in value]
         if isinstance(value, (list, tuple)):
             return type(value)(self._walk(item, context, seen, hits) for item in value)
         return value
@@ -96,6 +109,7 @@ class Scrubber:
         return "".join(parts), Counter(span.kind for span in spans)
 
 
+@functools.lru_cache(maxsize=4096)
 def _field_words(key: Any) -> str:
     """"routingNumber" and "routing_number" both read as "routing Number"."""
     return FIELD_NAME_BREAK.sub(" ", key) if isinstance(key, str) else ""

@@ -1,0 +1,439 @@
+"""How fast batched feedback intake is, scrubbing and Postgres write included, beside the raw scrubber.
+
+    python bench/bench_intake.py [--database-url URL] [--batch 1000] [--rounds 7] [--tenants 4]
+                                 [--worker --redis-url URL] [--profile]
+
+Events are realistic feedback of all six agents: the agents' synthetic inputs and labels, with their
+free text (bank descriptors, reconciliation memos, chat messages, the user's correction notes)
+taken from the scrubber's labelled corpus (bench/scrub_corpus.py), so that 60% carry names,
+emails, phones, card and account numbers. Every source kind appears; 30% name a prediction whose
+log row the intake updates; 1% are re-sent (duplicates) and 0.5% are malformed (rejected).
+
+In process, each round runs what the two tasks run on one batch: ``intake.admit`` (validate,
+authorise, look up stored keys), then ``intake.scrub_batch`` and ``intake.store`` (what
+``intake.scrub_and_store`` is made of), and times each stage. Before it, in the same round, the
+raw scrubber (``scrub_many``) runs on the very values the intake scrubs. Both start from the same
+word cache (cleared, then warmed on a batch of other events), so neither profits from the other.
+
+With ``--worker`` it then starts ``modelops worker --pool ingest`` and ``modelops worker --pool
+privacy`` and sends ``modelops.feedback.record_batch`` by name from a plain Celery client, timing
+from the send until every accepted row is visible in the table: one batch at a time, then all
+rounds' batches at once.
+
+The database (default modelops_bench_intake on the local Postgres) is created and migrated when
+needed; each run adds its own tenants, so runs never collide. Timings are wall clock: Postgres
+shares the machine's cores with this process.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import cProfile
+import datetime as dt
+import json
+import os
+import pstats
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scrub_corpus import CorpusGenerator  # noqa: E402
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_intake"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+CALLER = "bench-ledger-service"
+TASK_NAME = "modelops.feedback.record_batch"
+AGENT_MIX = {"classification": 40, "reconciliation": 20, "journal": 10, "compliance": 10, "chat": 15, "insight": 5}
+PREDICTION_SHARE, FEEDBACK_SHARE, DUPLICATE_SHARE, MALFORMED_SHARE = 0.3, 0.6, 0.01, 0.005
+SOURCES = [
+    "user_correction", "classification_correction", "manual_override", "accuracy_feedback", "suggestion_approved",
+    "manual_match", "verified_mapping", "auto_match_confirmed", "pattern_confirmed", "journal_entry_validated",
+    "classification_confirmed", "satisfaction_rating", "implicit_signal",
+]
+DISAGREEING = {"user_correction", "classification_correction", "manual_override"}
+MALFORMED = [  # (field, bad value): each is rejected by validation
+    ("agent_type", "forecasting"), ("confidence_score", 1.7), ("input_data", "not an object"), ("tenant_id", None),
+]
+
+
+class EventGenerator:
+    """Feedback events of one run: seeded, so a seed always gives the same events."""
+
+    def __init__(self, seed: int, tenants: list[uuid.UUID]):
+        from modelops.agents.synthetic import generate
+
+        self.generate = generate
+        self.random = random.Random(seed)
+        self.corpus = CorpusGenerator(seed)
+        self.tenants = tenants
+
+    def batch(self, size: int, label: str) -> tuple[list[dict], list[dict]]:
+        """A batch of events, and the prediction rows the events name (to be logged before it is sent)."""
+        texts = self._texts(size * 3)
+        agents = self.random.choices(list(AGENT_MIX), weights=list(AGENT_MIX.values()), k=size)
+        rows = {agent: self.generate(agent, agents.count(agent), seed=self.random.randrange(10**6), tenant_seed=1)
+                for agent in sorted(set(agents))}
+        drawn = {agent: iter(agent_rows) for agent, agent_rows in rows.items()}
+        events, predictions = [], []
+        for index, agent in enumerate(agents):
+            input_data, label_value = next(drawn[agent])
+            alternative = self.random.choice(rows[agent])[1]
+            feedback = self.random.choice(texts["chat" if agent in ("chat", "insight") else "note"])
+            event = self._event(agent, self._with_text(agent, input_data, texts), label_value, alternative, feedback)
+            event["idempotency_key"] = f"bench-{label}-{index}"  # the tenants are new in every run
+            if self.random.random() < PREDICTION_SHARE:
+                event["prediction_id"] = str(uuid.uuid4())
+                predictions.append(event)
+            events.append(event)
+        for index in range(size):
+            roll = self.random.random()
+            if roll < DUPLICATE_SHARE and index:
+                events[index] = copy.deepcopy(events[self.random.randrange(index)])
+            elif roll < DUPLICATE_SHARE + MALFORMED_SHARE:
+                field, bad = self.random.choice(MALFORMED)
+                events[index][field] = bad
+                events[index].pop("prediction_id", None)
+        named = {event["prediction_id"] for event in events if "prediction_id" in event}
+        return events, [event for event in predictions if event.get("prediction_id") in named]
+
+    def _texts(self, count: int) -> dict[str, list[str]]:
+        by_source: dict[str, list[str]] = defaultdict(list)
+        for record in self.corpus.records(count):
+            by_source[record.source].append(record.text)
+        return by_source
+
+    def _with_text(self, agent: str, input_data: dict, texts: dict[str, list[str]]) -> dict:
+        """The agent's input with its free text replaced by corpus text of the same kind."""
+        data = copy.deepcopy(input_data)
+        pick = lambda source: self.random.choice(texts[source])  # noqa: E731
+        if agent in ("classification", "journal", "compliance"):
+            data["description"] = pick("bank")
+        elif agent == "reconciliation":
+            data["bank_line"]["description"] = pick("bank")
+            data["candidate"]["description"] = pick("memo")
+        elif agent == "chat":
+            data["message"] = pick("chat")
+        return data
+
+    def _event(self, agent: str, input_data: dict, label, alternative, feedback: str) -> dict:
+        source = self.random.choice(SOURCES)
+        event = {
+            "tenant_id": str(self.random.choice(self.tenants)), "agent_type": agent, "source": source,
+            "input_data": input_data, "confidence_score": round(self.random.uniform(0.3, 0.99), 2),
+            "occurred_at": (dt.datetime(2026, 11, 2, 9) + dt.timedelta(seconds=self.random.randrange(86400))).isoformat(),
+        }
+        if source in DISAGREEING or source in ("manual_match", "verified_mapping"):
+            event["expected_output"] = label
+            event["actual_output"] = alternative if source in DISAGREEING else label
+        elif source == "accuracy_feedback":
+            event["is_accurate"] = self.random.random() < 0.7
+            event["actual_output"] = label if event["is_accurate"] else alternative
+        elif source == "satisfaction_rating":
+            event["rating"] = self.random.randint(1, 5)
+        elif source == "implicit_signal":
+            event["engagement"] = self.random.choice(["accepted", "edited", "ignored", "dismissed"])
+            event["seconds_to_resolution"] = round(self.random.expovariate(1 / 90), 1)
+        else:
+            event["actual_output"] = label
+        if self.random.random() < FEEDBACK_SHARE or source == "satisfaction_rating":
+            event["user_feedback"] = feedback
+        return event
+
+
+# -- the database -------------------------------------------------------------------------------
+
+def prepare_database(url: str, tenant_count: int) -> tuple[list[uuid.UUID], dict]:
+    """Migrate the bench database; new tenants with the bench's caller as a member; a model version
+    per tenant and agent, for the prediction log."""
+    from sqlalchemy import text
+
+    from modelops import db, migrations, tenants
+
+    migrations.ensure_database(url)
+    migrations.upgrade(database_url=url)
+    run = uuid.uuid4().hex[:8]
+    created = []
+    for number in range(tenant_count):
+        tenant = tenants.create_tenant(f"bench-intake-{run}-{number}", country="US", region="NA")
+        tenants.add_member(tenant, CALLER)
+        created.append(tenant)
+    versions = {}
+    with db.operator_scope() as connection:
+        for tenant in created:
+            for agent in AGENT_MIX:
+                versions[(tenant, agent)] = connection.execute(text(
+                    """INSERT INTO ai.model_versions (agent_type, version, trained_on, tenant_id)
+                       VALUES (:agent, 'v1.0', now(), :tenant) RETURNING id"""), {"agent": agent, "tenant": tenant}).scalar_one()
+    return created, versions
+
+
+def log_predictions(events: list[dict], versions: dict) -> None:
+    """The prediction log rows the events answer, as the serving path would have written them."""
+    from sqlalchemy import text
+
+    from modelops import db
+
+    rows = [{"id": e["prediction_id"], "version": versions[(uuid.UUID(e["tenant_id"]), e["agent_type"])],
+             "agent": e["agent_type"], "tenant": e["tenant_id"], "input": json.dumps(e["input_data"]),
+             "output": json.dumps(e.get("actual_output"))} for e in events]
+    if rows:
+        with db.operator_scope() as connection:
+            connection.execute(text(
+                """INSERT INTO ai.prediction_log (id, model_version_id, agent_type, tenant_id, input_data, predicted_output)
+                   VALUES (:id, :version, :agent, :tenant, :input, :output)"""), rows)
+
+
+def stored_keys(tenant_ids: list[uuid.UUID], keys: set[str]) -> set[str]:
+    """Which of these idempotency keys have a training row (by the unique index: cheap to poll)."""
+    from sqlalchemy import text
+
+    from modelops import db
+
+    with db.operator_scope() as connection:
+        return set(connection.execute(text(
+            "SELECT idempotency_key FROM ai.training_data WHERE tenant_id = ANY(:tenants) AND idempotency_key = ANY(:keys)"),
+            {"tenants": tenant_ids, "keys": list(keys)}).scalars())
+
+
+def answered_predictions(events: list[dict]) -> int:
+    from sqlalchemy import text
+
+    from modelops import db
+
+    ids = [e["prediction_id"] for e in events]
+    with db.operator_scope() as connection:
+        return connection.execute(text(
+            "SELECT count(*) FROM ai.prediction_log WHERE id = ANY(CAST(:ids AS uuid[])) AND feedback_at IS NOT NULL"),
+            {"ids": ids}).scalar_one()
+
+
+# -- in process ---------------------------------------------------------------------------------
+
+def reset_word_cache(warm_values: list) -> None:
+    """The scrubber's per-process word caches, cleared and warmed on other events: each stage that
+    is timed starts from the same cache, as a process that has already seen some traffic."""
+    from modelops.privacy.pii import lexicon, names, scrub_many
+
+    names.describe.cache_clear()
+    lexicon.fold.cache_clear()
+    scrub_many(warm_values)
+
+
+class Stages:
+    """Wall-clock and CPU seconds of this process, per named stage."""
+
+    def __init__(self):
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.wall[stage] = time.perf_counter() - wall
+        self.cpu[stage] = time.process_time() - cpu
+
+
+def in_process_round(events: list[dict], warm: list, profile: cProfile.Profile | None) -> dict:
+    from modelops import intake
+    from modelops.privacy.pii import scrub_many
+    from schemas.feedback import FeedbackEvent
+
+    stages = Stages()
+    reset_word_cache(warm)
+    if profile:
+        profile.enable()
+    with stages("admit"):
+        verdicts, accepted = intake.admit(events, CALLER, TASK_NAME)
+    with stages("scrub"):
+        batch = intake.scrub_batch(accepted)
+    with stages("insert"):
+        stored = intake.store(batch)
+    if profile:
+        profile.disable()
+
+    # the raw scrubber on the very values the intake scrubbed, from the same word cache
+    parsed = [FeedbackEvent.model_validate(event) for event in accepted]
+    values = [[e.input_data, e.label(), e.actual_output, e.user_feedback] for e in parsed]
+    reset_word_cache(warm)
+    with stages("scrubber"):
+        scrub_many(values)
+    return {"stages": stages, "verdicts": Counter(v.status for v in verdicts), "stored": stored, "accepted": len(accepted)}
+
+
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):6.0f}  (min {min(values):.0f}, max {max(values):.0f})"
+
+
+INTAKE_STAGES = [("admit", "validate, authorise, look up stored keys, record rejections"),
+                 ("scrub", "validate again, scrub, shape rows"), ("insert", "insert rows, answer predictions")]
+
+
+def report_in_process(rounds: list[dict], batch: int) -> None:
+    print(f"\n== in process, one core: admit + scrub_and_store on batches of {batch} events, {len(rounds)} rounds")
+    intake_rates = [batch / sum(r["stages"].wall[stage] for stage, _ in INTAKE_STAGES) for r in rounds]
+    scrubber_rates = [r["accepted"] / r["stages"].wall["scrubber"] for r in rounds]
+    print(f"  intake, events/s:                      {spread(intake_rates)}")
+    print(f"  raw scrubber on the same values, events/s: {spread(scrubber_rates)}")
+    print(f"  intake / raw scrubber (medians):       {statistics.median(intake_rates) / statistics.median(scrubber_rates):.2f}")
+    print("  per stage, median per batch: wall ms (share of the intake's), CPU ms of this process")
+    total = statistics.median(sum(r["stages"].wall[stage] for stage, _ in INTAKE_STAGES) for r in rounds)
+    for stage, meaning in INTAKE_STAGES:
+        wall = statistics.median(r["stages"].wall[stage] for r in rounds)
+        cpu = statistics.median(r["stages"].cpu[stage] for r in rounds)
+        print(f"    {stage:7s} {wall * 1000:6.1f} ms ({wall / total:4.0%})  cpu {cpu * 1000:6.1f} ms  {meaning}")
+    verdicts = sum((r["verdicts"] for r in rounds), Counter())
+    print(f"  verdicts over all rounds: {dict(verdicts)}; rows stored {sum(r['stored']['stored'] for r in rounds)}")
+    hits = sum((Counter(r["stored"]["scrub_hits"]) for r in rounds), Counter())
+    print(f"  scrub hits over all rounds: {dict(hits.most_common())}")
+
+
+# -- through real workers -----------------------------------------------------------------------
+
+def start_workers(log_dir: Path, database_url: str, redis_url: str):
+    from modelops.supervisor import ProcessGroup
+
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url)
+    env.pop("RESULT_BACKEND_URL", None)
+    env.pop("APP_DATABASE_URL", None)
+    group = ProcessGroup(log_dir, env)
+    entry = "import sys; from modelops.cli import main; sys.exit(main())"  # the `modelops` command
+    for pool in ("ingest", "privacy"):
+        group.start(pool, [sys.executable, "-c", entry, "worker", "--pool", pool])
+    return group
+
+
+def wait_ready(client, timeout: float = 90.0) -> None:
+    sent = time.monotonic()
+    pending = [client.send_task("modelops.maintenance.ping", kwargs={"queue": q}, queue=q) for q in ("ingest", "scrub")]
+    for result in pending:
+        result.get(timeout=max(0.1, timeout - (time.monotonic() - sent)))
+
+
+def wait_visible(tenants: list[uuid.UUID], keys: set[str], timeout: float = 300.0) -> float:
+    """The moment every key has its row; polls only for the keys still missing."""
+    missing, deadline = set(keys), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        missing -= stored_keys(tenants, missing)
+        if not missing:
+            return time.monotonic()
+        time.sleep(0.02)
+    raise TimeoutError(f"{len(missing)} of {len(keys)} rows not stored within {timeout}s")
+
+
+TASK_DONE = re.compile(r"Task (modelops\.[\w.]+)\[[^\]]+\] succeeded in ([\d.]+)s")
+
+
+def task_seconds(log_dir: Path) -> dict[str, list[float]]:
+    """How long each task ran in the workers, from their logs."""
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for log in log_dir.glob("*.log"):
+        for name, value in TASK_DONE.findall(log.read_text(errors="replace")):
+            seconds[name].append(float(value))
+    return seconds
+
+
+def send_and_wait(client, batches: list[list[dict]], tenants) -> float:
+    """Send the batches at once; seconds from the first send until every accepted row is visible."""
+    keys = {e["idempotency_key"] for events in batches for e in events if accepted_shape(e)}
+    sent = time.monotonic()
+    for events in batches:
+        client.send_task(TASK_NAME, args=[events], kwargs={"caller": CALLER}, queue="ingest")
+    return wait_visible(tenants, keys) - sent
+
+
+def through_workers(batches: list[list[dict]], tenants, redis_url: str, database_url: str) -> None:
+    from celery import Celery
+
+    # A plain client, as another service has: nothing of ours imported, no routes, so the queue is
+    # named (without it a message goes to Celery's default queue, which no pool consumes).
+    client = Celery(broker=redis_url, backend=redis_url)
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-intake-workers-"))
+    group = start_workers(log_dir, database_url, redis_url)
+    try:
+        wait_ready(client)
+        print(f"\n== through real workers: ingest and privacy pools, 2 processes each (logs in {log_dir})")
+        half = len(batches) // 2
+        rates = [len(events) / send_and_wait(client, [events], tenants) for events in batches[:half]]
+        print(f"  one batch at a time, events/s from send to all rows visible: {spread(rates)}")
+        in_flight = batches[half:]
+        total = sum(len(events) for events in in_flight)
+        seconds = send_and_wait(client, in_flight, tenants)
+        print(f"  {len(in_flight)} batches sent at once: {total} events in {seconds:.2f} s = {total / seconds:.0f} events/s")
+    finally:
+        group.stop()  # a task logs its success after its rows are visible: read the logs once it is down
+    for name, values in sorted(task_seconds(log_dir).items()):
+        if name != "modelops.maintenance.ping":
+            print(f"  {name}: {len(values)} runs, median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
+
+
+def load() -> str:
+    """Other work on the machine competes for its cores: say how much there was."""
+    return "load average (1, 5, 15 min): " + ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def accepted_shape(event: dict) -> bool:
+    """Whether the bench made this event malformed (it is then rejected, and no row appears)."""
+    return all(event.get(field) != bad for field, bad in MALFORMED)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--tenants", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--worker", action="store_true", help="also measure end to end through real workers")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="broker for --worker")
+    parser.add_argument("--profile", action="store_true", help="print where the in-process time goes")
+    args = parser.parse_args()
+    # Before anything reads the settings: every scope of this process talks to the bench database.
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["REDIS_URL"] = args.redis_url
+    os.environ.pop("APP_DATABASE_URL", None)
+
+    tenants, versions = prepare_database(args.database_url, args.tenants)
+    generator = EventGenerator(args.seed, tenants)
+    started = time.perf_counter()
+    warm_events, _ = generator.batch(args.batch, "warm")
+    warm = [[e.get("input_data"), e.get("expected_output"), e.get("actual_output"), e.get("user_feedback")] for e in warm_events]
+    rounds = [generator.batch(args.batch, f"round{n}") for n in range(args.rounds)]
+    print(f"{args.rounds} batches of {args.batch} events over {args.tenants} tenants generated in "
+          f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} cores; {load()}")
+
+    profile = cProfile.Profile() if args.profile else None
+    results = []
+    for events, predictions in rounds:
+        log_predictions(predictions, versions)
+        results.append(in_process_round(events, warm, profile))
+    report_in_process(results, args.batch)
+    print(f"  {load()}")
+    named = [p for _, predictions in rounds for p in predictions]
+    print(f"  prediction log rows answered: {answered_predictions(named)} of {len(named)} named")
+    if profile:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+
+    if args.worker:
+        batches = []
+        for n in range(args.rounds * 2):
+            events, predictions = generator.batch(args.batch, f"worker{n}")
+            log_predictions(predictions, versions)
+            batches.append(events)
+        through_workers(batches, tenants, args.redis_url, args.database_url)
+        worker_named = [e for events in batches for e in events if "prediction_id" in e and accepted_shape(e)]
+        print(f"  prediction log rows answered: {answered_predictions(worker_named)} of {len(set(e['prediction_id'] for e in worker_named))} named")
+        print(f"  {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+"""Serving through real workers: batched and single predictions, latency, memory, beside a Celery no-op.
+
+    python bench/bench_serving.py [--database-url URL] [--redis-url URL] [--tenants 100]
+                                  [--agents classification,insight] [--batch 1000] [--batches 20]
+                                  [--rounds 3] [--singles 5000] [--rate 500] [--seconds 10] [--clients 2]
+
+Every figure is end to end, from a plain Celery client (no import of ours, as another service has):
+enqueue → a serving worker predicts → its audit rows are committed → the result is stored in the
+Redis result backend. A prediction's result is stored only after its batch's audit rows commit, so
+the time a result is stored is the time its row is committed and its answer available.
+
+Baseline, measured in the same run against the same broker and backend with the project's Celery
+settings (celeryconfig): a task that does nothing, run by a worker of the same concurrency and
+prefetch, (a) one message per request, (b) one message per batch carrying the same payload.
+
+Steps:
+  1. models: ``--tenants`` tenants, each with a model of each agent (trained once on synthetic rows
+     of its own tenant seed, then reused by later runs of the bench database);
+  2. no-op worker: single messages as fast as ``--clients`` client processes send them, the same
+     at ``--rate`` per second for ``--seconds`` (latency percentiles), and batches;
+  3. `modelops worker --pool serving`: the same three measurements with ``modelops.serving.predict``
+     and ``modelops.serving.predict_batch`` (each batch is one tenant's requests, the tenants in turn);
+  4. memory: a serving worker with one pool process, resident set after serving one tenant, then
+     after serving every tenant's classification model.
+
+Latency is the time from the send (client clock) to the result's ``date_done`` (worker clock, the
+same host), read back from the backend after the run. Medians of ``--rounds`` where repeated.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from celery import Celery, states
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_serving"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
+PREDICT, PREDICT_BATCH, NOOP = "modelops.serving.predict", "modelops.serving.predict_batch", "bench.noop"
+TENANT_PREFIX = "bench-serving-"
+
+# The baseline's worker: the project's Celery settings, one task that does nothing, on the
+# serving pool's queue (nothing else consumes it while the baseline runs).
+noop_app = Celery("bench-noop")
+noop_app.config_from_object("celeryconfig")
+
+
+@noop_app.task(name=NOOP)
+def noop(*args, **kwargs) -> None:
+    return None
+
+
+# -- setup --------------------------------------------------------------------------------------
+
+def prepare(database_url: str, tenant_count: int, agents: list[str]) -> list[uuid.UUID]:
+    """The bench tenants, each with a production model of every agent (made once, then reused)."""
+    from sqlalchemy import text
+
+    from modelops import db, migrations, tenants
+    from tests.integration.serving_models import record_model
+
+    migrations.ensure_database(database_url)
+    migrations.upgrade(database_url=database_url)
+    with db.operator_scope() as connection:
+        existing = dict(connection.execute(text("SELECT name, id FROM ai.tenants WHERE name LIKE :prefix"),
+                                           {"prefix": TENANT_PREFIX + "%"}).all())
+        served = set(connection.execute(text("SELECT tenant_id, agent_type FROM ai.model_versions WHERE is_production "
+                                             "AND tenant_id IS NOT NULL")).all())
+    started, made = time.perf_counter(), 0
+    ids = []
+    for number in range(tenant_count):
+        name = f"{TENANT_PREFIX}{number:03d}"
+        tenant = existing.get(name) or tenants.create_tenant(name)
+        for agent in agents:
+            if (tenant, agent) not in served:
+                record_model(agent, tenant, tenant_seed=100 + number, rows=2000)
+                made += 1
+        ids.append(tenant)
+    print(f"{tenant_count} tenants x {len(agents)} agents: {made} models trained now in {time.perf_counter() - started:.0f} s, "
+          f"the rest reused; {os.cpu_count()} cores")
+    return ids
+
+
+def workload(tenants: list[uuid.UUID], agent: str, count: int, seed: int) -> list[dict]:
+    """``count`` requests of ``agent``, the tenants in turn, inputs from each tenant's generator."""
+    from modelops.agents.synthetic import generate
+
+    per_tenant = -(-count // len(tenants))
+    inputs = {t: [i for i, _ in generate(agent, per_tenant, seed=seed, tenant_seed=100 + n)] for n, t in enumerate(tenants)}
+    return [{"tenant_id": str(tenants[k % len(tenants)]), "agent_type": agent, "input_data": inputs[tenants[k % len(tenants)]][k // len(tenants)]}
+            for k in range(count)]
+
+
+def start_worker(argv: list[str], name: str, env: dict) -> "ProcessGroup":
+    from modelops.supervisor import ProcessGroup
+
+    group = ProcessGroup(Path(tempfile.mkdtemp(prefix=f"bench-serving-{name}-")), env)
+    group.start(name, argv)
+    return group
+
+
+def wait_ready(client: Celery, name: str, kwargs: dict, timeout: float = 120.0) -> None:
+    client.send_task(name, kwargs=kwargs, queue="predict").get(timeout=timeout)
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+def send_share(redis_url: str, name: str, share: list[tuple[int, dict]], start: float, rate: float | None, out) -> None:
+    """One client process: send its share of the requests (each at its slot when paced), report
+    (position, task id, send time)."""
+    client = Celery(broker=redis_url, backend=redis_url)
+    sent = []
+    for position, request in share:
+        if rate:
+            pause = start + position / rate - time.time()
+            if pause > 0:
+                time.sleep(pause)
+        args = {"args": [request]} if isinstance(request, list) else {"kwargs": request}
+        sent.append((position, client.send_task(name, queue="predict", **args).id, time.time()))
+    out.send(sent)
+
+
+def run_clients(redis_url: str, name: str, requests: list, clients: int, rate: float | None = None) -> list[tuple[str, float]]:
+    """(task id, send time) of every request, in order, sent by ``clients`` processes together: one
+    Python client sends a few hundred to two thousand messages a second, less than a worker takes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start = time.time() + 0.5
+    pipes, processes = [], []
+    for number in range(clients):
+        receive, send = context.Pipe(duplex=False)
+        share = [(position, request) for position, request in enumerate(requests) if position % clients == number]
+        process = context.Process(target=send_share, args=(redis_url, name, share, start, rate, send))
+        process.start()
+        pipes.append(receive)
+        processes.append(process)
+    sent = sorted(entry for pipe in pipes for entry in pipe.recv())
+    for process in processes:
+        process.join()
+    return [(task_id, at) for _, task_id, at in sent]
+
+
+def stored(client: Celery, task_ids: list[str], timeout: float = 600.0) -> list[dict]:
+    """Each task's result as the backend stored it, waiting until all are there. Read in bulk: one
+    process waiting on thousands of results with .get() is slower than the worker that makes them
+    (Celery's result consumer polls), and a service waits on its own few only."""
+    import json
+
+    keys = [client.backend.get_key_for_task(task_id) for task_id in task_ids]
+    found: dict[bytes, dict] = {}
+    deadline = time.monotonic() + timeout
+    while len(found) < len(keys):
+        assert time.monotonic() < deadline, f"{len(keys) - len(found)} results missing after {timeout:.0f} s"
+        missing = [key for key in keys if key not in found]
+        for start in range(0, len(missing), 1000):
+            chunk = missing[start:start + 1000]
+            for key, value in zip(chunk, client.backend.client.mget(chunk)):
+                meta = json.loads(value) if value is not None else None
+                if meta and meta["status"] in states.READY_STATES:  # not STARTED (task_track_started)
+                    found[key] = meta
+        time.sleep(0.005)
+    metas = [found[key] for key in keys]
+    failed = [meta for meta in metas if meta["status"] != "SUCCESS"]
+    assert not failed, failed[:3]
+    return metas
+
+
+def finished(meta: dict) -> float:
+    return dt.datetime.fromisoformat(meta["date_done"]).timestamp()
+
+
+def as_fast_as_possible(client: Celery, redis_url: str, name: str, requests: list, clients: int) -> float:
+    """Requests per second, from the first send to the last result stored."""
+    sent = run_clients(redis_url, name, requests, clients)
+    metas = stored(client, [task_id for task_id, _ in sent])
+    check(name, metas)
+    count = sum(len(r) if isinstance(r, list) else 1 for r in requests)
+    return count / (max(map(finished, metas)) - min(at for _, at in sent))
+
+
+def at_rate(client: Celery, redis_url: str, name: str, requests: list[dict], rate: float, clients: int) -> dict:
+    """Offered at ``rate`` per second; latency percentiles from send to result stored."""
+    sent = run_clients(redis_url, name, requests, clients, rate)
+    metas = stored(client, [task_id for task_id, _ in sent])
+    check(name, metas)
+    latencies = sorted((finished(meta) - at) * 1000 for meta, (_, at) in zip(metas, sent))
+    offered = len(requests) / (sent[-1][1] - sent[0][1])
+    return {"offered": offered, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "max": latencies[-1]}
+
+
+def check(name: str, metas: list[dict]) -> None:
+    """Every serving answer was a prediction (a refusal would be cheaper and flatter the figures)."""
+    if name == NOOP:
+        return
+    answers = [answer for meta in metas for answer in (meta["result"] if name == PREDICT_BATCH else [meta["result"]])]
+    statuses = {answer["status"] for answer in answers}
+    assert statuses == {"predicted"}, statuses
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(round(share / 100 * (len(ordered) - 1))))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    return f"median {median(values):,.0f} (runs: {', '.join(f'{v:,.0f}' for v in values)})"
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, seed: int) -> dict:
+    singles = workload(tenants, agent, args.singles, seed)
+    paced = workload(tenants, agent, int(args.rate * args.seconds), seed + 1)
+    payloads = [workload([tenants[n % len(tenants)]], agent, args.batch, seed + 2 + n) for n in range(args.batches)]
+    return {
+        "singles": [as_fast_as_possible(client, args.redis_url, single, singles, args.clients) for _ in range(args.rounds)],
+        "latency": at_rate(client, args.redis_url, single, paced, args.rate, args.clients),
+        "batched": [as_fast_as_possible(client, args.redis_url, batch, payloads, args.clients) for _ in range(args.rounds)],
+    }
+
+
+def report(label: str, figures: dict, baseline: dict | None, args) -> None:
+    latency = figures["latency"]
+    print(f"  {label}")
+    print(f"    single messages, as fast as {args.clients} clients send: {spread(figures['singles'])} per s"
+          + (f"  ({median(figures['singles']) / median(baseline['singles']):.2f}x the no-op)" if baseline else ""))
+    print(f"    single messages at {latency['offered']:.0f}/s offered: p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
+          f"max {latency['max']:.1f} ms" + (f"  (no-op: p50 {baseline['latency']['p50']:.1f}, p99 {baseline['latency']['p99']:.1f})" if baseline else ""))
+    print(f"    batches of {args.batch}, {args.batches} in flight: {spread(figures['batched'])} items per s"
+          + (f"  ({median(figures['batched']) / median(baseline['batched']):.2f}x the no-op)" if baseline else ""))
+
+
+def resident_mb(group, name: str) -> dict:
+    import psutil
+
+    main = psutil.Process(group.processes[name].pid)
+    children = main.children(recursive=True)
+    return {"main": main.memory_info().rss / 2**20, "pool": [child.memory_info().rss / 2**20 for child in children]}
+
+
+def memory(client: Celery, env: dict, tenants: list[uuid.UUID]) -> None:
+    from sqlalchemy import text
+
+    from modelops import db
+    from workers import pools
+
+    with db.operator_scope() as connection:
+        artifact_bytes = connection.execute(text(
+            "SELECT sum(artifact_size_bytes) FROM ai.model_versions WHERE is_production AND agent_type = 'classification' "
+            "AND tenant_id = ANY(CAST(:tenants AS uuid[]))"), {"tenants": tenants}).scalar_one()
+    group = start_worker(pools.worker_command("serving", concurrency=1, loglevel="WARNING"), "memory", env)
+    try:
+        one = workload(tenants[:1], "classification", 50, 7)
+        client.send_task(PREDICT_BATCH, args=[one], queue="predict").get(timeout=300)
+        before = resident_mb(group, "memory")
+        everyone = workload(tenants, "classification", 10 * len(tenants), 8)
+        answers = client.send_task(PREDICT_BATCH, args=[everyone], queue="predict").get(timeout=600)
+        assert {a["status"] for a in answers} == {"predicted"}
+        after = resident_mb(group, "memory")
+    finally:
+        group.stop()
+    grown = after["pool"][0] - before["pool"][0]
+    print(f"\n== memory of a serving worker (1 pool process) holding {len(tenants)} tenants' classification models")
+    print(f"  main process {after['main']:.0f} MB; pool process {before['pool'][0]:.0f} MB with 1 tenant's model, "
+          f"{after['pool'][0]:.0f} MB with {len(tenants)}: +{grown:.0f} MB, {grown / (len(tenants) - 1):.2f} MB per model; "
+          f"artifacts {float(artifact_bytes) / 2**20:.0f} MB on disk ({grown * 2**20 / float(artifact_bytes):.2f}x in memory)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--agents", default="classification,insight")
+    parser.add_argument("--batch", type=int, default=1000, help="requests per predict_batch message")
+    parser.add_argument("--batches", type=int, default=20, help="batch messages in flight at once")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--singles", type=int, default=5000, help="single messages per as-fast-as-possible round")
+    parser.add_argument("--rate", type=float, default=500.0, help="offered single messages per second for latency")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=2, help="client processes sending together")
+    args = parser.parse_args()
+    # Before anything reads the settings: this process and the workers it starts use the bench's servers.
+    os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url)
+    for name in ("RESULT_BACKEND_URL", "APP_DATABASE_URL", "MODELOPS_CLOCK"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("MODELOPS_HOME", str(PROJECT / ".modelops-bench"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "bench")]))
+    agents = args.agents.split(",")
+
+    from workers import pools
+
+    tenants = prepare(args.database_url, args.tenants, sorted(set(agents) | {"classification"}))
+    client = Celery(broker=args.redis_url, backend=args.redis_url)
+    client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
+    serving = pools.POOLS["serving"]
+    print(f"workers: {serving.concurrency} pool processes, prefetch multiplier {serving.prefetch}")
+
+    print("\n== baseline: a Celery task that does nothing")
+    group = start_worker([sys.executable, "-m", "celery", "-A", "bench_serving:noop_app", "worker", "--queues", "predict",
+                          "--concurrency", str(serving.concurrency), "--prefetch-multiplier", str(serving.prefetch),
+                          "--loglevel", "WARNING", "--task-events"], "noop", env)
+    try:
+        wait_ready(client, NOOP, {})
+        baselines = {agent: measure(client, NOOP, NOOP, args, tenants, agent, seed=1) for agent in agents}
+    finally:
+        group.stop()
+    for agent, figures in baselines.items():
+        report(f"no-op, {agent} payloads", figures, None, args)
+
+    print("\n== modelops worker --pool serving")
+    group = start_worker(pools.worker_command("serving", loglevel="WARNING"), "serving", env)
+    try:
+        for agent in agents:  # every model loaded once before anything is timed
+            wait_ready(client, PREDICT, workload(tenants[:1], agent, 1, 3)[0])
+            client.send_task(PREDICT_BATCH, args=[workload(tenants, agent, 4 * len(tenants), 4)], queue="predict").get(timeout=600)
+        for agent in agents:
+            report(agent, measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1), baselines[agent], args)
+    finally:
+        group.stop()
+
+    memory(client, env, tenants)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""A version's fitted model, from the shared artifact store, only if its bytes are the recorded ones."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from modelops.config import settings
+from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
+
+
+def load_estimator(version: Mapping[str, Any]) -> Any:
+    """The estimator of a ``model_versions`` row; ArtifactIntegrityError when its file is missing,
+    changed or swapped (checked before anything is unpickled)."""
+    if not version.get("model_artifact_path") or not version.get("artifact_sha256"):
+        raise ArtifactIntegrityError(f"model version {version.get('id')} records no artifact")
+    return ArtifactStore(settings().artifact_dir).load(version["model_artifact_path"], version["artifact_sha256"])

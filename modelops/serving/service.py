@@ -1,0 +1,150 @@
+"""Predictions for a batch of requests: check each, route each, one predict per model, one audit write.
+
+The cost of a prediction is mostly fixed per call (a predict_proba on one row costs about as much
+as on a hundred), so requests are grouped by the model that answers them and each group is
+predicted in one vectorised call. A bad request, a tenant without a model or a model that cannot
+be loaded fails only the requests concerned; the others are answered. Every answer is in the
+audit log, committed, before any answer is returned.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from modelops import clock
+from modelops.agents import get_agent
+from modelops.config import settings
+from modelops.serving import auditlog
+from modelops.serving.models import ModelCache, budget_bytes
+from modelops.serving.pointers import PointerCache
+from modelops.serving.requests import Refused, ValidRequest, parse
+from modelops.serving.resolve import refresh_routes
+from modelops.serving.routes import ServedModel
+from modelops.training.artifacts import ArtifactStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Planned:
+    index: int  # position in the batch, where its answer goes
+    request: ValidRequest
+    model: ServedModel
+    ab_test_id: uuid.UUID | None
+    ab_group: str | None
+    request_key: str | None
+
+
+def derived_key(features_input: dict[str, Any]) -> str:
+    """A sticky key for a request that brought none: the same input lands in the same group."""
+    canonical = json.dumps(features_input, sort_keys=True, separators=(",", ":"))
+    return "input:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def refused(reason: str) -> dict:
+    return {"status": "rejected", "reason": reason}
+
+
+def unavailable(reason: str) -> dict:
+    return {"status": "unavailable", "reason": reason}
+
+
+def answered(row: auditlog.LogRow, model: ServedModel) -> dict:
+    return {
+        "status": "predicted", "prediction_id": str(row.id), "agent_type": row.agent_type,
+        "tenant_id": str(row.tenant_id), "output": row.predicted_output, "confidence": row.confidence,
+        "model_version": model.describe(), "ab_group": row.ab_group,
+        "ab_test_id": str(row.ab_test_id) if row.ab_test_id else None,
+    }
+
+
+class Server:
+    def __init__(self, pointers: PointerCache, models: ModelCache,
+                 write_log: Callable[[list[auditlog.LogRow]], None] = auditlog.write,
+                 now: Callable[[], dt.datetime] = clock.now):
+        self.pointers = pointers
+        self.models = models
+        self.write_log = write_log
+        self.now = now
+
+    def predict_many(self, requests: list[Any]) -> list[dict]:
+        """One answer per request, in order: predicted, rejected (bad input) or unavailable (no model)."""
+        started = time.perf_counter()
+        answers: list[dict | None] = [None] * len(requests)
+        valid: list[tuple[int, ValidRequest]] = []
+        for index, item in enumerate(requests):
+            parsed = parse(item)
+            if isinstance(parsed, Refused):
+                answers[index] = refused(parsed.reason)
+            else:
+                valid.append((index, parsed))
+        by_model = self._plan(valid, answers)
+        timestamp = self.now()
+        rows = []
+        for planned in by_model.values():
+            rows += self._predict(planned, timestamp, started, answers)
+        self.write_log(rows)
+        return answers
+
+    def _plan(self, valid: list[tuple[int, ValidRequest]], answers: list) -> dict[uuid.UUID, list[Planned]]:
+        routes = self.pointers.routes((request.agent_type, request.tenant_id) for _, request in valid)
+        by_model: dict[uuid.UUID, list[Planned]] = defaultdict(list)
+        for index, request in valid:
+            route = routes[(request.agent_type, request.tenant_id)]
+            if route.model is None:
+                answers[index] = unavailable(route.reason)
+                continue
+            key = request.request_key or (derived_key(request.features_input) if route.test else None)
+            model, group = route.choose(key)
+            test_id = route.test.id if group else None
+            by_model[model.id].append(Planned(index, request, model, test_id, group, key))
+        return by_model
+
+    def _predict(self, planned: list[Planned], timestamp: dt.datetime, started: float, answers: list) -> list[auditlog.LogRow]:
+        model = planned[0].model
+        try:
+            estimator = self.models.get(model)
+            predictions = get_agent(model.agent_type).predict(estimator, [p.request.features_input for p in planned])
+        except Exception as error:  # one model failing must not cost the other models' requests their answers
+            log.exception("model version %s (%s) could not answer", model.id, model.agent_type)
+            for p in planned:
+                answers[p.index] = unavailable(f"model version {model.id} ({model.agent_type} {model.version}) could not answer: {error}")
+            return []
+        # the request's time in this process: from the batch's start until its answer was computed
+        duration_ms = (time.perf_counter() - started) * 1000
+        rows = []
+        for p, prediction in zip(planned, predictions):
+            row = auditlog.LogRow(
+                id=uuid.uuid4(), model_version_id=model.id, agent_type=model.agent_type,
+                tenant_id=p.request.tenant_id, input_data=p.request.features_input,
+                predicted_output=prediction.output, confidence=prediction.confidence,
+                prediction_timestamp=timestamp, duration_ms=duration_ms,
+                reproducibility_note=model.reproducibility_note, ab_test_id=p.ab_test_id,
+                ab_group=p.ab_group, request_key=p.request_key,
+            )
+            rows.append(row)
+            answers[p.index] = answered(row, model)
+        return rows
+
+
+_servers: dict[int, Server] = {}
+
+
+def server() -> Server:
+    """This process's server: its caches are made after a worker forks, never shared with a parent."""
+    if os.getpid() not in _servers:
+        _servers.clear()
+        _servers[os.getpid()] = Server(PointerCache(refresh_routes), ModelCache(ArtifactStore(settings().artifact_dir), budget_bytes()))
+    return _servers[os.getpid()]
+
+
+def predict_many(requests: list[Any]) -> list[dict]:
+    return server().predict_many(requests)

@@ -1,0 +1,77 @@
+"""The promotion gate a freshly trained version passes before anything serves it.
+
+The first model of an agent and scope must beat always answering the majority class on its
+validation rows. A later one is scored beside the current production model on the same validation
+rows (none of which either trained on, see ``evaluation``) and must reach 0.98 x production's
+accuracy. A tenant's candidate that passes waits for its A/B test on live traffic; a global or
+regional one is promoted at once, since no single tenant's traffic could test it. A candidate
+whose production model cannot be loaded (its artifact failed the integrity check) is held, not
+judged: the refusal is a matter for an operator, not a reason to promote or reject.
+
+``judge`` loads and scores with no transaction open; ``apply`` records the verdict in the
+transaction that records the version.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from modelops.agents import Agent
+from modelops.registry import promotion, versions
+from modelops.registry.loading import load_estimator
+from modelops.training.artifacts import ArtifactIntegrityError
+from modelops.training.evaluation import score
+
+ACTOR = "training"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # production, candidate, rejected, held
+    reason: str
+    event: str | None = None  # the production_history event when it goes to production
+    production_version_id: str | None = None
+    production_accuracy: float | None = None
+
+
+def judge(agent: Agent, metrics: dict, val_x: list, val_y: list, production: dict | None, shared: bool) -> Verdict:
+    accuracy = metrics["summary"]["accuracy"]
+    if production is None:
+        passed, reason = promotion.beats_baseline(accuracy, metrics["majority_baseline_accuracy"])
+        return Verdict("production" if passed else "rejected", reason, event="first_model")
+    compared = {"production_version_id": str(production["id"])}
+    try:
+        model = load_estimator(production)
+    except ArtifactIntegrityError as error:
+        return Verdict("held", f"not judged: production {production['version']} could not be loaded ({error})", **compared)
+    production_accuracy = score(val_y, [p.label for p in agent.predict(model, val_x)], val_y)["summary"]["accuracy"]
+    passed, reason = promotion.passes_gate(accuracy, production_accuracy)
+    reason = f"{reason} (production {production['version']}, on the same {len(val_y)} validation rows)"
+    compared["production_accuracy"] = production_accuracy
+    if not passed:
+        return Verdict("rejected", reason, **compared)
+    if shared:
+        return Verdict("production", f"passed the promotion gate: {reason}", event="promotion", **compared)
+    return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test", **compared)
+
+
+def apply(connection: Connection, version_id: uuid.UUID, verdict: Verdict, now: dt.datetime) -> dict:
+    """Promote, reject or annotate the version; a version judged before (a redelivered job) keeps
+    the verdict it got."""
+    candidate = versions.get(connection, version_id)
+    if candidate["status"] != "candidate":
+        return {"outcome": candidate["status"], "reason": candidate["status_reason"]}
+    if verdict.outcome == "production":
+        promotion.promote(connection, version_id, actor=ACTOR, reason=verdict.reason, event=verdict.event, now=now)
+    elif verdict.outcome == "rejected":
+        promotion.retire(connection, version_id, status="rejected", reason=verdict.reason, now=now)
+    else:
+        connection.execute(text("UPDATE ai.model_versions SET status_reason = :reason, updated_at = :now WHERE id = :id"),
+                           {"reason": verdict.reason, "now": now, "id": version_id})
+    decision = {"outcome": verdict.outcome, "reason": verdict.reason}
+    if verdict.production_version_id:
+        decision |= {"production_version_id": verdict.production_version_id, "production_accuracy": verdict.production_accuracy}
+    return decision
