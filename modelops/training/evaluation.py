@@ -4,8 +4,8 @@ The validation side of a row is fixed by a seeded hash of its input, not drawn a
 training: a row that validated v1.0 validates v1.1 too, and a row v1.0 learned from is never in
 v1.1's validation set. That is what makes the promotion gate fair: production and candidate are
 scored on the same rows, none of which either model trained on. (A fresh random split per training
-hands production rows it memorised: measured on synthetic data, production then scores 1-4 points
-above a candidate trained on more rows, and a better candidate is rejected.) Identical inputs
+hands production rows it learned from: it is then scored on its training accuracy, the candidate
+on its validation accuracy, and a candidate trained on more rows can fail the gate.) Identical inputs
 share a side, so a duplicated row cannot be learned on one side and tested on the other. Each row
 goes to validation with probability ``validation_split``, so every class is split in that share
 on average (stratified in expectation, not exactly); a class with a single row can only be

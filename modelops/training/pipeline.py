@@ -52,8 +52,6 @@ class Dataset:
     labels: list[Any] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     collected: int = 0
-    new_since_last: int = 0
-    cutoff: dt.datetime | None = None
 
 
 def principal_id(name: str) -> uuid.UUID:
@@ -191,7 +189,7 @@ def _outcome(run: dict) -> dict:
             "reason": run["error"], "details": run["details"]}
 
 
-def _rows(agent_type: str, tenant_id, region: str | None, now: dt.datetime) -> tuple[list[dict], int, dict]:
+def _rows(agent_type: str, tenant_id, region: str | None, now: dt.datetime) -> tuple[Iterable[dict], int, dict]:
     """The scope's rows, how many are new since its last training, and where they came from."""
     if tenant_id:
         rows, new = collect(agent_type, tenant_id, now)
@@ -212,41 +210,45 @@ def _usable(data: Dataset) -> dict:
     return counts
 
 
-def _unchanged_since(connection, agent_type: str, scope: str, recipe: dict) -> str | None:
-    """The version a shared model would only repeat: trained from the same source, config and libraries."""
-    latest = versions.latest(connection, agent_type, scope)
+def _refuse_repeat(agent_type: str, scope: str, recipe: dict, counts: dict) -> None:
+    """A shared model is not trained again from the same source, config and libraries: it would be
+    the same bytes under a new version number."""
+    with db.operator_scope() as connection:
+        latest = versions.latest(connection, agent_type, scope)
     if latest is None:
-        return None
+        return
     config = latest["training_config"]
     before = {"agent": config.get("agent"), "split": config.get("split"), "environment": config.get("environment"),
               "source": config.get("data", {}).get("source")}
-    return latest["version"] if before == json.loads(json.dumps(recipe)) else None
+    if before == json.loads(json.dumps(recipe)):
+        raise TrainingRefused(f"source, config and libraries are those of {latest['version']}: training again would "
+                              f"make the same model", counts)
+
+
+def _split(data: Dataset, validation_split: float, counts: dict) -> tuple[list, list, list, list]:
+    """(train_x, val_x, train_y, val_y); TrainingRefused when the sides cannot both learn and judge."""
+    train_x, val_x, train_y, val_y = split(data.inputs, data.labels, validation_split, VALIDATION_SEED)
+    if not val_y or len(set(train_y)) < 2:
+        what = "none falls on the validation side" if not val_y else "those on the training side hold a single class"
+        raise TrainingRefused(f"of the {len(data.labels)} usable rows {what}: too few to both learn from and judge by",
+                              counts)
+    return train_x, val_x, train_y, val_y
 
 
 def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     agent_type, scope = run["agent_type"], run["scope_key"]
     tenant_id, region = versions.scope_parts(scope)
-    agent = get_agent(agent_type)
-    schedule = RETRAINING_SCHEDULE[agent_type]
+    agent, schedule = get_agent(agent_type), RETRAINING_SCHEDULE[agent_type]
     rows, new, source = _rows(agent_type, tenant_id, region, now)
     data = preprocess(agent, rows)
-    data.new_since_last, data.cutoff = new, now
     counts = _usable(data)
     config = agent.default_config()
     split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"], "seed": VALIDATION_SEED}
     recipe = {"agent": config, "split": split_config, "environment": environment(), "source": source}
     if not tenant_id:
-        with db.operator_scope() as connection:
-            repeated = _unchanged_since(connection, agent_type, scope, recipe)
-        if repeated:
-            raise TrainingRefused(f"source, config and libraries are those of {repeated}: training again would make "
-                                  f"the same model", counts)
+        _refuse_repeat(agent_type, scope, recipe, counts)
+    train_x, val_x, train_y, val_y = _split(data, schedule["validation_split"], counts)
 
-    train_x, val_x, train_y, val_y = split(data.inputs, data.labels, schedule["validation_split"], VALIDATION_SEED)
-    if not val_y or len(set(train_y)) < 2:
-        what = "none falls on the validation side" if not val_y else "those on the training side hold a single class"
-        raise TrainingRefused(f"of the {len(data.labels)} usable rows {what}: too few to both learn from and judge by",
-                              counts)
     _phase(run["id"], worker, "fitting")
     started = time.perf_counter()
     estimator = agent.build_estimator(config).fit(train_x, train_y)

@@ -74,8 +74,6 @@ def in_flight(connection: Connection, agent_type: str, scope_key: str) -> uuid.U
 
 @contextmanager
 def exclusive(run_id) -> Iterator[bool]:
-    yield True
-    return
     """Hold the run's lock on a connection of its own while the block runs; yields False when a
     live worker holds it (after waiting ``LOCK_WAIT`` for a dead one's to be released)."""
     key = {"id": str(uuid.UUID(str(run_id)))}  # the canonical text, as ``id::text`` prints it

@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from modelops import clock, db, tenants
+from modelops import AGENT_TYPES, clock, db, tenants
 from modelops.privacy import aggregates
 from modelops.registry.resolution import serving_model
-from modelops.training import sources
+from modelops.training import cold_start, sources
 from tests.integration.training_support import run_row, seed, synthetic_rows, train, versions_of
 from workers.app import app
 
@@ -85,6 +85,9 @@ def test_the_regional_model_learns_from_the_opted_in_tenants_aggregate_only(regi
     assert version["training_samples"] + version["validation_samples"] == 450
     source = version["training_config"]["data"]["source"]
     assert (source["kind"], source["area"], source["tenants"], source["rows"]) == ("aggregate", region["name"], 3, 450)
+    # the weekly refresh covers it, beside a global model for every agent
+    scopes = cold_start.shared_scopes()
+    assert (AGENT, region["name"]) in scopes and {(agent, None) for agent in AGENT_TYPES} <= set(scopes)
 
 
 def test_a_region_without_an_aggregate_makes_no_model_and_says_why(worker):
