@@ -43,7 +43,7 @@ COUNTS = text("""
            count(*) FILTER (WHERE was_correct) AS correct,
            count(DISTINCT coalesce(request_key, id::text)) AS assigned
     FROM ai.prediction_log
-    WHERE ab_test_id = :test AND prediction_timestamp >= :started AND true
+    WHERE ab_test_id = :test AND prediction_timestamp >= :started AND prediction_timestamp <= :now
     GROUP BY ab_group
 """)
 

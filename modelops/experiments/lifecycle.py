@@ -6,9 +6,11 @@ another candidate's test runs is queued, not swapped in: retraining can produce 
 day (classification retrains at 50 new corrections), while a test needs at least a week and
 usually its planned three to four, so replacing the running test with each newer candidate would
 end every test before it could decide and nothing would ever be promoted. When a test ends with a
-verdict (promoted or rejected) the newest waiting candidate gets the next test, and older waiting
+verdict (promoted or rejected) the newest queued candidate gets the next test, and older queued
 ones are retired as superseded (the newest learned from the most evidence). A test stopped by a
-sample ratio mismatch or cancelled by an operator starts nothing: both need a person's look first.
+sample ratio mismatch or cancelled by an operator starts nothing, and its candidate is not queued:
+both need a person's look first. A test whose control stopped being production (a rollback) is
+cancelled and its candidate queued again, to be tested against the model that serves now.
 
 Each function takes the caller's connection (a tenant's scope for the tenant's own models, as the
 training pipeline holds it, or the operator's) and commits nothing itself: a started test commits
@@ -33,6 +35,10 @@ ACTOR = "experiments"
 # baseline the sample size is planned for: it is what control will show during the test.
 BASELINE_WINDOW = dt.timedelta(days=30)
 RUNNING = "running"
+# The status_reason of a candidate waiting for its scope's test to end. The schema's statuses have
+# no 'queued', and a plain 'candidate' may also be one the gate held or a person must look at first
+# (its test was cancelled or stopped): only candidates marked so are started when a test ends.
+QUEUED = "queued: "
 FIELD_TO_SPEC_KEY = {field: key for key, field in SPEC_KEYS.items()}
 
 
@@ -104,7 +110,7 @@ def start_test(connection: Connection, candidate_version_id: Any, actor: str, no
     if running is not None and end_if_control_moved(connection, running, now):
         running = None
     if running is not None:
-        reason = f"queued: waits for A/B test {running['id']} of {agent_type} for {scope} to end"
+        reason = f"{QUEUED}waits for A/B test {running['id']} of {agent_type} for {scope} to end"
         _set_candidate_status(connection, candidate["id"], "candidate", reason, now)
         return {"status": "queued", "test_id": None, "running_test_id": str(running["id"]),
                 "candidate_version_id": str(candidate["id"]), "reason": reason}
@@ -143,9 +149,9 @@ def return_to_candidates(connection: Connection, test: dict, reason: str, now: d
 
 
 def start_next(connection: Connection, agent_type: str, scope: str, actor: str, now: dt.datetime) -> dict | None:
-    """After a test of the scope ended: the newest waiting candidate's test, or None.
+    """After a test of the scope ended: the newest queued candidate's test, or None.
 
-    Waiting candidates recorded before the production model, and all but the newest of the rest, are
+    Queued candidates recorded before the production model, and all but the newest of the rest, are
     retired as superseded: each learned from less evidence than a model already chosen."""
     production = versions.production(connection, agent_type, scope)
     if production is None:
@@ -153,8 +159,9 @@ def start_next(connection: Connection, agent_type: str, scope: str, actor: str, 
     waiting = connection.execute(
         text("""SELECT id, version FROM ai.model_versions
                 WHERE agent_type = :agent AND scope_key = :scope AND status = 'candidate' AND NOT is_production
+                  AND starts_with(status_reason, :queued)
                 ORDER BY CAST(string_to_array(substr(version, 2), '.') AS int[]) DESC"""),
-        {"agent": agent_type, "scope": scope},
+        {"agent": agent_type, "scope": scope, "queued": QUEUED},
     ).mappings().all()
     newest = None
     for version in waiting:
@@ -239,7 +246,8 @@ def end_if_control_moved(connection: Connection, test: dict, now: dt.datetime) -
     now_serving = f"{production['version']} is production now" if production else "the scope has no production model now"
     reason = f"cancelled: its control {test['control_version_id']} is no longer production ({now_serving})"
     end_test(connection, test, "cancelled", reason, now)
-    return_to_candidates(connection, test, f"A/B test {test['id']} {reason}", now)
+    # not the candidate's fault: it waits for a test against the new production model
+    return_to_candidates(connection, test, f"{QUEUED}its A/B test {test['id']} was {reason}", now)
     return True
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from modelops import clock, db
 from modelops.agents import get_agent
 from modelops.config import settings
+from modelops.experiments import lifecycle
 from modelops.privacy.pii import scrub_many
 from modelops.registry import versions
 from modelops.training import gate, runs, sources
@@ -272,6 +273,10 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     with _scope(tenant_id) as connection:
         version_id, version = _record_once(connection, new_version, now)
         decision = gate.apply(connection, version_id, verdict, now)
+        if decision["outcome"] == "candidate":
+            # "Deploy to staging for A/B testing": in the same transaction as the verdict, so a
+            # candidate is never left passed-but-untested; a redelivered job finds it `testing`.
+            decision["ab_test"] = lifecycle.start_test(connection, version_id, actor=gate.ACTOR, now=now)
     return {"model_version_id": str(version_id), "version": version, "metrics": metrics["summary"],
             "decision": decision, "details": {**counts, "decision": decision}}
 

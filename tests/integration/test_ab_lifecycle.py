@@ -23,6 +23,7 @@ from modelops.agents.synthetic import generate
 from modelops.clock import FixedClock
 from modelops.config import settings
 from modelops.experiments import ABTestConfig, lifecycle, plan_sample_size
+from modelops.registry import promotion
 from modelops.training.artifacts import ArtifactStore
 from tests.integration.serving_models import record_model
 from tests.integration.test_cli import run
@@ -245,7 +246,10 @@ def test_before_seven_days_a_look_continues_with_the_reason_and_is_written_once(
 
 
 def test_a_newer_candidate_waits_for_the_running_test_and_the_newest_is_tested_when_it_ends(scope, owner):
-    tenant, production, (first, second, third) = scope(51, candidates=3)
+    tenant, production, (first, second, third, held) = scope(51, candidates=4)
+    with owner.begin() as connection:  # the newest, but the gate held it unjudged: no test until a person looks
+        connection.execute(text("UPDATE ai.model_versions SET status_reason = 'not judged: production could not be loaded'"
+                                " WHERE id = :id"), {"id": held})
     test = started_test(tenant, production, first, days_ago=8)
     queued = app.send_task(START, args=[str(second)]).get(timeout=60)
     assert queued["status"] == "queued" and queued["running_test_id"] == test["test_id"]
@@ -264,6 +268,24 @@ def test_a_newer_candidate_waits_for_the_running_test_and_the_newest_is_tested_w
     assert version_row(owner, third)["status"] == "testing"
     superseded = version_row(owner, second)
     assert superseded["status"] == "retired" and "newer candidate" in superseded["status_reason"]
+    assert version_row(owner, held)["status"] == "candidate"
+
+
+def test_a_test_whose_control_was_rolled_back_is_cancelled_and_its_candidate_tested_against_the_restored_model(fixed_worker, owner):
+    tenant = tenants.create_tenant(f"ab-rollback-{uuid.uuid4().hex[:6]}")
+    restored = record_model(AGENT, tenant, tenant_seed=101, rows=300)["id"]
+    degraded = record_model(AGENT, tenant, tenant_seed=102, rows=300)["id"]  # replaces it in production
+    candidate = record_model(AGENT, tenant, tenant_seed=103, rows=300, promote=False)["id"]
+    test = started_test(tenant, degraded, candidate, days_ago=8)
+    with db.tenant_scope(tenant) as connection:
+        promotion.promote(connection, restored, actor="rollback", reason="accuracy fell", event="rollback", now=NOW)
+
+    result = evaluate(test["test_id"])
+    assert result["test_status"] == "cancelled" and not result["written"] and result["decision"] is None
+    assert "is no longer production" in ab_test_row(owner, test["test_id"])["end_reason"]
+    assert decisions(owner, test["test_id"]) == []
+    assert result["next_test"]["status"] == "started" and result["next_test"]["candidate_version_id"] == str(candidate)
+    assert result["next_test"]["control_version_id"] == str(restored)
 
 
 def test_a_cancelled_test_frees_its_candidate_for_a_new_test(scope, owner):

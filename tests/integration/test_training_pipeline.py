@@ -132,11 +132,13 @@ def test_a_promotion_leaves_one_production_model_the_previous_inactive_and_its_h
     first = train("classification", tenant)
     seed(tenant, "classification", synthetic_rows("classification", 400, tenant_seed=51, seed=1))
     second = train("classification", tenant)
-    # trained on more of the same tenant's rows, it passes the gate and waits for its A/B test
+    # trained on more of the same tenant's rows, it passes the gate and goes to an A/B test
     assert second["decision"]["outcome"] == "candidate"
     assert float(second["metrics"]["accuracy"]) >= 0.98 * second["decision"]["production_accuracy"]
     v10, v11 = versions_of("classification", tenant)
-    assert v11["status"] == "candidate" and v11["status_reason"].startswith("passed the promotion gate")
+    test = second["decision"]["ab_test"]
+    assert (test["status"], test["candidate_version_id"], test["control_version_id"]) == ("started", str(v11["id"]), str(v10["id"]))
+    assert v11["status"] == "testing" and not v11["is_production"]
 
     moved_at = clock.now()
     with db.tenant_scope(tenant) as connection:
@@ -224,7 +226,7 @@ def test_the_same_rows_and_config_train_a_byte_identical_artifact(worker):
     (v10, v11), (other,) = versions_of("chat", first), versions_of("chat", second)
     assert v10["artifact_sha256"] == v11["artifact_sha256"] == other["artifact_sha256"]
     assert v10["model_artifact_path"] == other["model_artifact_path"]
-    assert v11["status"] == "candidate"  # as good as production, on the same rows: it passes the gate
+    assert v11["status"] == "testing"  # as good as production, on the same rows: it passes the gate to its A/B test
 
 
 def test_a_tenants_model_learns_from_its_own_rows_only(worker):
