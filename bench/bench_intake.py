@@ -1,6 +1,6 @@
 """How fast batched feedback intake is, scrubbing and Postgres write included, beside the raw scrubber.
 
-    python bench/bench_intake.py [--database-url URL] [--batch 1000] [--rounds 7] [--tenants 4]
+    python bench/bench_intake.py [--database-url URL] [--batch 1000] [--rounds 7] [--tenants 4] [--seed 11]
                                  [--worker --redis-url URL] [--profile]
 
 Events are realistic feedback of all six agents: the agents' synthetic inputs and labels, with their
@@ -32,6 +32,7 @@ import argparse
 import copy
 import cProfile
 import datetime as dt
+import gc
 import json
 import os
 import pstats
@@ -48,6 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import psutil  # noqa: E402
 from celery import Celery  # noqa: E402
 from scrub_corpus import CorpusGenerator  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -213,6 +215,34 @@ def answered_predictions(events: list[dict]) -> int:
             {"ids": ids}).scalar_one()
 
 
+# -- CPU spent, wherever it was spent -------------------------------------------------------------
+# The machine is shared, so wall-clock rates move with whatever else runs. The CPU seconds the
+# intake costs (its own processes and the Postgres server processes of their connections) do not,
+# and say what the 2 cores could carry if the intake had them to itself.
+
+def postgres_backends() -> list[psutil.Process]:
+    """The server processes of every connection to the bench database."""
+    with db.operator_scope() as connection:
+        pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+        return [psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """User and system CPU seconds of each process still running (Linux counts in 10 ms ticks)."""
+    spent = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        spent[process.pid] = times.user + times.system
+    return spent
+
+
+def cpu_since(before: dict[int, float], processes: list[psutil.Process]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in cpu_seconds(processes).items())
+
+
 # -- in process ---------------------------------------------------------------------------------
 
 def reset_word_cache(warm_values: list) -> None:
@@ -224,23 +254,39 @@ def reset_word_cache(warm_values: list) -> None:
 
 
 class Stages:
-    """Wall-clock and CPU seconds of this process, per named stage."""
+    """Wall-clock and CPU seconds of this process per named stage, and the seconds its garbage
+    collector took in it (a full collection walks every object the process holds)."""
 
     def __init__(self):
         self.wall: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.gc: dict[str, float] = {}
+        self._collecting = {"since": 0.0, "total": 0.0}
+
+    def _on_collection(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._collecting["since"] = time.perf_counter()
+        else:
+            self._collecting["total"] += time.perf_counter() - self._collecting["since"]
 
     @contextmanager
     def __call__(self, stage: str):
+        self._collecting["total"] = 0.0
+        gc.callbacks.append(self._on_collection)
         wall, cpu = time.perf_counter(), time.process_time()
-        yield
-        self.wall[stage] = time.perf_counter() - wall
-        self.cpu[stage] = time.process_time() - cpu
+        try:
+            yield
+        finally:
+            self.wall[stage] = time.perf_counter() - wall
+            self.cpu[stage] = time.process_time() - cpu
+            gc.callbacks.remove(self._on_collection)
+            self.gc[stage] = self._collecting["total"]
 
 
 def in_process_round(events: list[dict], warm: list, profile: cProfile.Profile | None) -> dict:
     stages = Stages()
     reset_word_cache(warm)
+    postgres_before = cpu_seconds(postgres_backends())
     if profile:
         profile.enable()
     with stages("admit"):
@@ -251,6 +297,7 @@ def in_process_round(events: list[dict], warm: list, profile: cProfile.Profile |
         stored = intake.store(batch)
     if profile:
         profile.disable()
+    postgres_cpu = cpu_since(postgres_before, postgres_backends())
 
     # the raw scrubber on the very values the intake scrubbed, from the same word cache
     parsed = [FeedbackEvent.model_validate(event) for event in accepted]
@@ -258,7 +305,8 @@ def in_process_round(events: list[dict], warm: list, profile: cProfile.Profile |
     reset_word_cache(warm)
     with stages("scrubber"):
         scrub_many(values)
-    return {"stages": stages, "verdicts": Counter(v.status for v in verdicts), "stored": stored, "accepted": len(accepted)}
+    return {"stages": stages, "postgres_cpu": postgres_cpu, "verdicts": Counter(v.status for v in verdicts),
+            "stored": stored, "accepted": len(accepted)}
 
 
 def spread(values: list[float]) -> str:
@@ -276,12 +324,20 @@ def report_in_process(rounds: list[dict], batch: int) -> None:
     print(f"  intake, events/s:                      {spread(intake_rates)}")
     print(f"  raw scrubber on the same values, events/s: {spread(scrubber_rates)}")
     print(f"  intake / raw scrubber (medians):       {statistics.median(intake_rates) / statistics.median(scrubber_rates):.2f}")
-    print("  per stage, median per batch: wall ms (share of the intake's), CPU ms of this process")
+    print(f"  raw scrubber: CPU {statistics.median(r['stages'].cpu['scrubber'] for r in rounds) * 1000:.0f} ms per batch, "
+          f"garbage collection {statistics.mean(r['stages'].gc['scrubber'] for r in rounds) * 1000:.1f} ms (mean)")
+    print("  per stage, median per batch: wall ms (share of the intake's) and CPU ms of this process; mean ms of")
+    print("  garbage collection in the stage (full collections are rare and long, so a mean, not a median)")
     walls = {stage: statistics.median(r["stages"].wall[stage] for r in rounds) for stage, _ in INTAKE_STAGES}
     for stage, meaning in INTAKE_STAGES:
         cpu = statistics.median(r["stages"].cpu[stage] for r in rounds)
+        collecting = statistics.mean(r["stages"].gc[stage] for r in rounds)
         print(f"    {stage:7s} {walls[stage] * 1000:6.1f} ms ({walls[stage] / sum(walls.values()):4.0%})  "
-              f"cpu {cpu * 1000:6.1f} ms  {meaning}")
+              f"cpu {cpu * 1000:6.1f} ms  gc {collecting * 1000:5.1f} ms  {meaning}")
+    own = statistics.median(sum(r["stages"].cpu[stage] for stage, _ in INTAKE_STAGES) for r in rounds)
+    postgres = statistics.median(r["postgres_cpu"] for r in rounds)
+    print(f"  CPU per batch, median: this process {own * 1000:.0f} ms + its Postgres backends {postgres * 1000:.0f} ms "
+          f"= {(own + postgres) * 1000:.0f} ms, i.e. {batch / (own + postgres):.0f} events per CPU-second")
     verdicts = sum((r["verdicts"] for r in rounds), Counter())
     print(f"  verdicts over all rounds: {dict(verdicts)}; rows stored {sum(r['stored']['stored'] for r in rounds)}")
     hits = sum((Counter(r["stored"]["scrub_hits"]) for r in rounds), Counter())
@@ -377,8 +433,15 @@ def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], redis_
         print(f"  one batch at a time, events/s from send to all rows visible: {spread(rates)}")
         in_flight = batches[half:]
         total = sum(len(events) for events in in_flight)
+        workers = [psutil.Process(p.pid) for p in group.processes.values()]
+        workers += [child for worker in workers for child in worker.children(recursive=True)]
+        backends = postgres_backends()
+        before = cpu_seconds(workers + backends)
         seconds = send_and_wait(client, in_flight)
+        spent = cpu_since(before, workers + postgres_backends())
         print(f"  {len(in_flight)} batches sent at once: {total} events in {seconds:.2f} s = {total / seconds:.0f} events/s")
+        print(f"  CPU the workers and their Postgres backends spent on them: {spent:.2f} s, "
+              f"i.e. {total / spent:.0f} events per CPU-second")
     finally:
         group.stop()  # a task logs its success after its rows are visible: read the logs once it is down
     for name, values in sorted(task_seconds(measured_from).items()):

@@ -3,6 +3,7 @@
     python bench/bench_serving.py [--database-url URL] [--redis-url URL] [--tenants 100]
                                   [--agents classification,insight] [--batch 1000] [--batches 20]
                                   [--rounds 3] [--singles 5000] [--rate 500] [--seconds 10] [--clients 2]
+                                  [--single-tenants N] [--steps throughput,memory]
 
 Every figure is end to end, from a plain Celery client (no import of ours, as another service has):
 enqueue → a serving worker predicts → its audit rows are committed → the result is stored in the
@@ -14,14 +15,15 @@ settings (celeryconfig): a task that does nothing, run by a worker of the same c
 prefetch, (a) one message per request, (b) one message per batch carrying the same payload.
 
 Steps:
-  1. models: ``--tenants`` tenants, each with a model of each agent (trained once on synthetic rows
-     of its own tenant seed, then reused by later runs of the bench database);
+  1. models: ``--tenants`` tenants, each with a model of each of the six agents (trained once on
+     2,000 synthetic rows of its own tenant seed, then reused by later runs on the bench database);
   2. no-op worker: single messages as fast as ``--clients`` client processes send them, the same
      at ``--rate`` per second for ``--seconds`` (latency percentiles), and batches;
   3. `modelops worker --pool serving`: the same three measurements with ``modelops.serving.predict``
      and ``modelops.serving.predict_batch`` (each batch is one tenant's requests, the tenants in turn);
-  4. memory: a serving worker with one pool process, resident set after serving one tenant, then
-     after serving every tenant's classification model.
+     then how soon after a promotion commits the running worker answers with the promoted version;
+  4. memory: a serving worker with one pool process, its resident set as it takes on every
+     tenant's model of each of the six agents in turn.
 
 Latency is the time from the send (client clock) to the result's ``date_done`` (worker clock, the
 same host), read back from the backend after the run. Medians of ``--rounds`` where repeated.
@@ -61,8 +63,9 @@ def noop(*args, **kwargs) -> None:
 
 # -- setup --------------------------------------------------------------------------------------
 
-def prepare(database_url: str, tenant_count: int, agents: list[str]) -> list[uuid.UUID]:
-    """The bench tenants, each with a production model of every agent (made once, then reused)."""
+def prepare(database_url: str, tenant_count: int, agents: list[str]) -> list[tuple[uuid.UUID, int]]:
+    """The bench tenants, each with a production model of every agent (made once, then reused),
+    with the synthetic tenant seed its models and requests are drawn from."""
     from sqlalchemy import text
 
     from modelops import db, migrations, tenants
@@ -84,23 +87,25 @@ def prepare(database_url: str, tenant_count: int, agents: list[str]) -> list[uui
             if (tenant, agent) not in served:
                 record_model(agent, tenant, tenant_seed=100 + number, rows=2000)
                 made += 1
-        ids.append(tenant)
+        ids.append((tenant, 100 + number))
     print(f"{tenant_count} tenants x {len(agents)} agents: {made} models trained now in {time.perf_counter() - started:.0f} s, "
           f"the rest reused; {os.cpu_count()} cores")
     return ids
 
 
-def workload(tenants: list[uuid.UUID], agent: str, count: int, seed: int) -> list[dict]:
-    """``count`` requests of ``agent``, the tenants in turn, inputs from each tenant's generator."""
+def workload(tenants: list[tuple[uuid.UUID, int]], agent: str, count: int, seed: int) -> list[dict]:
+    """``count`` requests of ``agent``, the tenants in turn, inputs from each tenant's own generator."""
     from modelops.agents.synthetic import generate
 
     per_tenant = -(-count // len(tenants))
-    inputs = {t: [i for i, _ in generate(agent, per_tenant, seed=seed, tenant_seed=100 + n)] for n, t in enumerate(tenants)}
-    return [{"tenant_id": str(tenants[k % len(tenants)]), "agent_type": agent, "input_data": inputs[tenants[k % len(tenants)]][k // len(tenants)]}
+    inputs = [[i for i, _ in generate(agent, per_tenant, seed=seed, tenant_seed=tenant_seed)] for _, tenant_seed in tenants]
+    # (a generator may return a row or two fewer than asked: compliance does)
+    return [{"tenant_id": str(tenants[k % len(tenants)][0]), "agent_type": agent,
+             "input_data": inputs[k % len(tenants)][(k // len(tenants)) % len(inputs[k % len(tenants)])]}
             for k in range(count)]
 
 
-def start_worker(argv: list[str], name: str, env: dict) -> "ProcessGroup":
+def start_worker(argv: list[str], name: str, env: dict):
     from modelops.supervisor import ProcessGroup
 
     group = ProcessGroup(Path(tempfile.mkdtemp(prefix=f"bench-serving-{name}-")), env)
@@ -116,8 +121,9 @@ def wait_ready(client: Celery, name: str, kwargs: dict, timeout: float = 120.0) 
 
 def send_share(redis_url: str, name: str, share: list[tuple[int, dict]], start: float, rate: float | None, out) -> None:
     """One client process: send its share of the requests (each at its slot when paced), report
-    (position, task id, send time)."""
-    client = Celery(broker=redis_url, backend=redis_url)
+    (position, task id, send time). It has no result backend: the worker stores results all the
+    same, and the sender need not subscribe to each one (the parent reads them from Redis)."""
+    client = Celery(broker=redis_url)
     sent = []
     for position, request in share:
         if rate:
@@ -179,13 +185,15 @@ def finished(meta: dict) -> float:
     return dt.datetime.fromisoformat(meta["date_done"]).timestamp()
 
 
-def as_fast_as_possible(client: Celery, redis_url: str, name: str, requests: list, clients: int) -> float:
-    """Requests per second, from the first send to the last result stored."""
+def as_fast_as_possible(client: Celery, redis_url: str, name: str, requests: list, clients: int) -> tuple[float, float]:
+    """(requests answered per second from the first send to the last result stored, requests sent
+    per second): when the two are close, the clients and not the worker set the pace."""
     sent = run_clients(redis_url, name, requests, clients)
     metas = stored(client, [task_id for task_id, _ in sent])
     check(name, metas)
     count = sum(len(r) if isinstance(r, list) else 1 for r in requests)
-    return count / (max(map(finished, metas)) - min(at for _, at in sent))
+    first, last_sent = min(at for _, at in sent), max(at for _, at in sent)
+    return count / (max(map(finished, metas)) - first), count / (last_sent - first)
 
 
 def at_rate(client: Celery, redis_url: str, name: str, requests: list[dict], rate: float, clients: int) -> dict:
@@ -215,15 +223,22 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def spread(values: list[float]) -> str:
-    return f"median {median(values):,.0f} (runs: {', '.join(f'{v:,.0f}' for v in values)})"
+def spread(runs: list[tuple[float, float]]) -> str:
+    """Median answered per second, with each run's answered / sent per second."""
+    return (f"median {median([answered for answered, _ in runs]):,.0f} (runs, answered/sent: "
+            f"{', '.join(f'{answered:,.0f}/{sent:,.0f}' for answered, sent in runs)})")
+
+
+def rate(runs: list[tuple[float, float]]) -> float:
+    return median([answered for answered, _ in runs])
 
 
 # -- the steps ----------------------------------------------------------------------------------
 
 def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, seed: int) -> dict:
-    singles = workload(tenants, agent, args.singles, seed)
-    paced = workload(tenants, agent, int(args.rate * args.seconds), seed + 1)
+    senders = tenants[:args.single_tenants] if args.single_tenants else tenants
+    singles = workload(senders, agent, args.singles, seed)
+    paced = workload(senders, agent, int(args.rate * args.seconds), seed + 1)
     payloads = [workload([tenants[n % len(tenants)]], agent, args.batch, seed + 2 + n) for n in range(args.batches)]
     return {
         "singles": [as_fast_as_possible(client, args.redis_url, single, singles, args.clients) for _ in range(args.rounds)],
@@ -236,11 +251,11 @@ def report(label: str, figures: dict, baseline: dict | None, args) -> None:
     latency = figures["latency"]
     print(f"  {label}")
     print(f"    single messages, as fast as {args.clients} clients send: {spread(figures['singles'])} per s"
-          + (f"  ({median(figures['singles']) / median(baseline['singles']):.2f}x the no-op)" if baseline else ""))
+          + (f"  ({rate(figures['singles']) / rate(baseline['singles']):.2f}x the no-op)" if baseline else ""))
     print(f"    single messages at {latency['offered']:.0f}/s offered: p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
           f"max {latency['max']:.1f} ms" + (f"  (no-op: p50 {baseline['latency']['p50']:.1f}, p99 {baseline['latency']['p99']:.1f})" if baseline else ""))
     print(f"    batches of {args.batch}, {args.batches} in flight: {spread(figures['batched'])} items per s"
-          + (f"  ({median(figures['batched']) / median(baseline['batched']):.2f}x the no-op)" if baseline else ""))
+          + (f"  ({rate(figures['batched']) / rate(baseline['batched']):.2f}x the no-op)" if baseline else ""))
 
 
 def resident_mb(group, name: str) -> dict:
@@ -251,32 +266,66 @@ def resident_mb(group, name: str) -> dict:
     return {"main": main.memory_info().rss / 2**20, "pool": [child.memory_info().rss / 2**20 for child in children]}
 
 
-def memory(client: Celery, env: dict, tenants: list[uuid.UUID]) -> None:
+def memory(client: Celery, env: dict, tenants: list[tuple[uuid.UUID, int]]) -> None:
+    """Resident memory of a serving worker's pool process as it takes on every tenant's model of
+    each agent in turn, beside the artifacts' size on disk."""
     from sqlalchemy import text
 
-    from modelops import db
+    from modelops import AGENT_TYPES, db
     from workers import pools
 
     with db.operator_scope() as connection:
-        artifact_bytes = connection.execute(text(
-            "SELECT sum(artifact_size_bytes) FROM ai.model_versions WHERE is_production AND agent_type = 'classification' "
-            "AND tenant_id = ANY(CAST(:tenants AS uuid[]))"), {"tenants": tenants}).scalar_one()
+        artifact_mb = dict(connection.execute(text(
+            "SELECT agent_type, sum(artifact_size_bytes) / 1048576.0 FROM ai.model_versions WHERE is_production "
+            "AND tenant_id = ANY(CAST(:tenants AS uuid[])) GROUP BY agent_type"), {"tenants": [t for t, _ in tenants]}).all())
     group = start_worker(pools.worker_command("serving", concurrency=1, loglevel="WARNING"), "memory", env)
+    print(f"\n== memory of a serving worker (1 pool process) taking on {len(tenants)} tenants' models, agent by agent")
     try:
-        one = workload(tenants[:1], "classification", 50, 7)
-        client.send_task(PREDICT_BATCH, args=[one], queue="predict").get(timeout=300)
-        before = resident_mb(group, "memory")
-        everyone = workload(tenants, "classification", 10 * len(tenants), 8)
-        answers = client.send_task(PREDICT_BATCH, args=[everyone], queue="predict").get(timeout=600)
-        assert {a["status"] for a in answers} == {"predicted"}
-        after = resident_mb(group, "memory")
+        client.send_task(PREDICT_BATCH, args=[workload(tenants[:1], "insight", 5, 7)], queue="predict").get(timeout=300)
+        previous = resident_mb(group, "memory")
+        print(f"  after one insight model: main process {previous['main']:.0f} MB, pool process {previous['pool'][0]:.0f} MB")
+        for agent in AGENT_TYPES:
+            answers = client.send_task(PREDICT_BATCH, args=[workload(tenants, agent, 2 * len(tenants), 8)], queue="predict").get(timeout=900)
+            assert {a["status"] for a in answers} == {"predicted"}
+            now = resident_mb(group, "memory")
+            grown, on_disk = now["pool"][0] - previous["pool"][0], float(artifact_mb[agent])
+            print(f"  + {len(tenants)} {agent} models: pool process {now['pool'][0]:,.0f} MB (+{grown:,.0f} MB, "
+                  f"{grown / len(tenants):.2f} MB per model; artifacts {on_disk:.0f} MB on disk, {grown / on_disk:.1f}x)")
+            previous = now
     finally:
         group.stop()
-    grown = after["pool"][0] - before["pool"][0]
-    print(f"\n== memory of a serving worker (1 pool process) holding {len(tenants)} tenants' classification models")
-    print(f"  main process {after['main']:.0f} MB; pool process {before['pool'][0]:.0f} MB with 1 tenant's model, "
-          f"{after['pool'][0]:.0f} MB with {len(tenants)}: +{grown:.0f} MB, {grown / (len(tenants) - 1):.2f} MB per model; "
-          f"artifacts {float(artifact_bytes) / 2**20:.0f} MB on disk ({grown * 2**20 / float(artifact_bytes):.2f}x in memory)")
+
+
+def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> None:
+    """Seconds from a promotion's commit until the running worker answers with the promoted
+    version (single messages sent back to back), moving between two insight versions."""
+    from modelops import clock, db
+    from modelops.registry import promotion, versions
+    from tests.integration.serving_models import record_model
+
+    tenant_id, tenant_seed = tenant
+    scope = versions.scope_key(tenant_id)
+    with db.tenant_scope(tenant_id) as connection:
+        listed = versions.listing(connection, "insight", scope)
+    if len(listed) < 2:
+        record_model("insight", tenant_id, tenant_seed=tenant_seed + 1000, rows=2000, promote=False)
+        with db.tenant_scope(tenant_id) as connection:
+            listed = versions.listing(connection, "insight", scope)
+    production = next(row["id"] for row in listed if row["is_production"])
+    other = next(row["id"] for row in listed if not row["is_production"])
+    request = workload([tenant], "insight", 1, 9)[0]
+    seconds = []
+    for move in range(moves):
+        target = (other, production)[move % 2]
+        with db.tenant_scope(tenant_id) as connection:
+            promotion.promote(connection, target, actor="bench", reason="bench: pointer pickup", event="manual", now=clock.now())
+        committed = time.monotonic()
+        while client.send_task(PREDICT, kwargs=request, queue="predict").get(timeout=30)["model_version"]["id"] != str(target):
+            pass
+        seconds.append(time.monotonic() - committed)
+        time.sleep(0.3)
+    print(f"  a promotion answered by the promoted version after: median {median(seconds):.2f} s "
+          f"(runs: {', '.join(f'{value:.2f}' for value in seconds)}; the pointer cache re-reads every 0.5 s)")
 
 
 def main() -> None:
@@ -292,6 +341,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="offered single messages per second for latency")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2, help="client processes sending together")
+    parser.add_argument("--single-tenants", type=int, default=None,
+                        help="draw single messages from the first N tenants only (default: all)")
+    parser.add_argument("--steps", default="throughput,memory", help="which of throughput, memory to run")
     args = parser.parse_args()
     # Before anything reads the settings: this process and the workers it starts use the bench's servers.
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url)
@@ -301,14 +353,25 @@ def main() -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "bench")]))
     agents = args.agents.split(",")
 
-    from workers import pools
+    from modelops import AGENT_TYPES
 
-    tenants = prepare(args.database_url, args.tenants, sorted(set(agents) | {"classification"}))
+    tenants = prepare(args.database_url, args.tenants, list(AGENT_TYPES))
     client = Celery(broker=args.redis_url, backend=args.redis_url)
     client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
-    serving = pools.POOLS["serving"]
-    print(f"workers: {serving.concurrency} pool processes, prefetch multiplier {serving.prefetch}")
 
+    steps = args.steps.split(",")
+    if "throughput" in steps:
+        throughput(client, env, args, tenants, agents)
+    if "memory" in steps:
+        memory(client, env, tenants)
+
+
+def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]], agents: list[str]) -> None:
+    from workers import pools
+
+    serving = pools.POOLS["serving"]
+    print(f"workers: {serving.concurrency} pool processes, prefetch multiplier {serving.prefetch}; single messages from "
+          f"{args.single_tenants or len(tenants)} tenants")
     print("\n== baseline: a Celery task that does nothing")
     group = start_worker([sys.executable, "-m", "celery", "-A", "bench_serving:noop_app", "worker", "--queues", "predict",
                           "--concurrency", str(serving.concurrency), "--prefetch-multiplier", str(serving.prefetch),
@@ -329,10 +392,9 @@ def main() -> None:
             client.send_task(PREDICT_BATCH, args=[workload(tenants, agent, 4 * len(tenants), 4)], queue="predict").get(timeout=600)
         for agent in agents:
             report(agent, measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1), baselines[agent], args)
+        pickup(client, tenants[0], moves=7)
     finally:
         group.stop()
-
-    memory(client, env, tenants)
 
 
 if __name__ == "__main__":

@@ -215,6 +215,7 @@ def part_million(rows: int) -> None:
 
 
 def part_banking77(path: str | None) -> None:
+    from modelops.agents import get_agent
     from modelops.training import pipeline
 
     if not path or not Path(path).is_file():
@@ -232,8 +233,6 @@ def part_banking77(path: str | None) -> None:
     assert outcome["status"] == "succeeded", outcome
     version = version_row(outcome["model_version_id"])
     fit_s, model, (_, val_x, _, val_y) = bare_fit("chat", *labelled("chat", rows))
-    from modelops.agents import get_agent
-
     bare_accuracy = statistics.fmean(p.label == y for p, y in zip(get_agent("chat").predict(model, val_x), val_y))
     detail = version["metrics_detail"]
     print(f"\n## chat on BANKING77: {len(rows):,} rows, {len({label['intent'] for _, label in rows})} intents")
@@ -241,7 +240,7 @@ def part_banking77(path: str | None) -> None:
     print(f"  pipeline: {version['training_samples']:,} training / {version['validation_samples']:,} validation rows,"
           f" validation accuracy {detail['summary']['accuracy']:.4f}, macro F1 {detail['summary']['f1']:.4f}"
           f" (majority class {detail['majority_baseline_accuracy']:.4f}); {full_s:.1f} s end to end")
-    print(f"  bare fit on the raw rows, same split: accuracy {bare_accuracy:.4f}, fit {fit_s:.1f} s;"
+    print(f"  bare fit on the raw (unscrubbed) rows, same split function and seed: accuracy {bare_accuracy:.4f}, fit {fit_s:.1f} s;"
           f" pipeline - bare = {detail['summary']['accuracy'] - bare_accuracy:+.4f}")
 
 
@@ -254,7 +253,7 @@ def part_pool(concurrencies: list[int | None], rows: int, repeats: int) -> None:
         batch = [new_tenant(f"bench pool {i}") for i in range(POOL_JOBS)]
         for index, tenant in enumerate([warm, *singles, *batch]):
             copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=index))
-        with _training_worker(concurrency) as memory:
+        with TrainingWorker(concurrency) as memory:
             _enqueue_and_wait([warm])
             alone = [_enqueue_and_wait([tenant])[0] for tenant in singles]
             memory.reset()
@@ -263,19 +262,21 @@ def part_pool(concurrencies: list[int | None], rows: int, repeats: int) -> None:
         _check_one_first_version_each(batch, outcomes)
         single = statistics.median(alone)
         durations = [outcome["seconds_in_worker"] for outcome in outcomes]
+        overlap = sum(durations) / wall
         print(f"\n## {POOL_JOBS} classification jobs ({rows:,} rows each, 10 tenants) at once,"
               f" `modelops worker --pool training --concurrency {label}`")
         print(f"  one job alone, enqueue to result: {single:.1f} s (median of {repeats}: {_runs(alone)})")
         print(f"  {POOL_JOBS} at once, enqueue to last result: {wall:.1f} s = {wall / single:.1f}x one job"
               f" (run back to back: {POOL_JOBS}x; with {label} processes the floor is {POOL_JOBS / label:.1f}x)")
         print(f"  each job's own time in the worker: median {statistics.median(durations):.1f} s,"
-              f" max {max(durations):.1f} s; worker processes' peak resident memory together {peak:,.0f} MB")
+              f" max {max(durations):.1f} s; {overlap:.1f} jobs in flight on average (sum of job times / wall)")
+        print(f"  worker processes' peak resident memory together: {peak:,.0f} MB")
         print(f"  all {POOL_JOBS} succeeded; each tenant has exactly one version, v1.0, made by its own run")
 
 
 # -- pool helpers -----------------------------------------------------------------------------------
 
-class _TreeMemory:
+class TreeMemory:
     """Samples the summed resident memory of a process and its children, every 0.2 s."""
 
     def __init__(self, pid: int):
@@ -304,25 +305,26 @@ class _TreeMemory:
         self._thread.join()
 
 
-class _training_worker:
+class TrainingWorker:
     """`modelops worker --pool training` as a child process for the length of a with-block."""
 
     def __init__(self, concurrency: int | None):
         self.concurrency = concurrency
 
-    def __enter__(self) -> _TreeMemory:
+    def __enter__(self) -> TreeMemory:
         from modelops.supervisor import ProcessGroup
         from workers import pools
 
-        self.logs = tempfile.mkdtemp(prefix="bench-training-worker-")
-        self.group = ProcessGroup(Path(self.logs), dict(os.environ))
+        self.logs = tempfile.TemporaryDirectory(prefix="bench-training-worker-")
+        self.group = ProcessGroup(Path(self.logs.name), dict(os.environ))
         process = self.group.start("worker-training", pools.worker_command("training", self.concurrency, loglevel="WARNING"))
-        self.memory = _TreeMemory(process.pid)
+        self.memory = TreeMemory(process.pid)
         return self.memory
 
     def __exit__(self, *_) -> None:
         self.memory.stop()
         self.group.stop()
+        self.logs.cleanup()
 
 
 def _enqueue_and_wait(tenants: list[uuid.UUID]) -> tuple[float, list[dict]]:
@@ -463,6 +465,8 @@ def main() -> None:
             redis.Redis.from_url(options.redis_url).flushdb()
         print(f"bench_training: {os.cpu_count()} cores; parts {' '.join(options.parts)}")
         for part in options.parts:
+            # the machine may be shared: how busy it was says how far to trust the wall-clock figures
+            print(f"\n[{part}: 1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start]")
             if part == "small":
                 part_small(options.rows, options.repeats)
             elif part == "million":

@@ -35,8 +35,9 @@ def predict(agent_type: str, tenant: str, inline: bool, timeout: float) -> None:
         tenant_id = str(uuid.UUID(tenant))
     except ValueError:
         raise CommandError(f"tenant {tenant!r} is not a tenant id (a UUID)") from None
-    checked(services.check_postgres, settings().database_url)
-    if not inline:
+    if inline:
+        checked(services.check_postgres, settings().database_url)
+    else:
         checked(services.check_redis, settings().redis_url)
     lines = (line for line in sys.stdin if line.strip())
     while chunk := list(islice(lines, CHUNK)):
@@ -111,4 +112,6 @@ def _show(result: dict) -> None:
     click.echo(f"identical    {'yes' if result['is_identical'] else 'NO'}")
     logged = "yes" if result["is_reproducible"] else f"no: {result['reproducibility_note']}"
     click.echo(f"logged as reproducible  {logged}")
-    click.echo(f"environment  {result['environment']['note'] or 'the library versions recorded at training'}")
+    environment = result["environment"]
+    same = ", ".join(f"{name} {version}" for name, version in sorted(environment["current"].items()))
+    click.echo(f"environment  {environment['note'] or 'as recorded at training: ' + same}")

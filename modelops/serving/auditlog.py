@@ -22,8 +22,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, text
-
 from modelops import db, retention
 
 CONFIDENCE_STEP = Decimal("0.01")  # the spec's DECIMAL(3,2)
@@ -51,7 +49,7 @@ def logged_confidence(confidence: float) -> Decimal:
     return Decimal(repr(confidence)).quantize(CONFIDENCE_STEP, rounding=ROUND_HALF_UP)
 
 
-INSERT_ROWS = text("""
+INSERT_ROWS = """
     INSERT INTO ai.prediction_log (
         id, model_version_id, agent_type, tenant_id, input_data, predicted_output, confidence_score,
         prediction_timestamp, prediction_duration_ms, is_reproducible, reproducibility_note,
@@ -59,12 +57,14 @@ INSERT_ROWS = text("""
     SELECT r.id, r.model_version_id, r.agent_type, r.tenant_id, r.input_data, r.predicted_output,
            r.confidence_score, r.prediction_timestamp, r.prediction_duration_ms,
            r.reproducibility_note IS NULL, r.reproducibility_note, r.ab_test_id, r.ab_group, r.request_key
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+    FROM jsonb_to_recordset(CAST(%s AS jsonb)) AS r(
         id uuid, model_version_id uuid, agent_type text, tenant_id uuid, input_data jsonb,
         predicted_output jsonb, confidence_score numeric, prediction_timestamp timestamp,
         prediction_duration_ms numeric, reproducibility_note text, ab_test_id uuid, ab_group text,
         request_key text)
-""")
+"""
+# what db.tenant_scope does at the start of its transaction, repeated for each tenant of this one
+SWITCH_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
 
 # Months this process has made sure have a partition; the maintenance task makes them ahead of
 # time, this covers a clock that has run past them (a simulated week, a late maintenance run).
@@ -80,15 +80,14 @@ def write(rows: list[LogRow]) -> None:
     with db.unscoped() as connection:
         for month in sorted(months):
             retention.ensure_partitions(connection, month, months_ahead=0)
-        for tenant_id, tenant_rows in groupby(ordered, key=lambda row: row.tenant_id):
-            _switch_tenant(connection, tenant_id)
-            connection.execute(INSERT_ROWS, {"rows": _document(list(tenant_rows))})
+        # A batch of single requests mixes tenants, two statements each: pipelined, they cost one
+        # round trip to the server instead of one each (half the time for ten tenants).
+        psycopg_connection = connection.connection.driver_connection
+        with psycopg_connection.pipeline(), psycopg_connection.cursor() as cursor:
+            for tenant_id, tenant_rows in groupby(ordered, key=lambda row: row.tenant_id):
+                cursor.execute(SWITCH_TENANT, (str(tenant_id),))
+                cursor.execute(INSERT_ROWS, (_document(list(tenant_rows)),))
     _months_with_partition.update(months)  # only once committed: a rolled-back partition is not there
-
-
-def _switch_tenant(connection: Connection, tenant_id: uuid.UUID) -> None:
-    # what db.tenant_scope does at the start of its transaction, repeated for each tenant of this one
-    connection.execute(text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id)})
 
 
 def _document(rows: list[LogRow]) -> str:

@@ -15,7 +15,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from modelops.training.artifacts import ArtifactStore
+from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
 
 DEFAULT_BUDGET_MB = 1024
 
@@ -45,6 +45,8 @@ class ModelCache:
         if entry is not None:
             self._models.move_to_end(model.id)
             return entry[0]
+        if not model.artifact_path or not model.artifact_sha256:
+            raise ArtifactIntegrityError(f"model version {model.id} records no artifact")
         estimator = self.store.load(model.artifact_path, model.artifact_sha256)
         self.loads += 1
         size = model.artifact_size_bytes

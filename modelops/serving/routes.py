@@ -1,8 +1,9 @@
 """Where a request for (agent, tenant) goes: the version serving it, and the A/B test it takes part in.
 
-A test takes part when its control is the version that serves the tenant: a test whose control is
-no longer in production (a rollback moved the pointer) no longer describes the traffic, and the
-tenant is then served by production alone until the test is ended.
+A tenant's requests take part in a running test when the test's control is the version serving
+the tenant (its own model's test, or the global model's for a tenant the global model serves). A
+test whose control is no longer in production (a rollback moved the pointer) no longer describes
+the traffic: the tenant is then served by production alone until the test is ended.
 """
 from __future__ import annotations
 

@@ -231,7 +231,7 @@ def test_a_model_trained_under_other_library_versions_is_logged_as_not_reproduci
     assert "scikit-learn" in row["reproducibility_note"] and "1.0.2 at training" in row["reproducibility_note"]
 
 
-def test_the_command_line_predicts_one_line_at_a_time_through_the_worker(shop):
+def test_the_command_line_predicts_one_line_at_a_time_through_the_worker_or_in_process(shop):
     lines = [json.dumps(item["input_data"]) for item in requests_for(shop["b"], n=3, seed=51)] + ["{not json", '{"amount": 5}']
     done = subprocess.run([MODELOPS, "predict", "--agent", "classification", "--tenant", str(shop["b"])],
                           input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120, env=dict(os.environ))
@@ -240,3 +240,10 @@ def test_the_command_line_predicts_one_line_at_a_time_through_the_worker(shop):
     assert [a["status"] for a in answers] == ["predicted"] * 3 + ["rejected"] * 2
     assert all(a["model_version"]["id"] == str(shop["b_classification"]["id"]) for a in answers[:3])
     assert answers[3]["reason"].startswith("input_data: not JSON") and answers[4]["reason"].startswith("input_data.description:")
+    inline = subprocess.run([MODELOPS, "predict", "--agent", "classification", "--tenant", str(shop["b"]), "--inline"],
+                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert inline.returncode == 0, inline.stderr
+    in_process = [json.loads(line) for line in inline.stdout.splitlines()]
+    assert [a["status"] for a in in_process] == [a["status"] for a in answers]
+    assert [a["output"] for a in in_process[:3]] == [a["output"] for a in answers[:3]]
+    assert len({a["prediction_id"] for a in in_process[:3] + answers[:3]}) == 6  # each a prediction of its own

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+
 from modelops.privacy.pii import lexicon, vocabulary
 from modelops.privacy.pii.cues import (
     AFTER_CUES, CITY_FIRST_WORDS, CITY_LAST_WORDS, MERCHANT_AFTER, MERCHANT_BEFORE, MERCHANT_BEFORE_PAIRS,
