@@ -24,6 +24,9 @@ QUEUES = {
     "rollback": "rollback checks and rollbacks (must never wait behind long work)",
     "predict": "predictions for other services (short, latency-sensitive)",
     "maintenance": "partitions, retention, stale claims, housekeeping",
+    # A client without our routes sends to Celery's default queue unless it names one; such
+    # messages are still carried out (by the maintenance pool), not left to sit unread.
+    "celery": "messages from clients that named no queue",
 }
 task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
 task_default_queue = "maintenance"

@@ -27,7 +27,8 @@ POOLS: dict[str, Pool] = {
     "training": Pool(("train",), concurrency=2, prefetch=1, purpose="model training"),
     "experiments": Pool(("evaluate",), concurrency=1, prefetch=1, purpose="A/B evaluation"),
     "monitoring": Pool(("metrics", "rollback"), concurrency=2, prefetch=1, purpose="metric folds and rollbacks"),
-    "maintenance": Pool(("maintenance",), concurrency=1, prefetch=1, purpose="partitions and housekeeping"),
+    "maintenance": Pool(("maintenance", "celery"), concurrency=1, prefetch=1,
+                        purpose="partitions and housekeeping; messages sent without a queue"),
 }
 
 # A single process consuming everything: for a laptop, a small deployment, and the tests.

@@ -193,3 +193,19 @@ def test_personal_data_is_scrubbed_before_it_is_stored(worker, tenant_pair):
     assert "jane.doe@example.com" not in json.dumps(dict(row), default=str)
     assert "[EMAIL]" in row["input_data"]["memo"] and "[EMAIL]" in row["user_feedback"]
     assert row["scrub_hits"].get("EMAIL", 0) + row["scrub_hits"].get("[EMAIL]", 0) == 2
+
+
+def test_a_client_that_imports_nothing_of_ours_and_names_no_queue_is_served(worker, tenant_pair, broker):
+    from celery import Celery
+
+    from modelops.config import settings
+
+    a, _ = tenant_pair
+    plain = Celery(broker=settings().redis_url, backend=settings().redis_url)
+    sent = event(a)
+    try:
+        result = plain.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=60)
+    finally:
+        plain.close()
+    assert result["status"] == "accepted"
+    wait_for_row(a, sent["idempotency_key"])
