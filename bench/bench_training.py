@@ -266,8 +266,9 @@ def part_pool(concurrencies: list[int | None], rows: int, repeats: int) -> None:
         print(f"\n## {POOL_JOBS} classification jobs ({rows:,} rows each, 10 tenants) at once,"
               f" `modelops worker --pool training --concurrency {label}`")
         print(f"  one job alone, enqueue to result: {single:.1f} s (median of {repeats}: {_runs(alone)})")
+        floor = POOL_JOBS / min(label, os.cpu_count())
         print(f"  {POOL_JOBS} at once, enqueue to last result: {wall:.1f} s = {wall / single:.1f}x one job"
-              f" (run back to back: {POOL_JOBS}x; with {label} processes the floor is {POOL_JOBS / label:.1f}x)")
+              f" (back to back: {POOL_JOBS}x; {label} processes on {os.cpu_count()} cores: at best {floor:.1f}x)")
         print(f"  each job's own time in the worker: median {statistics.median(durations):.1f} s,"
               f" max {max(durations):.1f} s; {overlap:.1f} jobs in flight on average (sum of job times / wall)")
         print(f"  worker processes' peak resident memory together: {peak:,.0f} MB")

@@ -132,6 +132,8 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
     tenant = tenants.create_tenant("serving-ab")
     control = record_model("classification", tenant, tenant_seed=3)
     treatment = record_model("classification", tenant, tenant_seed=4, promote=False)
+    before = app.send_task(PREDICT, kwargs=requests_for(tenant)[0]).get(timeout=30)  # its route is now cached
+    assert before["ab_group"] is None and before["model_version"]["id"] == str(control["id"])
     with owner.begin() as connection:
         test_id = connection.execute(text("""
             INSERT INTO ai.ab_tests (agent_type, tenant_id, scope_key, control_version_id, treatment_version_id,
@@ -139,7 +141,7 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
             VALUES ('classification', :tenant, :scope, :control, :treatment, 0.3, '{}', 'tests') RETURNING id"""),
             {"tenant": tenant, "scope": f"tenant:{tenant}", "control": control["id"], "treatment": treatment["id"]}).scalar_one()
     try:
-        time.sleep(1.0)  # a serving process re-reads the test's scope at most every half second
+        time.sleep(1.0)  # a serving process re-reads the routes it serves at most every half second
         batch = [{**item, "request_key": f"customer-{i}"} for i, item in enumerate(requests_for(tenant, n=400, seed=31))]
         answers = app.send_task(PREDICT_BATCH, args=[batch]).get(timeout=60)
         singles = [app.send_task(PREDICT, kwargs=item) for item in batch[:40]]
@@ -147,6 +149,10 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
     finally:
         with owner.begin() as connection:
             connection.execute(text("UPDATE ai.ab_tests SET status = 'stopped', ended_at = now() WHERE id = :id"), {"id": test_id})
+    time.sleep(1.0)
+    after = app.send_task(PREDICT_BATCH, args=[batch[:40]]).get(timeout=60)  # the stopped test no longer splits
+    assert {answer["ab_group"] for answer in after} == {None}
+    assert {answer["model_version"]["id"] for answer in after} == {str(control["id"])}
 
     versions = {"control": str(control["id"]), "treatment": str(treatment["id"])}
     groups = [answer["ab_group"] for answer in answers]

@@ -189,3 +189,12 @@ def test_a_model_trained_in_another_environment_is_logged_as_not_reproducible(mo
     server, _ = server_for(models, {("classification", TENANT_A): Route(trained_elsewhere, "tenant")}, written)
     assert server.predict_many(request(TENANT_A))[0]["status"] == "predicted"
     assert "numpy" in written[0].reproducibility_note and "1.0.0" in written[0].reproducibility_note
+
+
+def test_the_logged_confidence_keeps_two_decimals_rounding_half_up():
+    from decimal import Decimal
+
+    from modelops.serving.auditlog import logged_confidence
+
+    assert [logged_confidence(value) for value in (0.845, 0.8449, 0.999, 1.0, 0.0)] == [
+        Decimal("0.85"), Decimal("0.84"), Decimal("1.00"), Decimal("1.00"), Decimal("0.00")]
