@@ -32,8 +32,6 @@ from modelops import AGENT_TYPES
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
 
-PROJECT = Path(__file__).resolve().parents[1]
-BANKING77 = PROJECT / ".." / "shared" / "data" / "banking77" / "train.csv"
 SEED, TENANT = 0, 1
 
 
@@ -107,10 +105,10 @@ def scale_run(n: int, repeats: int) -> dict:
             "raw_kb": raw / 1024, "packed_kb": packed / 1024}
 
 
-def banking77() -> tuple[list[dict], list[str]] | None:
-    if not BANKING77.exists():
+def banking77(path: Path | None) -> tuple[list[dict], list[str]] | None:
+    if path is None or not path.exists():
         return None
-    with BANKING77.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [{"message": row["text"]} for row in rows], [row["category"] for row in rows]
 
@@ -121,6 +119,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="fits per timing")
     parser.add_argument("--scales", type=int, nargs="*", default=[100_000, 1_000_000],
                         help="row counts for the classification scale runs")
+    parser.add_argument("--banking77", type=Path, help="BANKING77's train.csv (text,category); skipped when absent")
     parser.add_argument("--scale-run", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.scale_run:
@@ -135,9 +134,9 @@ def main() -> None:
         rows = generate(name, options.rows, seed=SEED, tenant_seed=TENANT)
         print(line(f"{name} (synthetic)", evaluate(agent, [agent.validate_input(d) for d, _ in rows],
                                                     [agent.label(e) for _, e in rows], options.repeats)), flush=True)
-    real = banking77()
+    real = banking77(options.banking77)
     if real is None:
-        print("chat (BANKING77): data set not found next to the project, skipped")
+        print("chat (BANKING77): no --banking77 file given or found, skipped")
     else:
         agent = get_agent("chat")
         print(line("chat (BANKING77)", evaluate(agent, [agent.validate_input(d) for d in real[0]], real[1],
