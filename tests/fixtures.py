@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -48,6 +49,22 @@ def broker() -> redis.Redis:
     client.flushdb()
     yield client
     client.close()
+
+
+@contextmanager
+def running_pool(log_dir, pool_name: str):
+    """One worker of ``pool_name``, as `modelops worker --pool NAME` starts it, once it consumes every
+    queue of the pool; stopped on the way out."""
+    from workers import pools
+    from workers.roundtrip import round_trip
+
+    group = ProcessGroup(log_dir, dict(os.environ))
+    group.start(pool_name, pools.worker_command(pool_name, loglevel="WARNING"))
+    try:
+        round_trip(pools.queues_of(pool_name), timeout=90)
+        yield group
+    finally:
+        group.stop()
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,10 @@ from modelops import AGENT_TYPES, tenants
 from modelops.agents.synthetic import generate, reconciliation_cases
 from modelops.config import settings
 from modelops.supervisor import ProcessGroup
+from tests.fixtures import running_pool
 from tests.integration.serving_models import record_model
 from workers import pools
 from workers.app import app
-from workers.roundtrip import round_trip
 
 pytestmark = pytest.mark.integration
 
@@ -77,13 +77,8 @@ def logged_predictions(database, broker, tmp_path_factory) -> list[dict]:
 @pytest.fixture(scope="module")
 def reproducer(database, broker, tmp_path_factory):
     """A fresh worker of the experiments pool, whose queue carries reproductions."""
-    group = ProcessGroup(tmp_path_factory.mktemp("reproducer"), dict(os.environ))
-    group.start("reproducer", pools.worker_command("experiments", loglevel="WARNING"))
-    try:
-        round_trip(("evaluate",), timeout=90)
+    with running_pool(tmp_path_factory.mktemp("reproducer"), "experiments") as group:
         yield group
-    finally:
-        group.stop()
 
 
 def test_a_thousand_predictions_of_all_six_agents_reproduce_identically(logged_predictions, reproducer):

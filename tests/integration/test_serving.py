@@ -22,11 +22,9 @@ from modelops.experiments.assignment import assign
 from modelops.registry import promotion
 from modelops.registry.resolution import serving_model
 from modelops.serving.auditlog import logged_confidence
-from modelops.supervisor import ProcessGroup
+from tests.fixtures import running_pool
 from tests.integration.serving_models import record_model
-from workers import pools
 from workers.app import app
-from workers.roundtrip import round_trip
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +35,8 @@ MODELOPS = str(Path(sys.executable).parent / "modelops")
 @pytest.fixture(scope="module")
 def serving_worker(database, broker, tmp_path_factory):
     """One worker of the serving pool, as `modelops worker --pool serving` starts it."""
-    group = ProcessGroup(tmp_path_factory.mktemp("serving-worker"), dict(os.environ))
-    group.start("serving", pools.worker_command("serving", loglevel="WARNING"))
-    try:
-        round_trip(("predict",), timeout=90)
+    with running_pool(tmp_path_factory.mktemp("serving-worker"), "serving") as group:
         yield group
-    finally:
-        group.stop()
 
 
 @pytest.fixture(scope="module")
