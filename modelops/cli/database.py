@@ -13,22 +13,23 @@ def db() -> None:
     """Schema migrations."""
 
 
+def _migrate(move, revision: str) -> None:
+    url = settings().database_url
+    checked(services.check_postgres, url)
+    move(revision)
+    click.echo(f"{redact(url)} at revision {migrations.current_revision()}")
+
+
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    url = settings().database_url
-    checked(services.check_postgres, url)
-    migrations.upgrade(revision)
-    click.echo(f"{redact(url)} at revision {migrations.current_revision()}")
+    _migrate(migrations.upgrade, revision)
 
 
 @db.command("downgrade")
 @click.argument("revision", default="base")
 def db_downgrade(revision: str) -> None:
-    url = settings().database_url
-    checked(services.check_postgres, url)
-    migrations.downgrade(revision)
-    click.echo(f"{redact(url)} at revision {migrations.current_revision()}")
+    _migrate(migrations.downgrade, revision)
 
 
 @db.command("current")
