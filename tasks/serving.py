@@ -6,9 +6,9 @@ predict call a few milliseconds whatever its size, so single requests are not ru
 process as one list; each caller's answer is stored under its own task id, so ``.get()`` works as
 for any task.
 
-Predictions are acknowledged when a pool process takes them (not after): a prediction is not
-idempotent (each makes an audit row), so a worker lost mid-batch loses those requests (their
-callers time out and may ask again) rather than answering and logging them twice.
+The predict queue is consumed without acknowledgement (celeryconfig.UNACKNOWLEDGED_QUEUES): a
+prediction is not idempotent (each makes an audit row), so a worker lost with requests in hand
+loses them (their callers time out and may ask again) rather than answering and logging them twice.
 """
 from celery import states
 from celery.backends.redis import RedisBackend
@@ -36,6 +36,15 @@ class GatheredRequests(Batches):
         if self._buffer.qsize() < self.flush_every and self._pool_is_busy():
             return
         super()._do_flush()
+
+    def flush(self, requests):
+        # A request read from a queue consumed without acknowledgement has nothing to acknowledge:
+        # acknowledging it anyway is a broker round trip per request, for nothing.
+        unacknowledged = {queue.routing_key for queue in self.app.conf.task_queues or () if queue.no_ack}
+        for request in requests:
+            if request.delivery_info.get("routing_key") in unacknowledged:
+                request.acknowledged = True
+        return super().flush(requests)
 
     def _pool_is_busy(self) -> bool:
         processes = getattr(self._pool, "_pool", None)  # billiard's pool, under the prefork TaskPool

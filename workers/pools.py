@@ -18,9 +18,9 @@ class Pool:
 
 
 POOLS: dict[str, Pool] = {
-    # Single predictions wait in the worker's buffer (celery-batches) until a batch of them leaves, and
-    # a message is acknowledged only when its batch does: the prefetch must hold several batches
-    # (tasks.serving.FLUSH_EVERY each), or a batch never fills and every request waits out the interval.
+    # Single predictions wait in the worker's buffer (celery-batches) until a batch of them leaves.
+    # The predict queue is consumed without acknowledgement (celeryconfig), so no prefetch limit
+    # applies to it; the multiplier matters only where this pool is given acknowledged queues.
     "serving": Pool(("predict",), concurrency=2, prefetch=1000, purpose="predictions for other services"),
     "ingest": Pool(("ingest",), concurrency=2, prefetch=4, purpose="feedback intake"),
     "privacy": Pool(("scrub",), concurrency=2, prefetch=4, purpose="PII scrubbing"),

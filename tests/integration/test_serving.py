@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -99,6 +100,38 @@ def test_a_payload_that_is_not_a_list_is_refused_and_the_worker_keeps_serving(sh
     answers = app.send_task(PREDICT_BATCH, args=[{"tenant_id": str(shop["a"])}]).get(timeout=30)
     assert answers == [{"status": "rejected", "reason": "items: expected a list of prediction requests, got dict"}]
     assert app.send_task(PREDICT, kwargs=requests_for(shop["a"])[0]).get(timeout=30)["status"] == "predicted"
+
+
+def test_predictions_are_never_recorded_as_unacknowledged_in_the_broker(shop, broker):
+    # The predict queue is consumed without acknowledgement: an acknowledged message would be
+    # written to the broker's "unacked" hash when taken (and cleared later), two round trips a
+    # message, and redelivered an hour later if its worker died. Watch every command the broker
+    # runs while predictions go through.
+    database = broker.connection_pool.connection_kwargs.get("db", 0)
+    seen: list[str] = []
+    watching = threading.Event()
+
+    def watch() -> None:
+        with broker.monitor() as monitor:
+            watching.set()
+            for command in monitor.listen():
+                if command["db"] == database:
+                    seen.append(command["command"])
+                if command["command"].startswith("SET stop-watching"):
+                    return
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    watching.wait(5)
+    results = [app.send_task(PREDICT, kwargs=item) for item in requests_for(shop["a"], n=40, seed=31)]
+    assert all(result.get(timeout=60)["status"] == "predicted" for result in results)
+    broker.set("stop-watching", 1)
+    watcher.join(10)
+
+    taken = [command for command in seen if command.startswith("BRPOP") and "predict" in command]
+    recorded = [command for command in seen if command.startswith("HSET unacked ")]
+    assert taken  # the watch saw the worker take messages
+    assert not [command for command in recorded if any(result.id in command for result in results)]
 
 
 def test_single_messages_from_a_plain_celery_client_each_get_their_own_answer(shop, owner):
