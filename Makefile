@@ -32,3 +32,12 @@ worker-%: $(STAMP)
 
 beat: $(STAMP)
 	$(BIN)/modelops beat
+
+# Flower on 127.0.0.1:5555 (ARGS="--address 0.0.0.0" exposes it, with MODELOPS_FLOWER_AUTH=user:password set).
+flower: $(STAMP)
+	$(BIN)/modelops flower $(ARGS)
+
+# Every benchmark in one run: one table beside the spec's requirements, written into docs/benchmarks.md
+# (about 20 minutes; ARGS=--full adds training on 1M rows, ARGS=--quick checks the runner at tiny sizes).
+bench: $(STAMP)
+	$(BIN)/python bench/suite.py $(ARGS)

@@ -98,5 +98,11 @@ def now() -> dt.datetime:
     return _clock.now()
 
 
+def speed() -> float:
+    """Simulated seconds per real second: what turns a simulated interval (a daily retrain check)
+    into the real one a scheduler waits."""
+    return _clock.speed if isinstance(_clock, ScaledClock) else 1.0
+
+
 def today() -> dt.date:
     return _clock.today()

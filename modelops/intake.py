@@ -19,7 +19,8 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 
-from modelops import clock, db
+from modelops import clock, db, storable
+from modelops.monitoring import counters
 from modelops.privacy.pii import scrub_many
 from modelops.privacy.tenancy import authorize
 from schemas.feedback import MAX_EVENT_BYTES, OVERRIDES, FeedbackEvent
@@ -46,6 +47,9 @@ def parse(raw: Any) -> FeedbackEvent:
     """The event as a typed model, or RejectedEvent naming every field that is wrong."""
     if not isinstance(raw, dict):
         raise RejectedEvent(f"an event must be a JSON object, got {type(raw).__name__}")
+    unstorable = storable.problem(raw)
+    if unstorable:
+        raise RejectedEvent(unstorable)
     try:
         size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
     except (TypeError, ValueError, UnicodeEncodeError) as error:
@@ -131,7 +135,7 @@ def record_rejections(rejected: list[tuple[Any, str]], task_name: str) -> None:
         return
     scrubbed = scrub_many([_jsonable(raw) for raw, _ in rejected])
     rows = [{"tenant": _tenant_of(raw), "task": task_name, "reason": reason[:2000], "payload": json.dumps(result.value),
-             "key": raw.get("idempotency_key") if isinstance(raw, dict) and isinstance(raw.get("idempotency_key"), str) else None}
+             "key": _key_of(raw)}
             for (raw, reason), result in zip(rejected, scrubbed)]
     named = list({row["tenant"] for row in rows if row["tenant"]})
     # the operator scope: a rejected event may name no tenant, or one that does not exist
@@ -143,6 +147,11 @@ def record_rejections(rejected: list[tuple[Any, str]], task_name: str) -> None:
         for row in rows:
             row["tenant"] = row["tenant"] if row["tenant"] in known else None
         connection.execute(INSERT_REJECTION, rows)
+
+
+def _key_of(raw: Any) -> str | None:
+    key = raw.get("idempotency_key") if isinstance(raw, dict) else None
+    return key if isinstance(key, str) and not storable.problem(key) else None
 
 
 def _tenant_of(raw: Any) -> str | None:
@@ -157,7 +166,8 @@ def _jsonable(raw: Any) -> Any:
     text_form = json.dumps(raw, default=repr, ensure_ascii=False)
     text_form = text_form.encode("utf-8", "replace").decode("utf-8")[:MAX_EVENT_BYTES]
     try:
-        return json.loads(text_form.replace("\\u0000", ""))
+        # NaN and Infinity come back as the words, which jsonb takes (it refuses the numbers)
+        return json.loads(text_form.replace("\\u0000", ""), parse_constant=str)
     except ValueError:
         return {"unparseable": text_form}
 
@@ -177,19 +187,31 @@ INSERT_ROWS = text("""
         was_correct boolean, user_feedback text, confidence_score numeric, feedback_timestamp timestamp,
         source text, prediction_id uuid, idempotency_key text, scrub_hits jsonb, signal jsonb)
     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-    RETURNING prediction_id, expected_output, was_correct, user_feedback, source
+    RETURNING prediction_id, expected_output, was_correct, user_feedback, source, signal
+""")
+
+# The verdicts the answered predictions had before, locked: two verdicts on one prediction are
+# then counted in the metrics one after the other, each as a change from the one before.
+PREVIOUS_VERDICTS = text("""
+    SELECT id, model_version_id, agent_type, prediction_timestamp, predicted_output, actual_output,
+           was_correct, user_override
+    FROM ai.prediction_log WHERE id = ANY(CAST(:ids AS uuid[])) FOR UPDATE
 """)
 
 # The prediction each stored event answers; the audit log is partitioned, so the id alone finds it.
+# An event without a verdict (a rating, an implicit signal) leaves an earlier verdict as it was.
 UPDATE_PREDICTIONS = text("""
     UPDATE ai.prediction_log AS p
-    SET actual_output = f.actual_output, was_correct = f.was_correct,
-        user_override = f.user_override, override_reason = f.override_reason,
+    SET actual_output = CASE WHEN f.was_correct IS NULL THEN p.actual_output ELSE f.actual_output END,
+        was_correct = coalesce(f.was_correct, p.was_correct),
+        user_override = CASE WHEN f.was_correct IS NULL THEN p.user_override ELSE f.user_override END,
+        override_reason = CASE WHEN f.was_correct IS NULL THEN p.override_reason ELSE f.override_reason END,
         user_feedback = coalesce(f.user_feedback, p.user_feedback), feedback_at = :now
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS f(
         prediction_id uuid, actual_output jsonb, was_correct boolean, user_override boolean,
         override_reason text, user_feedback text)
     WHERE p.id = f.prediction_id
+    RETURNING p.id, p.actual_output, p.was_correct, p.user_override
 """)
 
 
@@ -244,12 +266,14 @@ def store(batch: ScrubbedBatch) -> dict:
         with db.tenant_scope(tenant) as connection:
             inserted = connection.execute(INSERT_ROWS, {"rows": json.dumps(rows), "now": batch.now}).all()
             stored += len(inserted)
-            _answer_predictions(connection, inserted, batch.now)
+            answered = _answer_predictions(connection, inserted, batch.now)
+        counters.recorder().feedback(answered)  # once committed: a rolled-back answer is never counted
     return {"stored": stored, "duplicates": batch.received - stored, "scrub_hits": dict(batch.hits)}
 
 
-def _answer_predictions(connection: Connection, inserted, now) -> None:
-    """The audit row learns the real outcome: the label, whether the AI was right, any override."""
+def _answer_predictions(connection: Connection, inserted, now) -> list[counters.Answer]:
+    """The audit row learns the real outcome: the label, whether the AI was right, any override.
+    Returns how each answered prediction's verdict changed, and its ratings, for the metrics."""
     answers = []
     for row in inserted:
         if row.prediction_id is None:
@@ -263,5 +287,21 @@ def _answer_predictions(connection: Connection, inserted, now) -> None:
             "override_reason": row.user_feedback if overridden else None,
             "user_feedback": row.user_feedback,
         })
-    if answers:
-        connection.execute(UPDATE_PREDICTIONS, {"rows": json.dumps(answers), "now": now})
+    if not answers:
+        return []
+    previous = connection.execute(PREVIOUS_VERDICTS, {"ids": [a["prediction_id"] for a in answers]}).mappings().all()
+    updated = {row.id: row for row in connection.execute(UPDATE_PREDICTIONS, {"rows": json.dumps(answers), "now": now})}
+    ratings: dict[str, list[int]] = {}
+    for row in inserted:
+        if row.prediction_id is not None and row.signal and row.signal.get("rating") is not None:
+            ratings.setdefault(str(row.prediction_id), []).append(row.signal["rating"])
+    return [_verdict_change(before, updated[before["id"]], ratings.get(str(before["id"]), ())) for before in previous]
+
+
+def _verdict_change(before, after, ratings) -> counters.Answer:
+    agent, predicted = before["agent_type"], before["predicted_output"]
+    return counters.Answer(
+        model_version_id=before["model_version_id"], day=before["prediction_timestamp"].date(),
+        before=counters.verdict(agent, predicted, before["actual_output"], before["was_correct"], before["user_override"]),
+        after=counters.verdict(agent, predicted, after.actual_output, after.was_correct, after.user_override),
+        ratings=tuple(ratings))

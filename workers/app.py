@@ -7,7 +7,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 from modelops import db
 
 TASK_MODULES = ("tasks.maintenance", "tasks.ingest", "tasks.privacy", "tasks.training", "tasks.serving",
-                "tasks.experiments")
+                "tasks.experiments", "tasks.rollback", "tasks.metrics")
 
 app = Celery("modelops", include=TASK_MODULES)
 app.config_from_object("celeryconfig")

@@ -11,8 +11,22 @@ import time
 import click
 
 from modelops import migrations, services
+from modelops.cli import scenario
 from modelops.cli.base import CommandError, checked, main
+from modelops.cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, create_token, dashboard_command, flower_command,
+                                    flower_environment, free_port)
 from modelops.config import redact, settings
+from modelops.simulation import platform
+
+
+# The demo's dashboard and Flower listen on this host only; its sign-in link works this long.
+LOCAL = "127.0.0.1"
+DEMO_TOKEN_TTL = "12h"
+# A simulated day every 20 real seconds: long enough for a day's traffic and the system's reactions.
+DEMO_SPEED = 4320.0
+# The scenario's shortest run and a day to spare: a late-starting A/B test still ends in a promotion
+# and a rollback before the run does.
+DEMO_DAYS = platform.MIN_DAYS + 1
 
 
 def _export(found: services.Services) -> None:
@@ -102,19 +116,46 @@ def _print_round_trip(answers: list[dict], as_json: bool) -> None:
             )
 
 
+def _start_watching(group, dashboard_port: int, flower_port: int) -> None:
+    """The dashboard (with a sign-in link that carries an operator's token) and Flower, on this host only."""
+    flower_environment(dict(os.environ), LOCAL)  # a malformed MODELOPS_FLOWER_AUTH stops the demo here, not Flower later
+    token = create_token("operator", None, "demo", DEMO_TOKEN_TTL, created_by="modelops demo")["token"]
+    dashboard_port, flower_port = free_port(LOCAL, dashboard_port), free_port(LOCAL, flower_port)
+    group.start("dashboard", dashboard_command(LOCAL, dashboard_port))
+    group.start("flower", flower_command(LOCAL, flower_port))
+    click.echo(f"dashboard http://{LOCAL}:{dashboard_port}/?token={token} (an operator's sign-in link, valid {DEMO_TOKEN_TTL})")
+    click.echo(f"flower    http://{LOCAL}:{flower_port}/")
+
+
 @main.command()
-@click.option("--once", is_flag=True, help="run the round trip, stop the processes and exit")
+@click.option("--once", is_flag=True, help="play the scenario once, stop the processes and exit")
+@click.option("--days", default=DEMO_DAYS, show_default=True, help="simulated days to play")
+@click.option("--tenants", default=3, show_default=True, help="simulated tenants (the first three are scripted)")
+@click.option("--speed", default=DEMO_SPEED, show_default=True, help="simulated seconds per real second")
 @click.option("--timeout", default=120.0, show_default=True, help="seconds to wait for the pools to answer")
-def demo(once: bool, timeout: float) -> None:
-    """The main job: database and broker, migrations, every worker pool and beat, a task through
-    every queue; then keeps running until Ctrl-C (or exits with --once)."""
+@click.option("--dashboard-port", default=DASHBOARD_PORT, show_default=True, help="the dashboard's port (another if taken)")
+@click.option("--flower-port", default=FLOWER_PORT, show_default=True, help="Flower's port (another if taken)")
+def demo(once: bool, days: int, tenants: int, speed: float, timeout: float, dashboard_port: int, flower_port: int) -> None:
+    """The main job: database and broker, migrations, every worker pool and beat, the dashboard and
+    Flower; then a simulated accounting platform plays DAYS days against them (retraining, A/B tests,
+    a refused candidate, a rollback), with a report per day and a summary. Keeps running until
+    Ctrl-C (or exits with --once)."""
     from workers import pools
 
+    try:
+        specs = platform.tenants(tenants, days)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if speed <= 0:
+        raise CommandError(f"--speed must be positive, got {speed:g}")
+    begun = time.monotonic()
     found = _bring_up_stack()
     home = settings().home
     click.echo(f"database {redact(found.database_url)} ({found.origin['postgres']})")
     click.echo(f"broker   {redact(found.redis_url)} ({found.origin['redis']})")
     click.echo(f"schema   at revision {migrations.current_revision()}")
+    scenario.use_scaled_clock(speed)
+    click.echo(f"clock    simulated, {speed:g}x: a day every {86400 / speed:.0f}s")
 
     from modelops.supervisor import ProcessGroup
 
@@ -126,12 +167,20 @@ def demo(once: bool, timeout: float) -> None:
     try:
         for name in pools.POOLS:
             group.start(f"worker-{name}", pools.worker_command(name))
-        group.start("beat", pools.beat_command(str(home / "celerybeat-schedule")))
-        click.echo(f"started  {len(pools.POOLS)} worker pools and beat (logs in {home / 'logs'})")
+        click.echo(f"started  {len(pools.POOLS)} worker pools (logs in {home / 'logs'})")
+        _start_watching(group, dashboard_port, flower_port)
         started = time.monotonic()
         answers = _round_trip(timeout)
         click.echo(f"round trip through {len(answers)} queues in {time.monotonic() - started:.1f}s:")
         _print_round_trip(answers, as_json=False)
+        made = scenario.prepare(specs)
+        # beat starts with day 0, from a schedule of its own: a schedule kept from an earlier run
+        # would fire every task at once
+        schedule = home / "demo-beat-schedule"
+        for leftover in home.glob("demo-beat-schedule*"):
+            leftover.unlink()
+        group.start("beat", pools.beat_command(str(schedule)))
+        scenario.play(made, days, begun)
         if once:
             return
         click.echo("running; Ctrl-C stops the pools and beat (`modelops down` then stops the servers)")

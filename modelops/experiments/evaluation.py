@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from modelops import db
 from modelops.experiments import lifecycle
 from modelops.experiments.decision import CONTINUE, PROMOTE, REJECT, STOP_SRM, ABCounts, Decision, Look, VariantCounts, evaluate
+from modelops.monitoring import alerts
 from modelops.registry import promotion
 
 log = logging.getLogger(__name__)
@@ -61,16 +62,6 @@ INSERT_DECISION = text("""
     ON CONFLICT (ab_test_id, look_number) DO NOTHING
     RETURNING *
 """)
-
-RAISE_ALERT = text("""
-    INSERT INTO ai.alerts (alert_type, severity, audience, tenant_id, agent_type, model_version_id, message, details,
-                           dedup_key, created_at, last_seen_at)
-    VALUES ('ab_test_sample_ratio_mismatch', 'critical', 'ml', :tenant, :agent, :version, :message,
-            CAST(:details AS jsonb), :dedup_key, :now, :now)
-    ON CONFLICT (dedup_key) WHERE status <> 'resolved'
-    DO UPDATE SET occurrences = ai.alerts.occurrences + 1, last_seen_at = EXCLUDED.last_seen_at, details = EXCLUDED.details
-""")
-
 
 def evaluate_test(test_id: Any, now: dt.datetime) -> dict:
     """This day's look at one test: {test_id, test_status, written, decision (the row's figures), ...}."""
@@ -171,15 +162,15 @@ def _act(connection: Connection, test: dict, decision: Decision, now: dt.datetim
 
 def _raise_srm_alert(connection: Connection, test: dict, decision: Decision, now: dt.datetime) -> None:
     figures = decision.as_dict()
-    connection.execute(RAISE_ALERT, {
-        "tenant": test["tenant_id"], "agent": test["agent_type"], "version": test["treatment_version_id"],
-        "message": f"A/B test {test['id']} of {test['agent_type']} for {test['scope_key']} stopped: {decision.reason}",
-        "details": json.dumps({"ab_test_id": str(test["id"]), "control_assigned": figures["control_assigned"],
-                               "treatment_assigned": figures["treatment_assigned"], "allocation": figures["allocation"],
-                               "observed_treatment_share": figures["observed_treatment_share"],
-                               "srm_p_value": figures["srm_p_value"]}),
-        "dedup_key": f"ab-test-sample-ratio:{test['id']}", "now": now,
-    })
+    alerts.raise_alert(
+        connection, alert_type="ab_test_sample_ratio_mismatch", severity="critical",
+        tenant_id=test["tenant_id"], agent_type=test["agent_type"], model_version_id=test["treatment_version_id"],
+        message=f"A/B test {test['id']} of {test['agent_type']} for {test['scope_key']} stopped: {decision.reason}",
+        details={"ab_test_id": str(test["id"]), "control_assigned": figures["control_assigned"],
+                 "treatment_assigned": figures["treatment_assigned"], "allocation": figures["allocation"],
+                 "observed_treatment_share": figures["observed_treatment_share"], "srm_p_value": figures["srm_p_value"]},
+        now=now,
+    )
 
 
 def decision_view(row: dict) -> dict:

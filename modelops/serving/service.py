@@ -22,6 +22,7 @@ from typing import Any, Callable
 from modelops import clock
 from modelops.agents import get_agent
 from modelops.config import settings
+from modelops.monitoring import counters
 from modelops.serving import auditlog
 from modelops.serving.models import ModelCache, budget_bytes
 from modelops.serving.pointers import PointerCache
@@ -69,11 +70,13 @@ def answered(row: auditlog.LogRow, model: ServedModel) -> dict:
 class Server:
     def __init__(self, pointers: PointerCache, models: ModelCache,
                  write_log: Callable[[list[auditlog.LogRow]], None] = auditlog.write,
-                 now: Callable[[], dt.datetime] = clock.now):
+                 now: Callable[[], dt.datetime] = clock.now,
+                 count: Callable[[list[auditlog.LogRow], dict[uuid.UUID, int], dt.date], None] | None = None):
         self.pointers = pointers
         self.models = models
         self.write_log = write_log
         self.now = now
+        self.count = count  # the metric counters (a worker's server counts; one built without, as in unit tests, does not)
 
     def predict_many(self, requests: list[Any]) -> list[dict]:
         """One answer per request, in order: predicted, rejected (bad input) or unavailable (no model)."""
@@ -89,9 +92,12 @@ class Server:
         by_model = self._plan(valid, answers)
         timestamp = self.now()
         rows = []
+        failed: dict[uuid.UUID, int] = {}
         for planned in by_model.values():
-            rows += self._predict(planned, timestamp, started, answers)
+            rows += self._predict(planned, timestamp, started, answers, failed)
         self.write_log(rows)
+        if self.count:  # only once the audit rows committed: nothing is counted that was not logged
+            self.count(rows, failed, timestamp.date())
         return answers
 
     def _plan(self, valid: list[tuple[int, ValidRequest]], answers: list) -> dict[uuid.UUID, list[Planned]]:
@@ -108,7 +114,8 @@ class Server:
             by_model[model.id].append(Planned(index, request, model, test_id, group, key))
         return by_model
 
-    def _predict(self, planned: list[Planned], timestamp: dt.datetime, started: float, answers: list) -> list[auditlog.LogRow]:
+    def _predict(self, planned: list[Planned], timestamp: dt.datetime, started: float, answers: list,
+                 failed: dict[uuid.UUID, int]) -> list[auditlog.LogRow]:
         model = planned[0].model
         try:
             estimator = self.models.get(model)
@@ -117,6 +124,7 @@ class Server:
             log.exception("model version %s (%s) could not answer", model.id, model.agent_type)
             for p in planned:
                 answers[p.index] = unavailable(f"model version {model.id} ({model.agent_type} {model.version}) could not answer: {error}")
+            failed[model.id] = len(planned)
             return []
         # the request's time in this process: from the batch's start until its answer was computed
         duration_ms = (time.perf_counter() - started) * 1000
@@ -142,7 +150,8 @@ def server() -> Server:
     """This process's server: its caches are made after a worker forks, never shared with a parent."""
     if os.getpid() not in _servers:
         _servers.clear()
-        _servers[os.getpid()] = Server(PointerCache(refresh_routes), ModelCache(ArtifactStore(settings().artifact_dir), budget_bytes()))
+        _servers[os.getpid()] = Server(PointerCache(refresh_routes), ModelCache(ArtifactStore(settings().artifact_dir), budget_bytes()),
+                                       count=counters.recorder().predictions)
     return _servers[os.getpid()]
 
 

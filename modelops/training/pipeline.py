@@ -28,6 +28,7 @@ from modelops import clock, db
 from modelops.agents import get_agent
 from modelops.config import settings
 from modelops.experiments import lifecycle
+from modelops.monitoring import drift
 from modelops.privacy.pii import scrub_many
 from modelops.registry import versions
 from modelops.training import gate, runs, sources
@@ -264,7 +265,10 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     started = time.perf_counter()
     estimator = agent.build_estimator(config).fit(train_x, train_y)
     duration = dt.timedelta(seconds=time.perf_counter() - started)
-    metrics = score(val_y, [p.label for p in agent.predict(estimator, val_x)], train_y)
+    predicted = agent.predict(estimator, val_x)
+    metrics = score(val_y, [p.label for p in predicted], train_y)
+    # what the model's inputs and confidences looked like, for the drift check to compare with
+    profile = drift.training_profile(train_x, [p.confidence for p in predicted])
     stored = ArtifactStore(settings().artifact_dir).save(estimator)
 
     _phase(run["id"], worker, "judging")
@@ -282,6 +286,7 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     )
     with _scope(tenant_id) as connection:
         version_id, version = _record_once(connection, new_version, now)
+        drift.record_profile(connection, version_id, agent_type=agent_type, tenant_id=tenant_id, profile=profile, now=now)
         decision = gate.apply(connection, version_id, verdict, now)
         if decision["outcome"] == "candidate":
             # "Deploy to staging for A/B testing": in the same transaction as the verdict, so a

@@ -208,7 +208,7 @@ def test_a_12_88_split_against_10_90_stops_the_test_and_raises_one_critical_aler
     expected_p = chisquare([8800, 1200], f_exp=[9000, 1000]).pvalue
     assert expected_p < 0.001 and row["srm_p_value"] == pytest.approx(expected_p, rel=1e-6)
     assert row["p_value"] is None and row["z_statistic"] is None  # no comparison is made on a broken split
-    alerts = rows(owner, "SELECT * FROM ai.alerts WHERE dedup_key = :k", k=f"ab-test-sample-ratio:{test['test_id']}")
+    alerts = rows(owner, "SELECT * FROM ai.alerts WHERE alert_type = 'ab_test_sample_ratio_mismatch' AND details->>'ab_test_id' = :k", k=str(test['test_id']))
     assert len(alerts) == 1
     alert = alerts[0]
     assert (alert["severity"], alert["status"], alert["alert_type"]) == ("critical", "active", "ab_test_sample_ratio_mismatch")
@@ -220,7 +220,7 @@ def test_a_12_88_split_against_10_90_stops_the_test_and_raises_one_critical_aler
 
     again = evaluate(test["test_id"])
     assert not again["written"] and len(decisions(owner, test["test_id"])) == 1
-    assert len(rows(owner, "SELECT id FROM ai.alerts WHERE dedup_key = :k", k=f"ab-test-sample-ratio:{test['test_id']}")) == 1
+    assert len(rows(owner, "SELECT id FROM ai.alerts WHERE alert_type = 'ab_test_sample_ratio_mismatch' AND details->>'ab_test_id' = :k", k=str(test['test_id']))) == 1
 
 
 def test_before_seven_days_a_look_continues_with_the_reason_and_is_written_once(scope, owner):

@@ -39,9 +39,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 SCRATCH = PROJECT / ".modelops-test"
 MODELOPS = str(Path(sys.executable).parent / "modelops")
 SERVERS = ("postgres", "redis-server")
-# Generous bounds for one command (a demo starts eight Python processes on a possibly busy
-# machine) and for processes to go; they only stop a hung run, they measure nothing.
-COMMAND_WAIT = 600
+# Generous bounds for one command (a demo starts a dozen Python processes and plays its scenario
+# on a possibly busy machine) and for processes to go; they only stop a hung run, they measure nothing.
+COMMAND_WAIT = 1500
 GONE_WAIT = 60
 # "  ingest       done in  1.234s  by host pid 42  (database role modelops_app)"
 DONE_LINE = re.compile(r"^ +(?P<queue>\S+) +done in +[\d.]+s +by \S+ pid (?P<pid>\d+) +\(database role (?P<role>\S+)\)$", re.M)
@@ -193,6 +193,13 @@ def test_main_command_runs_on_embedded_servers_that_up_reuses_and_down_stops(hom
         assert "WorkerLostError" not in log and "exited with 'signal" not in log, log
     assert "beat: Starting..." in (logs / "beat.log").read_text()
 
+    # The scenario's story, in its summary: a candidate won its A/B test, one was refused at the
+    # gate, and a degraded model was rolled back to the version before.
+    summary = dict(re.findall(r"^  (\S.*?\S) +([\d,]+)$", output.split("\nsummary of ", 1)[1], re.M))
+    for told in ("decision promote", "version rejected", "rollback rolled_back"):
+        assert int(summary.get(told, "0").replace(",", "")) >= 1, f"{told!r} missing from the summary:\n{output}"
+    assert re.search(r"^ +ROLLBACK +Northwind Traders classification v\S+ back to v\S+ \(", output, re.M), output
+
     record = json.loads((home / "services.json").read_text())
     assert record["origin"] == {"postgres": "embedded", "redis": "embedded"}
     servers = server_pids(home)
@@ -216,6 +223,22 @@ def test_main_command_runs_on_embedded_servers_that_up_reuses_and_down_stops(hom
 
     # A shell that evaluates the lines reaches the same servers, and `up` from that shell (where
     # the environment now names them) still reuses them.
+    # ... and in the database: the same events, with the promoted version replaced by the rollback
+    engine = create_engine(urls["DATABASE_URL"], poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            events = dict(connection.execute(text(
+                "SELECT event, count(*) FROM ai.production_history GROUP BY event")).all())
+            rolled_back = connection.execute(text(
+                """SELECT r.triggers, h.event FROM ai.rollback_events r
+                   JOIN ai.production_history h ON h.model_version_id = r.to_version_id AND h.event = 'rollback'
+                   WHERE r.outcome = 'rolled_back'""")).all()
+            rejected = connection.execute(text("SELECT count(*) FROM ai.model_versions WHERE status = 'rejected'")).scalar()
+            tickets = connection.execute(text("SELECT count(*) FROM ai.investigation_tickets")).scalar()
+    finally:
+        engine.dispose()
+    assert events.get("promotion", 0) >= 1 and rolled_back and rejected >= 1 and tickets >= 1, (events, rolled_back, rejected)
+
     shell = subprocess.run(
         ["bash", "-c", f'eval "$({MODELOPS} up 2>/dev/null)" && printf "%s\\n" "$DATABASE_URL" "$REDIS_URL"'
                        f" && {MODELOPS} up"],
@@ -277,8 +300,9 @@ def test_a_running_demo_stopped_or_killed_leaves_no_pool_or_beat_behind(home, st
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        seen = read_until(demo, "running;")
-        assert seen[-1:] and seen[-1].startswith("running;"), "".join(seen) + demo.stderr.read()
+        # every pool is up once the round trip went through all the queues; the scenario follows
+        seen = read_until(demo, "round trip through")
+        assert seen[-1:] and seen[-1].startswith("round trip through"), "".join(seen) + demo.stderr.read()
         pool_processes = described(run_processes_of(home))
         assert len(pool_processes) > len(pools.POOLS) + 1, "the demo, every pool and beat should be running"
 

@@ -164,7 +164,8 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
         test_id = connection.execute(text("""
             INSERT INTO ai.ab_tests (agent_type, tenant_id, scope_key, control_version_id, treatment_version_id,
                                      allocation, config, created_by)
-            VALUES ('classification', :tenant, :scope, :control, :treatment, 0.3, '{}', 'tests') RETURNING id"""),
+            VALUES ('classification', :tenant, :scope, :control, :treatment, 0.3,
+                    '{"planned_sample_size": null}', 'tests') RETURNING id"""),
             {"tenant": tenant, "scope": f"tenant:{tenant}", "control": control["id"], "treatment": treatment["id"]}).scalar_one()
     try:
         time.sleep(1.0)  # a serving process re-reads the routes it serves at most every half second

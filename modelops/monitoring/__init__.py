@@ -1,0 +1,1 @@
+"""Watching production models: metrics, alerts, rollback, drift."""

@@ -1,0 +1,151 @@
+"""What a production model is compared with, and what it showed lately: read from the registry and
+``ai.model_metrics`` for the rollback check.
+
+The window is the spec's: the version's metric rows of the last ``WINDOW_DAYS`` days, today
+included, summed (the table keeps additive sums beside its averages, so a week's accuracy is the
+week's correct over the week's labelled predictions, not an average of daily averages).
+
+The baseline of each figure is the version's own:
+
+- accuracy: its validation accuracy (``model_versions.accuracy_score``), measured when it was
+  trained on held-out rows it never saw, together with how many rows that was
+  (``validation_samples``), since a baseline from 80 rows is itself uncertain and the rollback test
+  counts that uncertainty. The version's first days in production would be no baseline for
+  accuracy: a model bad from its first day would be its own yardstick and never roll back.
+- response time: its average over its first ``BASELINE_DAYS`` metric days in production (from
+  the day it first went to production), once those days are over. Latency depends on the serving
+  hosts and their load as much as on the model, so only what this model showed on them is a fair
+  yardstick, and a whole week of it, weekdays and weekend: the day's mean response time wanders
+  with load, and against two days' baseline a host whose daily mean wanders by 15% crossed 1.5 x
+  by chance in 0.4% of four simulated weeks, against a week's in none of 2,000. A model younger
+  than that has no baseline yet, and the response-time condition waits.
+- the override rate has no baseline: the spec's limit is absolute (20%).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+WINDOW_DAYS = 7
+BASELINE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Window:
+    """Sums over the version's metric rows of the last WINDOW_DAYS days."""
+
+    predictions: int
+    labelled: int
+    correct: int
+    overrides: int
+    response_time_sum_ms: float
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.labelled if self.labelled else None
+
+    @property
+    def override_rate(self) -> float | None:
+        return self.overrides / self.predictions if self.predictions else None
+
+    @property
+    def avg_response_time_ms(self) -> float | None:
+        return self.response_time_sum_ms / self.predictions if self.predictions else None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    accuracy: float | None
+    validation_samples: int | None
+    response_time_ms: float | None  # None until the baseline days are over (or they saw no predictions)
+    response_time_predictions: int
+    response_time_note: str
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """What a rollback check reads about one version."""
+
+    id: uuid.UUID
+    agent_type: str
+    version: str
+    tenant_id: uuid.UUID | None
+    region: str | None
+    scope_key: str
+    is_production: bool
+    window: Window
+    baseline: Baseline
+
+    def figures(self) -> dict:
+        w, b = self.window, self.baseline
+        return {"window_days": WINDOW_DAYS, "predictions": w.predictions, "labelled": w.labelled, "correct": w.correct,
+                "overrides": w.overrides, "response_time_sum_ms": w.response_time_sum_ms,
+                "baseline": {"accuracy": b.accuracy, "validation_samples": b.validation_samples,
+                             "response_time_ms": b.response_time_ms,
+                             "response_time_predictions": b.response_time_predictions,
+                             "response_time_note": b.response_time_note}}
+
+
+STATES = text("""
+    SELECT v.id, v.agent_type, v.version, v.tenant_id, v.region, v.scope_key, v.is_production,
+           v.accuracy_score, v.validation_samples, first_served.at AS first_served_at,
+           coalesce(w.predictions, 0) AS predictions, coalesce(w.labelled, 0) AS labelled,
+           coalesce(w.correct, 0) AS correct, coalesce(w.overrides, 0) AS overrides,
+           coalesce(w.response_time_sum_ms, 0) AS response_time_sum_ms,
+           coalesce(b.predictions, 0) AS baseline_predictions, b.response_time_sum_ms AS baseline_response_time_sum_ms
+    FROM ai.model_versions v
+    LEFT JOIN LATERAL (
+        SELECT min(h.started_at) AS at FROM ai.production_history h WHERE h.model_version_id = v.id
+    ) first_served ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(m.total_predictions) AS predictions, sum(m.labelled_predictions) AS labelled,
+               sum(m.correct_predictions) AS correct, sum(m.user_overrides) AS overrides,
+               sum(m.response_time_sum_ms) AS response_time_sum_ms
+        FROM ai.model_metrics m
+        WHERE m.model_version_id = v.id AND m.metric_date > :window_start AND m.metric_date <= :today
+    ) w ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(m.total_predictions) AS predictions, sum(m.response_time_sum_ms) AS response_time_sum_ms
+        FROM ai.model_metrics m
+        WHERE m.model_version_id = v.id AND m.metric_date >= CAST(first_served.at AS date)
+          AND m.metric_date < CAST(first_served.at AS date) + :baseline_days
+    ) b ON true
+    WHERE v.id = ANY(CAST(:ids AS uuid[]))
+""")
+
+
+def states(connection: Connection, version_ids: list[uuid.UUID], today: dt.date) -> list[VersionState]:
+    """The window and baseline of each version (ids that name no version are left out)."""
+    rows = connection.execute(STATES, {"ids": [str(i) for i in version_ids], "today": today,
+                                       "window_start": today - dt.timedelta(days=WINDOW_DAYS),
+                                       "baseline_days": BASELINE_DAYS}).mappings()
+    return [_state(row, today) for row in rows]
+
+
+def _state(row, today: dt.date) -> VersionState:
+    window = Window(predictions=int(row["predictions"]), labelled=int(row["labelled"]), correct=int(row["correct"]),
+                    overrides=int(row["overrides"]), response_time_sum_ms=float(row["response_time_sum_ms"]))
+    return VersionState(id=row["id"], agent_type=row["agent_type"], version=row["version"], tenant_id=row["tenant_id"],
+                        region=row["region"], scope_key=row["scope_key"], is_production=bool(row["is_production"]),
+                        window=window, baseline=_baseline(row, today))
+
+
+def _baseline(row, today: dt.date) -> Baseline:
+    accuracy = float(row["accuracy_score"]) if row["accuracy_score"] is not None else None
+    predictions = int(row["baseline_predictions"])
+    first = row["first_served_at"]
+    if first is None:
+        response, note = None, "never in production"
+    elif today < first.date() + dt.timedelta(days=BASELINE_DAYS):
+        response, note = None, (f"its first {BASELINE_DAYS} days in production (from {first.date().isoformat()}) "
+                                f"are not over yet")
+    elif predictions == 0:
+        response, note = None, f"no predictions in its first {BASELINE_DAYS} days in production"
+    else:
+        response = float(row["baseline_response_time_sum_ms"]) / predictions
+        note = f"average of its first {BASELINE_DAYS} days in production, from {first.date().isoformat()}"
+    return Baseline(accuracy=accuracy, validation_samples=row["validation_samples"], response_time_ms=response,
+                    response_time_predictions=predictions, response_time_note=note)

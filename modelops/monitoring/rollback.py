@@ -1,0 +1,412 @@
+"""Automatic rollback: the spec's ``check_model_rollback_conditions`` and ``trigger_rollback``.
+
+Conditions, over the version's last 7 days of ``ai.model_metrics`` (``baseline`` says what they
+are compared with):
+
+- ``accuracy_drop``: accuracy below 0.95 x the baseline (validation) accuracy;
+- ``high_override_rate``: user overrides above 20% of its predictions;
+- ``performance_degradation``: average response time above 1.5 x the baseline response time.
+
+Noise guard. A check runs after every metrics fold (every second), so a rule that fired whenever
+an observed figure crossed its threshold would roll back a sound model on its first few unlucky
+predictions. Each rate condition therefore needs both a minimum count and a one-sided test at
+``ALPHA`` that the true figure is past the threshold: for accuracy, the score test that live
+accuracy is below 0.95 x validation accuracy, both being estimates (a validation set of 80 rows
+is itself a noisy yardstick); for overrides, the z-test that the rate is above 20%. The average
+response time has no variance in the table (only its sum), so it needs ``MIN_TIMED_PREDICTIONS``
+predictions in the window and in the baseline: a mean over a thousand predictions does not move by half through chance, only
+through a slower model or host. ``tests/unit/test_rollback_noise.py`` simulates four weeks of
+ordinary noise, checked every ten simulated minutes, over many runs: no stable model is rolled
+back, and each injected degradation is once the week's figures show it (a degradation that starts
+at once must take a share of the 7-day window before the week is past its threshold).
+
+The functions of the conditions take NumPy arrays as well as numbers, so that the simulation runs
+the very rules the checker does.
+
+Rollback, in one transaction that holds the scope's production lock (the one promotions take):
+the version must still be production (a second rollback, or a promotion that got the lock first,
+leaves nothing to do: exactly one wins), the ML team is alerted, the previous stable version (the
+scope's most recently served version that was never rolled back itself nor rejected) is made
+production by the registry's promotion with event 'rollback' after the degraded one is retired,
+the rollback event with its triggers and an investigation ticket are written, and an A/B test
+whose control was the degraded model is cancelled (its candidate waits for a test against the
+restored model). With no previous version the model stays, and operations get the spec's
+emergency alert (once while it is open). Serving processes see the new pointer within a second.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+from statsmodels.stats.proportion import test_proportions_2indep
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+
+from modelops import db
+from modelops.experiments import lifecycle
+from modelops.monitoring import alerts
+from modelops.monitoring.baseline import VersionState, states
+from modelops.registry import promotion, versions
+from modelops.training.runs import check_agent
+
+log = logging.getLogger(__name__)
+
+ACCURACY_RATIO = 0.95
+OVERRIDE_LIMIT = 0.20
+RESPONSE_TIME_RATIO = 1.5
+# One-sided level of each rate test. Checks repeat every second on a window that changes slowly,
+# so the level is strict (at 0.001, one simulated stable model in a thousand was rolled back on its
+# first day, when the window is small and each look adds new evidence); a clear drop still passes
+# it once the week's figures show it (docs/rollback.md has the simulated detection rates).
+ALPHA = 0.0001
+MIN_LABELLED = 100  # labelled predictions in the window before accuracy is judged
+MIN_PREDICTIONS = 100  # predictions in the window before the override rate is judged
+MIN_TIMED_PREDICTIONS = 1000  # predictions in the window, and in the baseline, before response time is judged
+
+CHECKER = "rollback-monitor"
+ACCURACY_DROP, HIGH_OVERRIDE_RATE, PERFORMANCE_DEGRADATION = "accuracy_drop", "high_override_rate", "performance_degradation"
+
+
+class RollbackRefused(ValueError):
+    """A rollback that cannot be asked for as it was (unknown agent, no production model, no reason)."""
+
+    def as_result(self) -> dict:
+        return {"outcome": "refused", "reason": str(self)}
+
+
+# --- the conditions (pure; numbers or NumPy arrays) -------------------------------------------------
+
+def accuracy_p_value(correct, labelled, baseline_accuracy, validation_samples=None):
+    """One-sided p-value of "live accuracy >= 0.95 x validation accuracy" against "below it".
+
+    Both accuracies are estimates: the live one from ``labelled`` predictions, the validation one
+    from ``validation_samples`` rows. Their ratio is tested by the score test of Farrington and
+    Manning (with Miettinen and Nurminen's correction), whose variance is taken where the null
+    hypothesis puts both rates: a validation score that was lucky on 40 rows (39 of 40 for a model
+    that is right 85% of the time) does not make an ordinary live week look like a collapse, as a
+    Wald test's variance at 39/40 would. With no validation size recorded the baseline is taken
+    as exact (a one-sample z-test at the threshold)."""
+    labelled = np.asarray(labelled, dtype=float)
+    baseline = np.asarray(baseline_accuracy, dtype=float)
+    if validation_samples is None:
+        live = np.divide(correct, labelled, out=np.zeros_like(labelled), where=labelled > 0)
+        threshold = ACCURACY_RATIO * baseline
+        z = (live - threshold) / np.sqrt(np.maximum(threshold * (1 - threshold), 1e-12) / np.maximum(labelled, 1))
+        p_value = norm.cdf(z)
+    else:
+        m = np.asarray(validation_samples, dtype=float)
+        with np.errstate(all="ignore"):
+            p_value = test_proportions_2indep(
+                correct, np.maximum(labelled, 1), np.rint(baseline * m), m, value=ACCURACY_RATIO, compare="ratio",
+                alternative="smaller", method="score").pvalue
+    return np.where(labelled > 0, p_value, 1.0)
+
+
+def accuracy_breached(correct, labelled, baseline_accuracy, validation_samples=None):
+    labelled = np.asarray(labelled)
+    live = np.divide(correct, labelled, out=np.zeros(np.shape(labelled)), where=labelled > 0)
+    return ((labelled >= MIN_LABELLED) & (live < ACCURACY_RATIO * np.asarray(baseline_accuracy))
+            & (accuracy_p_value(correct, labelled, baseline_accuracy, validation_samples) < ALPHA))
+
+
+def override_p_value(overrides, predictions):
+    """One-sided p-value of "override rate <= 20%" against "above it" (z-test at the limit)."""
+    predictions = np.asarray(predictions, dtype=float)
+    rate = np.divide(overrides, predictions, out=np.zeros_like(predictions), where=predictions > 0)
+    z = (rate - OVERRIDE_LIMIT) / np.sqrt(OVERRIDE_LIMIT * (1 - OVERRIDE_LIMIT) / np.maximum(predictions, 1))
+    return norm.sf(z)
+
+
+def override_breached(overrides, predictions):
+    predictions = np.asarray(predictions)
+    rate = np.divide(overrides, predictions, out=np.zeros(np.shape(predictions)), where=predictions > 0)
+    return (predictions >= MIN_PREDICTIONS) & (rate > OVERRIDE_LIMIT) & (override_p_value(overrides, predictions) < ALPHA)
+
+
+def response_time_breached(response_time_sum_ms, predictions, baseline_ms, baseline_predictions):
+    predictions = np.asarray(predictions, dtype=float)
+    average = np.divide(response_time_sum_ms, predictions, out=np.zeros_like(predictions), where=predictions > 0)
+    return ((predictions >= MIN_TIMED_PREDICTIONS) & (np.asarray(baseline_predictions) >= MIN_TIMED_PREDICTIONS)
+            & (average > RESPONSE_TIME_RATIO * np.asarray(baseline_ms)))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    conditions: dict[str, dict]  # every condition: observed, threshold, breached, why
+
+    @property
+    def triggers(self) -> dict[str, dict]:
+        return {name: condition for name, condition in self.conditions.items() if condition["breached"]}
+
+
+def judge(state: VersionState) -> Verdict:
+    """The three conditions of one version's window against its baseline."""
+    w, b = state.window, state.baseline
+    return Verdict({ACCURACY_DROP: _accuracy(w, b), HIGH_OVERRIDE_RATE: _overrides(w),
+                    PERFORMANCE_DEGRADATION: _response_time(w, b)})
+
+
+def _accuracy(w, b) -> dict:
+    condition = {"current": w.accuracy, "baseline": b.accuracy, "threshold": ACCURACY_RATIO, "labelled": w.labelled,
+                 "validation_samples": b.validation_samples, "p_value": None, "breached": False}
+    if b.accuracy is None:
+        return {**condition, "why": "no validation accuracy recorded for this version"}
+    if w.labelled < MIN_LABELLED:
+        return {**condition, "why": f"{w.labelled} labelled predictions in the window, fewer than {MIN_LABELLED}"}
+    p_value = float(accuracy_p_value(w.correct, w.labelled, b.accuracy, b.validation_samples))
+    breached = bool(accuracy_breached(w.correct, w.labelled, b.accuracy, b.validation_samples))
+    limit = ACCURACY_RATIO * b.accuracy
+    why = (f"accuracy {w.accuracy:.4f} on {w.labelled} labelled predictions "
+           f"{'<' if w.accuracy < limit else '>='} {ACCURACY_RATIO} x baseline {b.accuracy:.4f} = {limit:.4f}"
+           f" (one-sided p = {p_value:.3g}, {'below' if p_value < ALPHA else 'not below'} {ALPHA})")
+    return {**condition, "p_value": p_value, "breached": breached, "why": why}
+
+
+def _overrides(w) -> dict:
+    condition = {"current": w.override_rate, "threshold": OVERRIDE_LIMIT, "predictions": w.predictions,
+                 "overrides": w.overrides, "p_value": None, "breached": False}
+    if w.predictions < MIN_PREDICTIONS:
+        return {**condition, "why": f"{w.predictions} predictions in the window, fewer than {MIN_PREDICTIONS}"}
+    p_value = float(override_p_value(w.overrides, w.predictions))
+    breached = bool(override_breached(w.overrides, w.predictions))
+    why = (f"override rate {w.override_rate:.4f} ({w.overrides} of {w.predictions}) "
+           f"{'>' if w.override_rate > OVERRIDE_LIMIT else '<='} {OVERRIDE_LIMIT}"
+           f" (one-sided p = {p_value:.3g}, {'below' if p_value < ALPHA else 'not below'} {ALPHA})")
+    return {**condition, "p_value": p_value, "breached": breached, "why": why}
+
+
+def _response_time(w, b) -> dict:
+    condition = {"current": w.avg_response_time_ms, "baseline": b.response_time_ms, "threshold": RESPONSE_TIME_RATIO,
+                 "predictions": w.predictions, "baseline_predictions": b.response_time_predictions, "breached": False}
+    if b.response_time_ms is None:
+        return {**condition, "why": f"no response-time baseline: {b.response_time_note}"}
+    if b.response_time_predictions < MIN_TIMED_PREDICTIONS or w.predictions < MIN_TIMED_PREDICTIONS:
+        return {**condition, "why": f"{w.predictions} predictions in the window and {b.response_time_predictions} in the "
+                                    f"baseline; each needs {MIN_TIMED_PREDICTIONS}"}
+    breached = bool(response_time_breached(w.response_time_sum_ms, w.predictions, b.response_time_ms,
+                                           b.response_time_predictions))
+    limit = RESPONSE_TIME_RATIO * b.response_time_ms
+    why = (f"average response time {w.avg_response_time_ms:.2f} ms {'>' if breached else '<='} {RESPONSE_TIME_RATIO} x "
+           f"baseline {b.response_time_ms:.2f} ms = {limit:.2f} ms ({b.response_time_note})")
+    return {**condition, "breached": breached, "why": why}
+
+
+# --- the checks --------------------------------------------------------------------------------------
+
+PRODUCTION_VERSIONS = text("SELECT id FROM ai.model_versions WHERE is_production ORDER BY id")
+
+RECORD_CHECK = text("""
+    INSERT INTO ai.rollback_checks (model_version_id, tenant_id, agent_type, checked_at, outcome, figures, conditions)
+    VALUES (:version, :tenant, :agent, :now, :outcome, CAST(:figures AS jsonb), CAST(:conditions AS jsonb))
+    ON CONFLICT (model_version_id) DO UPDATE SET checked_at = EXCLUDED.checked_at, outcome = EXCLUDED.outcome,
+        figures = EXCLUDED.figures, conditions = EXCLUDED.conditions
+""")
+
+
+def check_models(model_version_ids: list[Any], now: dt.datetime) -> list[dict]:
+    """Check each production version among ``model_version_ids`` and roll back those whose
+    conditions fire; one result per id (versions that are not production are only reported)."""
+    if not isinstance(model_version_ids, (list, tuple)):
+        raise RollbackRefused(f"model_version_ids must be a list of model version ids, got {model_version_ids!r}")
+    ids = [_as_uuid(value, "a model version id") for value in model_version_ids]
+    with db.operator_scope() as connection:
+        found = {state.id: state for state in states(connection, ids, now.date())}
+    results, healthy = [], []
+    for version_id in ids:
+        state = found.get(version_id)
+        if state is None:
+            results.append({"model_version_id": str(version_id), "outcome": "unknown", "reason": "no such model version"})
+        elif not state.is_production:
+            results.append({"model_version_id": str(version_id), "outcome": "not_production"})
+        else:
+            verdict = judge(state)
+            if verdict.triggers:
+                results.append(_roll_back_isolated(state, verdict, now))
+            else:
+                healthy.append((state, verdict))
+                results.append({"model_version_id": str(version_id), "outcome": "healthy"})
+    if healthy:
+        with db.operator_scope() as connection:
+            connection.execute(RECORD_CHECK, [_check_row(state, verdict, "healthy", now) for state, verdict in healthy])
+    return results
+
+
+def check_all(now: dt.datetime) -> list[dict]:
+    """Every production version: the safety net under the checks that follow each fold."""
+    with db.operator_scope() as connection:
+        ids = connection.execute(PRODUCTION_VERSIONS).scalars().all()
+    return check_models(ids, now)
+
+
+def _roll_back_isolated(state: VersionState, verdict: Verdict, now: dt.datetime) -> dict:
+    """One version's rollback; a failure of its own is reported and does not hold up the others'
+    (one that may pass, a lost connection, goes up for the task to retry)."""
+    try:
+        return _roll_back_degraded(state, verdict, now)
+    except OperationalError:
+        raise
+    except Exception as error:
+        log.exception("the rollback of %s %s (%s) failed", state.agent_type, state.version, state.id)
+        return {"model_version_id": str(state.id), "outcome": "error", "reason": f"{type(error).__name__}: {error}"}
+
+
+def _roll_back_degraded(state: VersionState, verdict: Verdict, now: dt.datetime) -> dict:
+    reason = "; ".join(condition["why"] for condition in verdict.triggers.values())
+    with db.operator_scope() as connection:
+        outcome = trigger_rollback(connection, state.agent_type, state.tenant_id, region=state.region,
+                                   expected_version_id=state.id, triggers=verdict.triggers, actor=CHECKER,
+                                   reason=reason, now=now)
+        connection.execute(RECORD_CHECK, _check_row(state, verdict, outcome["outcome"], now))
+    return {"model_version_id": str(state.id), **outcome}
+
+
+def _check_row(state: VersionState, verdict: Verdict, outcome: str, now: dt.datetime) -> dict:
+    return {"version": state.id, "tenant": state.tenant_id, "agent": state.agent_type, "now": now, "outcome": outcome,
+            "figures": json.dumps(state.figures()), "conditions": json.dumps(verdict.conditions)}
+
+
+# --- the rollback ------------------------------------------------------------------------------------
+
+PREVIOUS_STABLE = text("""
+    SELECT v.* FROM ai.production_history h JOIN ai.model_versions v ON v.id = h.model_version_id
+    WHERE h.agent_type = :agent AND h.scope_key = :scope AND h.model_version_id <> :current
+      AND v.status <> 'rejected'
+      AND NOT EXISTS (SELECT 1 FROM ai.rollback_events e WHERE e.from_version_id = v.id AND e.outcome = 'rolled_back')
+    ORDER BY h.started_at DESC, h.id
+    LIMIT 1
+""")
+
+INSERT_EVENT = text("""
+    INSERT INTO ai.rollback_events (agent_type, tenant_id, scope_key, from_version_id, to_version_id, outcome, triggers,
+                                    actor, reason, created_at)
+    VALUES (:agent, :tenant, :scope, :from_version, :to_version, :outcome, CAST(:triggers AS jsonb), :actor, :reason, :now)
+    RETURNING id
+""")
+
+INSERT_TICKET = text("""
+    INSERT INTO ai.investigation_tickets (tenant_id, model_version_id, rollback_event_id, title, details, created_at, updated_at)
+    VALUES (:tenant, :version, :event, :title, CAST(:details AS jsonb), :now, :now)
+    RETURNING id
+""")
+
+
+def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *, triggers: dict, actor: str, reason: str,
+                     now: dt.datetime, region: str | None = None, expected_version_id: Any = None) -> dict:
+    """Roll the agent's production model of the tenant (or ``region``'s, or the global one when
+    both are None) back to its previous stable version.
+
+    ``expected_version_id`` is the version the caller judged; without it, the version in
+    production when this is called. Whatever the caller judged, the rollback happens only if that
+    version is still production once the scope's lock is held; otherwise the result's outcome is
+    'no_op'. Outcomes: rolled_back, no_previous_version, no_op."""
+    check_agent(agent_type)
+    tenant = _as_uuid(tenant_id, "a tenant id") if tenant_id else None
+    scope = versions.scope_key(tenant, region)
+    if not isinstance(triggers, dict) or not triggers:
+        raise RollbackRefused("say what triggered the rollback (triggers: a non-empty object)")
+    if not all(isinstance(value, str) and value.strip() for value in (actor, reason)):
+        raise RollbackRefused("a rollback needs an actor and a reason (both are recorded)")
+    if expected_version_id:
+        expected = _as_uuid(expected_version_id, "a model version id")
+    else:
+        expected = _production_id(connection, agent_type, scope)
+    lifecycle.lock_scope(connection, agent_type, scope)
+    current = versions.production(connection, agent_type, scope)
+    if current is None or current["id"] != expected:
+        serving = f"{current['version']} ({current['id']}) is production now" if current else "the scope has no production model now"
+        return {"outcome": "no_op", "from_version_id": str(expected), "agent_type": agent_type, "scope_key": scope,
+                "reason": f"version {expected} is no longer production ({serving}): it was moved while this waited"}
+    what = f"{agent_type} {current['version']} of {scope}"
+    alert = alerts.raise_alert(
+        connection, alert_type="rollback_triggered", severity="critical", audience="ml", tenant_id=current["tenant_id"],
+        agent_type=agent_type, model_version_id=current["id"], now=now,
+        message=f"Rollback triggered for model {what} ({', '.join(triggers)}): {reason}",
+        details={"triggers": triggers, "actor": actor})
+    previous = connection.execute(PREVIOUS_STABLE, {"agent": agent_type, "scope": scope, "current": current["id"]}).mappings().first()
+    if previous is None:
+        return _emergency(connection, current, scope, triggers, actor, reason, alert, now)
+
+    why = f"rolled back by {actor} to {previous['version']}: {reason}"
+    promotion.retire(connection, current["id"], status="retired", reason=why, now=now)
+    promotion.promote(connection, previous["id"], actor=actor, event="rollback", now=now,
+                      reason=f"restored in place of {current['version']}, which was {why}")
+    event_id = _log_event(connection, current, previous, scope, "rolled_back", triggers, actor, reason, now)
+    ticket_id = connection.execute(INSERT_TICKET, {
+        "tenant": current["tenant_id"], "version": current["id"], "event": event_id, "now": now,
+        "title": f"Investigate {what}: rolled back to {previous['version']} ({', '.join(triggers)})",
+        "details": json.dumps({"triggers": triggers, "reason": reason, "actor": actor,
+                               "restored_version_id": str(previous["id"]), "restored_version": previous["version"]}, default=str),
+    }).scalar_one()
+    cancelled = _cancel_test_of(connection, agent_type, scope, now)
+    log.warning("rolled back %s to %s: %s", what, previous["version"], reason)
+    return {"outcome": "rolled_back", "agent_type": agent_type, "scope_key": scope,
+            "from_version_id": str(current["id"]), "from_version": current["version"],
+            "to_version_id": str(previous["id"]), "to_version": previous["version"],
+            "rollback_event_id": str(event_id), "ticket_id": str(ticket_id), "alert_id": alert["id"],
+            "cancelled_ab_test_id": cancelled, "triggers": sorted(triggers), "reason": reason}
+
+
+def _emergency(connection: Connection, current: dict, scope: str, triggers: dict, actor: str, reason: str,
+               alert: dict, now: dt.datetime) -> dict:
+    """No version to go back to: the degraded model keeps serving and operations are told. The
+    event and ticket are written with the emergency alert, once while it stays open, not at
+    every check."""
+    emergency = alerts.raise_alert(
+        connection, alert_type="rollback_impossible", severity="critical", audience="operations",
+        tenant_id=current["tenant_id"], agent_type=current["agent_type"], model_version_id=current["id"], now=now,
+        message=(f"No previous model available for rollback: {current['agent_type']} {current['version']} of {scope} "
+                 f"stays in production although {', '.join(triggers)} fired: {reason}"),
+        details={"triggers": triggers, "actor": actor})
+    result = {"outcome": "no_previous_version", "agent_type": current["agent_type"], "scope_key": scope,
+              "from_version_id": str(current["id"]), "from_version": current["version"], "alert_id": alert["id"],
+              "emergency_alert_id": emergency["id"], "triggers": sorted(triggers), "reason": reason}
+    if not emergency["created"]:
+        return {**result, "rollback_event_id": None, "note": "the emergency alert was already open (its occurrence was counted)"}
+    event_id = _log_event(connection, current, None, scope, "no_previous_version", triggers, actor, reason, now)
+    ticket_id = connection.execute(INSERT_TICKET, {
+        "tenant": current["tenant_id"], "version": current["id"], "event": event_id, "now": now,
+        "title": f"Investigate {current['agent_type']} {current['version']} of {scope}: degraded, no version to roll back to",
+        "details": json.dumps({"triggers": triggers, "reason": reason, "actor": actor}, default=str),
+    }).scalar_one()
+    log.error("no previous version of %s %s to roll back to: %s", current["agent_type"], scope, reason)
+    return {**result, "rollback_event_id": str(event_id), "ticket_id": str(ticket_id)}
+
+
+def _log_event(connection: Connection, current: dict, previous: dict | None, scope: str, outcome: str, triggers: dict,
+               actor: str, reason: str, now: dt.datetime) -> uuid.UUID:
+    return connection.execute(INSERT_EVENT, {
+        "agent": current["agent_type"], "tenant": current["tenant_id"], "scope": scope, "from_version": current["id"],
+        "to_version": previous["id"] if previous else None, "outcome": outcome,
+        "triggers": json.dumps(triggers, default=str), "actor": actor, "reason": reason, "now": now,
+    }).scalar_one()
+
+
+def _cancel_test_of(connection: Connection, agent_type: str, scope: str, now: dt.datetime) -> str | None:
+    """The scope's running A/B test compared its candidate with the degraded model: it is cancelled,
+    and the newest waiting candidate is tested against the restored model instead."""
+    test = lifecycle.running_test(connection, agent_type, scope)
+    if test is None or not lifecycle.end_if_control_moved(connection, test, now):
+        return None
+    lifecycle.start_next(connection, agent_type, scope, lifecycle.ACTOR, now)
+    return str(test["id"])
+
+
+def _production_id(connection: Connection, agent_type: str, scope: str) -> uuid.UUID:
+    current = versions.production(connection, agent_type, scope)
+    if current is None:
+        raise RollbackRefused(f"{agent_type} for {scope} has no production model to roll back")
+    return current["id"]
+
+
+def _as_uuid(value: Any, what: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise RollbackRefused(f"{what} must be a UUID, got {value!r}") from None
+

@@ -1,0 +1,71 @@
+"""The README's main command starts the dashboard and Flower beside every pool and prints where they
+are: the dashboard's sign-in link works (for hours of real time, whatever the demo's simulated clock
+does) and its resources panel finds every pool on this host, Flower answers, and Ctrl-C stops them
+with the rest."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.integration.dashboard_support import MODELOPS, free_port, wait_for
+from tests.integration.test_main_job import COMMAND_WAIT, read_until
+from workers import pools
+
+pytestmark = pytest.mark.integration
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def status_of(client, url: str) -> int | None:
+    """The status of a GET, or None while nothing listens there yet (the URLs are printed as the processes start)."""
+    try:
+        return client.get(url, timeout=10).status_code
+    except requests.ConnectionError:
+        return None
+
+
+def test_the_demo_serves_the_dashboard_and_flower_and_stops_them(database, broker):
+    home = Path(tempfile.mkdtemp(prefix="demo-dashboard-", dir=PROJECT / ".modelops-test"))
+    dashboard_port, flower_port = free_port(), free_port()
+    demo = subprocess.Popen([MODELOPS, "demo", "--dashboard-port", str(dashboard_port), "--flower-port", str(flower_port)],
+                            env={**os.environ, "MODELOPS_HOME": str(home)}, cwd=PROJECT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        output = "".join(read_until(demo, "flower "))
+        link = re.search(rf"^dashboard (http://127\.0\.0\.1:{dashboard_port}/\?token=mdo_\S+) ", output, re.M)
+        assert link, output
+        assert re.search(rf"^flower    http://127\.0\.0\.1:{flower_port}/$", output, re.M), output
+
+        session = requests.Session()
+        answers = []
+        try:
+            wait_for(lambda: answers.append(status_of(session, link.group(1))) or answers[-1] == 200,
+                     "the dashboard's sign-in link")
+        except AssertionError:
+            raise AssertionError(f"answers {answers[-3:]}; {(home / 'logs' / 'dashboard.log').read_text()}") from None
+
+        def pools_seen() -> set:
+            answer = session.get(f"http://127.0.0.1:{dashboard_port}/api/panels/resources", timeout=30).json()
+            return {pool["pool"] for pool in answer["data"]["pools"]}
+
+        wait_for(lambda: pools_seen() >= set(pools.POOLS), "every pool in the resources panel")
+        wait_for(lambda: status_of(requests, f"http://127.0.0.1:{flower_port}/") == 200, "Flower to answer")
+
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=COMMAND_WAIT)
+        assert demo.returncode == 0, demo.stderr.read()
+    finally:
+        demo.kill()
+        demo.stdout.close()
+        demo.stderr.close()
+        shutil.rmtree(home, ignore_errors=True)
+    for port in (dashboard_port, flower_port):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
