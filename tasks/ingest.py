@@ -10,12 +10,16 @@ from workers.app import app
 # Accepted events travel to the scrub queue in chunks this size: one scrub batch, one insert each.
 STORE_CHUNK = 1000
 TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 8}
+# Sending the accepted events on waits out a broker restart (up to about two minutes) instead of
+# failing: a task that failed here would be acknowledged as done, and events it had already
+# admitted would never be stored (tests/faults/test_redis_restart.py).
+FORWARD_RETRY = {"max_retries": 60, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2.0}
 
 
 def _admit_and_forward(events: list, caller: str | None, task_name: str) -> list[dict]:
     verdicts, accepted = intake.admit(events, caller, task_name)
     for start in range(0, len(accepted), STORE_CHUNK):
-        scrub_and_store.delay(accepted[start:start + STORE_CHUNK])
+        scrub_and_store.apply_async(args=[accepted[start:start + STORE_CHUNK]], retry_policy=FORWARD_RETRY)
     return [verdict.as_dict() for verdict in verdicts]
 
 
@@ -29,6 +33,7 @@ def record(event, caller: str | None = None) -> dict:
 def record_batch(events, caller: str | None = None) -> dict:
     """Many events in one message. Result: {counts: {status: n}, results: [per event, in order]}."""
     if not isinstance(events, list):
+        intake.record_rejection(events, "events must be a JSON array", record_batch.name)
         return {"counts": {"rejected": 1}, "results": [{"status": "rejected", "reason": "events must be a JSON array"}]}
     results = _admit_and_forward(events, caller, record_batch.name)
     return {"counts": dict(Counter(result["status"] for result in results)), "results": results}

@@ -11,11 +11,13 @@ import uuid
 
 from sqlalchemy import text
 
-from modelops import db
+from modelops import db, storable
 
 
 def authorize(caller: str | None, tenant_id: uuid.UUID | str | None, action: str) -> str:
     """The caller's role for the tenant; PermissionError (audited) when it has none."""
+    if caller is not None and (not isinstance(caller, str) or storable.problem(caller)):  # a message may carry anything
+        _refuse(repr(caller)[:200], tenant_id, action, f"the caller must be a principal's name, got {repr(caller)[:200]}")
     if not tenant_id:
         _refuse(caller or "anonymous", None, action, "a tenant is required for data access")
     if not caller:

@@ -11,7 +11,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from modelops import AGENT_TYPES
+from modelops import AGENT_TYPES, storable
 from modelops.agents import get_agent
 from modelops.agents.base import describe
 
@@ -51,4 +51,8 @@ def parse(item: Any) -> Union[ValidRequest, Refused]:
     except ValueError as error:
         # the agent names fields within input_data; the caller sent them one level up
         return Refused("; ".join(f"input_data.{problem}" for problem in str(error).split("; ")))
+    # what the audit log will hold must be storable, or the batch's one write would fail for every request in it
+    unstorable = storable.problem({"request_key": request.request_key, "input_data": features_input})
+    if unstorable:
+        return Refused(unstorable)
     return ValidRequest(request.tenant_id, request.agent_type, features_input, request.request_key)
