@@ -38,6 +38,6 @@ flower: $(STAMP)
 	$(BIN)/modelops flower $(ARGS)
 
 # Every benchmark in one run: one table beside the spec's requirements, written into docs/benchmarks.md
-# (about 20 minutes; ARGS=--full adds training on 1M rows, ARGS=--quick checks the runner at tiny sizes).
+# (about 21 minutes; ARGS=--skip-million saves 7 of them, ARGS=--quick checks the runner at tiny sizes).
 bench: $(STAMP)
 	$(BIN)/python bench/suite.py $(ARGS)

@@ -1,7 +1,7 @@
 """How fast batched feedback intake is, scrubbing and Postgres write included, beside the raw scrubber.
 
     python bench/bench_intake.py [--database-url URL] [--batch 1000] [--rounds 7] [--tenants 4] [--seed 11]
-                                 [--worker --redis-url URL] [--profile]
+                                 [--worker --redis-url URL] [--profile] [--json PATH]
 
 Events are realistic feedback of all six agents: the agents' synthetic inputs and labels, with their
 free text (bank descriptors, reconciliation memos, chat messages, the user's correction notes)
@@ -24,7 +24,7 @@ task ran.
 The database (default modelops_bench_intake on the local Postgres) is created and migrated when
 needed; each run adds its own tenants, so runs never collide. Rates are wall clock; beside each
 stage the CPU time of this process is printed, and the load average, since Postgres and any other
-work on the machine share its cores.
+work on the machine share its cores. ``--json PATH`` also writes the figures there (for bench/suite.py).
 """
 from __future__ import annotations
 
@@ -317,7 +317,7 @@ INTAKE_STAGES = [("admit", "validate, authorise, look up stored keys, record rej
                  ("scrub", "validate again, scrub, shape rows"), ("insert", "insert rows, answer predictions")]
 
 
-def report_in_process(rounds: list[dict], batch: int) -> None:
+def report_in_process(rounds: list[dict], batch: int) -> dict:
     print(f"\n== in process, one core: admit + scrub_and_store on batches of {batch} events, {len(rounds)} rounds")
     intake_rates = [batch / sum(r["stages"].wall[stage] for stage, _ in INTAKE_STAGES) for r in rounds]
     scrubber_rates = [r["accepted"] / r["stages"].wall["scrubber"] for r in rounds]
@@ -342,6 +342,8 @@ def report_in_process(rounds: list[dict], batch: int) -> None:
     print(f"  verdicts over all rounds: {dict(verdicts)}; rows stored {sum(r['stored']['stored'] for r in rounds)}")
     hits = sum((Counter(r["stored"]["scrub_hits"]) for r in rounds), Counter())
     print(f"  scrub hits over all rounds: {dict(hits.most_common())}")
+    return {"intake": statistics.median(intake_rates), "scrubber": statistics.median(scrubber_rates),
+            "events_per_cpu_second": batch / (own + postgres)}
 
 
 # -- through real workers -----------------------------------------------------------------------
@@ -415,7 +417,7 @@ def send_and_wait(client, batches: list[list[dict]]) -> float:
     return wait_visible(keys, set(last_of_batch_and_tenant.values())) - sent
 
 
-def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], redis_url: str, database_url: str) -> None:
+def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], redis_url: str, database_url: str) -> dict:
     # A plain client, as another service has: nothing of ours imported, no routes, so the queue is
     # named (without it a message goes to Celery's default queue, which no pool consumes).
     client = Celery(broker=redis_url, backend=redis_url)
@@ -447,6 +449,8 @@ def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], redis_
     for name, values in sorted(task_seconds(measured_from).items()):
         if name != "modelops.maintenance.ping":
             print(f"  {name}: {len(values)} runs, median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
+    return {"one_at_a_time": statistics.median(rates), "in_flight": total / seconds, "batches_in_flight": len(in_flight),
+            "events_per_cpu_second": total / spent}
 
 
 def load() -> str:
@@ -469,6 +473,7 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help="also measure end to end through real workers")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="broker for --worker")
     parser.add_argument("--profile", action="store_true", help="print where the in-process time goes")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     # Before anything reads the settings: every scope of this process talks to the bench database.
     os.environ["DATABASE_URL"] = args.database_url
@@ -489,7 +494,7 @@ def main() -> None:
     for events, predictions in rounds:
         log_predictions(predictions, versions)
         results.append(in_process_round(events, warm, profile))
-    report_in_process(results, args.batch)
+    figures = {"batch": args.batch, "rounds": args.rounds, "in_process": report_in_process(results, args.batch)}
     print(f"  {load()}")
     named = [p for _, predictions in rounds for p in predictions]
     print(f"  prediction log rows answered: {answered_predictions(named)} of {len(named)} named")
@@ -503,10 +508,12 @@ def main() -> None:
             log_predictions(predictions, versions)
             batches.append(events)
         warm_up = [generator.batch(args.batch // 4, f"worker-warm-up{n}")[0] for n in range(4)]
-        through_workers(warm_up, batches, args.redis_url, args.database_url)
+        figures["workers"] = through_workers(warm_up, batches, args.redis_url, args.database_url)
         worker_named = [e for events in batches for e in events if "prediction_id" in e and accepted_shape(e)]
         print(f"  prediction log rows answered: {answered_predictions(worker_named)} of {len(set(e['prediction_id'] for e in worker_named))} named")
         print(f"  {load()}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

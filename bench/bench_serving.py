@@ -3,7 +3,8 @@
     python bench/bench_serving.py [--database-url URL] [--redis-url URL] [--tenants 100]
                                   [--agents classification,insight] [--batch 1000] [--batches 20]
                                   [--rounds 3] [--singles 5000] [--rate 500] [--seconds 10] [--clients 2]
-                                  [--single-tenants N] [--steps throughput,memory]
+                                  [--single-tenants N] [--concurrency N] [--steps throughput,memory,scaling]
+                                  [--shapes 1x1,1x2,1x4,2x1,4x1] [--json PATH]
 
 Every figure is end to end, from a plain Celery client (no import of ours, as another service has):
 enqueue → a serving worker predicts → its audit rows are committed → the result is stored in the
@@ -23,7 +24,15 @@ Steps:
      and ``modelops.serving.predict_batch`` (each batch is one tenant's requests, the tenants in turn);
      then how soon after a promotion commits the running worker answers with the promoted version;
   4. memory: a serving worker with one pool process, its resident set as it takes on every
-     tenant's model of each of the six agents in turn.
+     tenant's model of each of the six agents in turn;
+  5. scaling (not run by default): single messages of the first agent as fast as the clients send
+     them, for each of ``--shapes`` (workers x pool processes: one worker with N pool processes,
+     or N workers of one process each, as N hosts would run), the no-op worker of the same shape
+     beside each. The serving workers are first sent an untimed pass of half as many messages,
+     so that every process has loaded its models before the timed rounds.
+
+``--concurrency`` sets the pool processes of both workers of the throughput step (default: the
+serving pool's own); ``--json PATH`` also writes the figures there, for bench/suite.py.
 
 Latency is the time from the send (client clock) to the result's ``date_done`` (worker clock, the
 same host), read back from the backend after the run. Medians of ``--rounds`` where repeated.
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
 import sys
@@ -105,12 +115,24 @@ def workload(tenants: list[tuple[uuid.UUID, int]], agent: str, count: int, seed:
             for k in range(count)]
 
 
-def start_worker(argv: list[str], name: str, env: dict):
+def start_worker(argv: list[str], name: str, env: dict, count: int = 1):
+    """``count`` workers started with ``argv``, each under a node name of its own."""
     from modelops.supervisor import ProcessGroup
 
     group = ProcessGroup(Path(tempfile.mkdtemp(prefix=f"bench-serving-{name}-")), env)
-    group.start(name, argv)
+    if count == 1:
+        group.start(name, argv)
+        return group
+    at = argv.index("--hostname") + 1
+    for number in range(count):
+        group.start(f"{name}{number}", [*argv[:at], f"{name}{number}@%h", *argv[at + 1:]])
     return group
+
+
+def noop_command(concurrency: int, prefetch: int) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "bench_serving:noop_app", "worker", "--queues", "predict",
+            "--hostname", "noop@%h", "--concurrency", str(concurrency), "--prefetch-multiplier", str(prefetch),
+            "--loglevel", "WARNING", "--task-events"]
 
 
 def wait_ready(client: Celery, name: str, kwargs: dict, timeout: float = 120.0) -> None:
@@ -296,7 +318,7 @@ def memory(client: Celery, env: dict, tenants: list[tuple[uuid.UUID, int]]) -> N
         group.stop()
 
 
-def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> None:
+def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> list[float]:
     """Seconds from a promotion's commit until the running worker answers with the promoted
     version (single messages sent back to back), moving between two insight versions."""
     from modelops import clock, db
@@ -326,6 +348,7 @@ def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> None:
         time.sleep(0.3)
     print(f"  a promotion answered by the promoted version after: median {median(seconds):.2f} s "
           f"(runs: {', '.join(f'{value:.2f}' for value in seconds)}; the pointer cache re-reads every 0.5 s)")
+    return seconds
 
 
 def main() -> None:
@@ -343,7 +366,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="client processes sending together")
     parser.add_argument("--single-tenants", type=int, default=None,
                         help="draw single messages from the first N tenants only (default: all)")
-    parser.add_argument("--steps", default="throughput,memory", help="which of throughput, memory to run")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="pool processes of the throughput step's workers (default: the serving pool's)")
+    parser.add_argument("--steps", default="throughput,memory", help="which of throughput, memory, scaling to run")
+    parser.add_argument("--shapes", default="1x1,1x2,1x4,2x1,4x1",
+                        help="scaling step: workers x pool processes per worker, comma-separated")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     # Before anything reads the settings: this process and the workers it starts use the bench's servers.
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url)
@@ -360,22 +388,26 @@ def main() -> None:
     client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
 
     steps = args.steps.split(",")
+    figures = {"agents": agents, "tenants": len(tenants), "cores": os.cpu_count()}
     if "throughput" in steps:
-        throughput(client, env, args, tenants, agents)
+        figures["throughput"] = throughput(client, env, args, tenants, agents)
     if "memory" in steps:
         memory(client, env, tenants)
+    if "scaling" in steps:
+        figures["scaling"] = scaling(client, env, args, tenants, agents[0])
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
 
-def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]], agents: list[str]) -> None:
+def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]], agents: list[str]) -> dict:
     from workers import pools
 
     serving = pools.POOLS["serving"]
-    print(f"workers: {serving.concurrency} pool processes, prefetch multiplier {serving.prefetch}; single messages from "
+    concurrency = args.concurrency or serving.concurrency
+    print(f"workers: {concurrency} pool processes, prefetch multiplier {serving.prefetch}; single messages from "
           f"{args.single_tenants or len(tenants)} tenants")
     print("\n== baseline: a Celery task that does nothing")
-    group = start_worker([sys.executable, "-m", "celery", "-A", "bench_serving:noop_app", "worker", "--queues", "predict",
-                          "--concurrency", str(serving.concurrency), "--prefetch-multiplier", str(serving.prefetch),
-                          "--loglevel", "WARNING", "--task-events"], "noop", env)
+    group = start_worker(noop_command(concurrency, serving.prefetch), "noop", env)
     try:
         wait_ready(client, NOOP, {})
         baselines = {agent: measure(client, NOOP, NOOP, args, tenants, agent, seed=1) for agent in agents}
@@ -385,16 +417,54 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
         report(f"no-op, {agent} payloads", figures, None, args)
 
     print("\n== modelops worker --pool serving")
-    group = start_worker(pools.worker_command("serving", loglevel="WARNING"), "serving", env)
+    group = start_worker(pools.worker_command("serving", concurrency, loglevel="WARNING"), "serving", env)
+    measured = {}
     try:
         for agent in agents:  # every model loaded once before anything is timed
             wait_ready(client, PREDICT, workload(tenants[:1], agent, 1, 3)[0])
             client.send_task(PREDICT_BATCH, args=[workload(tenants, agent, 4 * len(tenants), 4)], queue="predict").get(timeout=600)
         for agent in agents:
-            report(agent, measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1), baselines[agent], args)
-        pickup(client, tenants[0], moves=7)
+            measured[agent] = measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1)
+            report(agent, measured[agent], baselines[agent], args)
+        moves = pickup(client, tenants[0], moves=7)
     finally:
         group.stop()
+    return {"concurrency": concurrency, "clients": args.clients, "singles": args.singles, "rate": args.rate,
+            "batch": args.batch, "batches": args.batches, "rounds": args.rounds,
+            "single_tenants": args.single_tenants or len(tenants), "noop": baselines, "serving": measured, "pickup": moves}
+
+
+def scaling(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
+    """Single messages answered per second by each shape of workers x pool processes, beside the
+    no-op worker of the same shape; medians of ``--rounds``."""
+    from workers import pools
+
+    prefetch = pools.POOLS["serving"].prefetch
+    singles = workload(tenants, agent, args.singles, seed=1)
+    print(f"\n== scaling: {agent} single messages from {len(tenants)} tenants, {args.singles} a round, "
+          f"{args.clients} clients, median of {args.rounds} rounds")
+    shapes = []
+    for shape in args.shapes.split(","):
+        workers, processes = (int(part) for part in shape.split("x"))
+        figures = {"workers": workers, "processes": processes}
+        group = start_worker(noop_command(processes, prefetch), "noop", env, count=workers)
+        try:
+            wait_ready(client, NOOP, {})
+            figures["noop"] = [as_fast_as_possible(client, args.redis_url, NOOP, singles, args.clients) for _ in range(args.rounds)]
+        finally:
+            group.stop()
+        group = start_worker(pools.worker_command("serving", processes, loglevel="WARNING"), "serving", env, count=workers)
+        try:
+            wait_ready(client, PREDICT, singles[0])
+            as_fast_as_possible(client, args.redis_url, PREDICT, singles[:len(singles) // 2], args.clients)  # models loaded
+            figures["serving"] = [as_fast_as_possible(client, args.redis_url, PREDICT, singles, args.clients) for _ in range(args.rounds)]
+        finally:
+            group.stop()
+        print(f"  {workers} worker(s) x {processes} process(es): serving {spread(figures['serving'])} per s; "
+              f"no-op {spread(figures['noop'])} ({rate(figures['serving']) / rate(figures['noop']):.2f}x the no-op)")
+        shapes.append(figures)
+    return {"agent": agent, "tenants": len(tenants), "singles": args.singles, "clients": args.clients, "rounds": args.rounds,
+            "shapes": shapes}
 
 
 if __name__ == "__main__":

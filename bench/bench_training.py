@@ -4,13 +4,14 @@
     .venv/bin/python bench/bench_training.py --parts small million
     .venv/bin/python bench/bench_training.py --parts banking77 --banking77 PATH/TO/banking77/train.csv
     .venv/bin/python bench/bench_training.py --parts pool --pool-concurrency 2 10
+    .venv/bin/python bench/bench_training.py --parts million --million 10000 100000 --json figures.json
 
 Parts:
   small      classification, 10,000 rows: the bare fit of the estimator on the 80% training rows
              held in memory, against ``pipeline.train_run`` (collect from Postgres as the tenant,
              scrub and validate, split, fit, score, save the artifact, record the version, gate),
              median of ``--repeats``; collect and preprocess are also timed alone.
-  million    classification, 1,000,000 rows COPYed into training_data for one tenant, then
+  million    classification, 1,000,000 rows (or each of ``--million``) COPYed into training_data for one tenant, then
              ``train_run`` in a fresh process (its peak resident memory is its own), against the
              bare fit on the same rows generated in memory, also in a process of its own.
   banking77  the chat agent on the BANKING77 training CSV (columns text, category), stored as
@@ -24,7 +25,8 @@ Parts:
 The database (default modelops_bench_training on the local Postgres) is dropped, created and
 migrated at every start: it belongs to this script. The broker is Redis db 9 by default, flushed
 at start. Artifacts go to a temporary directory, removed at the end. Times are wall clock on a
-shared machine: Postgres and the workers share its cores with this process.
+shared machine: Postgres and the workers share its cores with this process. ``--json PATH`` also
+writes the figures there, by part (for bench/suite.py).
 """
 from __future__ import annotations
 
@@ -151,7 +153,7 @@ def peak_mb() -> float:
 
 # -- parts ----------------------------------------------------------------------------------------
 
-def part_small(rows: int, repeats: int) -> None:
+def part_small(rows: int, repeats: int) -> dict:
     from modelops import clock
     from modelops.agents import get_agent
     from modelops.training import pipeline
@@ -185,9 +187,10 @@ def part_small(rows: int, repeats: int) -> None:
         print(f"  {label:<50} {statistics.median(values):7.2f}   runs {_runs(values)}")
     print(f"  end to end / bare fit: {whole / fit:.2f}x; versions made: {', '.join(versions)}"
           " (after the first, each run also scores production for the gate)")
+    return {"rows": rows, "bare_fit_s": bare, "collect_s": collect, "preprocess_s": preprocess, "train_run_s": full}
 
 
-def part_million(rows: int) -> None:
+def part_million(rows: int) -> dict:
     tenant = new_tenant("bench million")
     started = time.perf_counter()
     copied = copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=1))
@@ -212,15 +215,17 @@ def part_million(rows: int) -> None:
           f" inside the run, artifact {version['artifact_size_bytes'] / 1024:,.0f} KB")
     print(f"  end to end / bare fit: {full['seconds'] / bare['fit_s']:.2f}x wall, {full['cpu_s'] / bare['cpu_s']:.2f}x CPU;"
           f" peak memory end to end / bare fit: {full['peak_mb'] / bare['peak_mb']:.2f}x")
+    return {"rows": copied, "bare": bare, "stages": stages, "train_run": full,
+            "accuracy": float(version["accuracy_score"]), "validation_samples": version["validation_samples"]}
 
 
-def part_banking77(path: str | None) -> None:
+def part_banking77(path: str | None) -> dict | None:
     from modelops.agents import get_agent
     from modelops.training import pipeline
 
     if not path or not Path(path).is_file():
         print(f"\n## chat on BANKING77: skipped, {'no --banking77 given' if not path else f'{path} not found'}")
-        return
+        return None
     with open(path, newline="", encoding="utf-8") as handle:
         rows = [({"message": row["text"]}, {"intent": row["category"]}) for row in csv.DictReader(handle)]
     tenant = new_tenant("bench banking77")
@@ -242,11 +247,13 @@ def part_banking77(path: str | None) -> None:
           f" (majority class {detail['majority_baseline_accuracy']:.4f}); {full_s:.1f} s end to end")
     print(f"  bare fit on the raw (unscrubbed) rows, same split function and seed: accuracy {bare_accuracy:.4f}, fit {fit_s:.1f} s;"
           f" pipeline - bare = {detail['summary']['accuracy'] - bare_accuracy:+.4f}")
+    return {"rows": len(rows), "accuracy": detail["summary"]["accuracy"], "bare_accuracy": bare_accuracy, "train_run_s": full_s}
 
 
-def part_pool(concurrencies: list[int | None], rows: int, repeats: int) -> None:
+def part_pool(concurrencies: list[int | None], rows: int, repeats: int) -> list[dict]:
     from workers import pools
 
+    figures = []
     for concurrency in concurrencies:
         label = concurrency or pools.POOLS["training"].concurrency
         warm, singles = new_tenant("bench pool warm-up"), [new_tenant(f"bench pool single {i}") for i in range(repeats)]
@@ -273,6 +280,9 @@ def part_pool(concurrencies: list[int | None], rows: int, repeats: int) -> None:
               f" max {max(durations):.1f} s; {overlap:.1f} jobs in flight on average (sum of job times / wall)")
         print(f"  worker processes' peak resident memory together: {peak:,.0f} MB")
         print(f"  all {POOL_JOBS} succeeded; each tenant has exactly one version, v1.0, made by its own run")
+        figures.append({"concurrency": label, "jobs": POOL_JOBS, "rows": rows, "alone_s": alone, "wall_s": wall,
+                        "in_worker_s": durations, "peak_mb": peak, "succeeded": POOL_JOBS})
+    return figures
 
 
 # -- pool helpers -----------------------------------------------------------------------------------
@@ -439,10 +449,11 @@ def main() -> None:
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=["small", "million", "pool", "banking77"])
     parser.add_argument("--banking77", help="the BANKING77 training CSV (columns text, category)")
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the small part and of each pool job")
-    parser.add_argument("--million", type=int, default=1_000_000, help="rows of the million part")
+    parser.add_argument("--million", type=int, nargs="+", default=[1_000_000], help="rows of the million part (each size in turn)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pool-concurrency", type=int, nargs="+", default=[None],
                         help="worker processes of the training pool to try (default: the pool's own)")
+    parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--child-bare-fit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-stages", help=argparse.SUPPRESS)
     parser.add_argument("--child-train-run", help=argparse.SUPPRESS)
@@ -465,17 +476,20 @@ def main() -> None:
 
             redis.Redis.from_url(options.redis_url).flushdb()
         print(f"bench_training: {os.cpu_count()} cores; parts {' '.join(options.parts)}")
+        figures = {}
         for part in options.parts:
             # the machine may be shared: how busy it was says how far to trust the wall-clock figures
             print(f"\n[{part}: 1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start]")
             if part == "small":
-                part_small(options.rows, options.repeats)
+                figures[part] = part_small(options.rows, options.repeats)
             elif part == "million":
-                part_million(options.million)
+                figures[part] = [part_million(rows) for rows in options.million]
             elif part == "banking77":
-                part_banking77(options.banking77)
+                figures[part] = part_banking77(options.banking77)
             else:
-                part_pool(options.pool_concurrency, options.rows, options.repeats)
+                figures[part] = part_pool(options.pool_concurrency, options.rows, options.repeats)
+        if options.json:
+            Path(options.json).write_text(json.dumps(figures, indent=1, default=str))
 
 
 if __name__ == "__main__":
