@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import click
+from sqlalchemy import text
 
-from modelops import services
+from modelops import db, services
 from modelops.config import settings
 
 
@@ -40,3 +42,15 @@ def checked(action, *args, **kwargs):
 def main() -> None:
     """Train, version, A/B-test, monitor and roll back the models of six AI agents."""
     adopt_running_services()
+
+
+def existing_tenant(tenant: str) -> uuid.UUID:
+    """The tenant's id, once it is known to exist; CommandError otherwise."""
+    try:
+        tenant_id = uuid.UUID(tenant)
+    except ValueError:
+        raise CommandError(f"tenant {tenant!r} is not a tenant id (a UUID)") from None
+    with db.operator_scope() as connection:
+        if connection.execute(text("SELECT 1 FROM ai.tenants WHERE id = :id"), {"id": tenant_id}).first() is None:
+            raise CommandError(f"unknown tenant {tenant_id}")
+    return tenant_id

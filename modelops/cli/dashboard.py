@@ -14,8 +14,7 @@ import click
 from sqlalchemy import text
 
 from modelops import db, services
-from modelops.cli.base import CommandError, checked, main
-from modelops.cli.operator import existing_tenant
+from modelops.cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 
 DASHBOARD_PORT = 8050

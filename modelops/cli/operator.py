@@ -7,7 +7,7 @@ import uuid
 import click
 
 from modelops import AGENT_TYPES, clock, db, services
-from modelops.cli.base import CommandError, checked, main
+from modelops.cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 
 OPERATOR = "operator"
@@ -95,20 +95,6 @@ def _end_test_of_moved_scope(connection, promoted: dict, reason: str, now) -> di
         return {"id": str(test["id"]), "status": "promoted"}
     lifecycle.end_if_control_moved(connection, test, now)
     return {"id": str(test["id"]), "status": "cancelled"}
-
-
-def existing_tenant(tenant: str) -> uuid.UUID:
-    """The tenant's id, once it is known to exist; CommandError otherwise."""
-    from sqlalchemy import text
-
-    try:
-        tenant_id = uuid.UUID(tenant)
-    except ValueError:
-        raise CommandError(f"tenant {tenant!r} is not a tenant id (a UUID)") from None
-    with db.operator_scope() as connection:
-        if connection.execute(text("SELECT 1 FROM ai.tenants WHERE id = :id"), {"id": tenant_id}).first() is None:
-            raise CommandError(f"unknown tenant {tenant_id}")
-    return tenant_id
 
 
 def _model_view(model: dict) -> dict:

@@ -6,10 +6,9 @@ import socket
 import uuid
 
 import click
-from sqlalchemy import text
 
 from modelops import clock, db, services
-from modelops.cli.base import CommandError, checked, main
+from modelops.cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 
 TRAIN_TASK = "modelops.training.train_model"
@@ -30,7 +29,7 @@ def train(agent_type: str, tenant: str, inline: bool, wait: bool, timeout: float
     its validation metrics and the promotion gate's decision."""
     _known_agent(agent_type)
     checked(services.check_postgres, settings().database_url)
-    tenant_id = _tenant_id(tenant)
+    tenant_id = existing_tenant(tenant)
     if inline:
         run_id = _create_run(agent_type, tenant_id)
         _train_inline(run_id)
@@ -62,7 +61,7 @@ def versions(agent_type: str, tenant: str, as_json: bool) -> None:
 
     _known_agent(agent_type)
     checked(services.check_postgres, settings().database_url)
-    tenant_id = None if tenant == GLOBAL else _tenant_id(tenant)
+    tenant_id = None if tenant == GLOBAL else existing_tenant(tenant)
     scope = registry.scope_key(tenant_id)
     # an operator's read: the global models and any tenant's, whoever's they are
     with db.operator_scope() as connection:
@@ -94,19 +93,6 @@ def _known_agent(agent_type: str) -> None:
         get_agent(agent_type)
     except ValueError as error:
         raise CommandError(str(error)) from None
-
-
-def _tenant_id(tenant: str) -> uuid.UUID:
-    """The tenant's id, once the tenant is known to exist."""
-    try:
-        tenant_id = uuid.UUID(tenant)
-    except ValueError:
-        raise CommandError(f"tenant {tenant!r} is not a tenant id (a UUID)") from None
-    with db.operator_scope() as connection:
-        exists = connection.execute(text("SELECT 1 FROM ai.tenants WHERE id = :id"), {"id": tenant_id}).first()
-    if not exists:
-        raise CommandError(f"unknown tenant {tenant_id}")
-    return tenant_id
 
 
 def _create_run(agent_type: str, tenant_id: uuid.UUID) -> uuid.UUID:
