@@ -6,6 +6,7 @@ REDIS_URL (broker), RESULT_BACKEND_URL (defaults to the broker). The database UR
 domain package from DATABASE_URL; Celery itself never touches the database.
 """
 import os
+from urllib.parse import urlparse
 
 from kombu import Queue
 
@@ -13,6 +14,10 @@ from beat_schedule import beat_schedule  # noqa: F401  (Celery reads it from thi
 
 broker_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 result_backend = os.environ.get("RESULT_BACKEND_URL", broker_url)
+# kombu's Redis transport, reading a queue consumed without acknowledgement many messages per round
+# trip (workers/broker.py). Other schemes (sentinel://, redis+socket://) keep kombu's own.
+if urlparse(broker_url).scheme in ("redis", "rediss"):
+    broker_transport = "workers.broker:Transport"
 
 # One queue per kind of work; a worker pool is a set of processes that consume some of them.
 QUEUES = {
