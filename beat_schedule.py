@@ -21,6 +21,11 @@ beat_schedule = {
         "task": "modelops.maintenance.maintain_partitions",
         "schedule": simulated(timedelta(hours=24)),
     },
+    # Daily: the retrain and drift check histories older than MODELOPS_CHECK_RETENTION_DAYS go.
+    "prune-check-histories": {
+        "task": "modelops.maintenance.prune_checks",
+        "schedule": simulated(timedelta(hours=24)),
+    },
     # Weekly: the opt-in country and region aggregates follow consent changes within a week, and a
     # tenant that opted out leaves the next build.
     "build-aggregate-datasets": {

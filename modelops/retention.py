@@ -10,8 +10,10 @@ clock has run past them (a late maintenance run, a simulated clock) makes its mo
 Only ``ai.prediction_log`` is partitioned: it is the one table written at the rate of predictions.
 The others were weighed (docs/monitoring.md, "Retention"): ``ai.training_data`` must keep its
 unique idempotency key, which a partitioned table can only hold with the partition key in it;
-the metric, performance, check, decision and audit tables grow by a row per version, tenant or
-refusal a day, not per prediction.
+the metric, performance, decision and audit tables grow by a row per version, tenant or refusal a
+day, not per prediction. The scheduler's check histories (a row per tenant and agent each day, a row
+per production version each hour) explain recent decisions only, and are deleted after
+``MODELOPS_CHECK_RETENTION_DAYS`` (default 400) by another daily task.
 """
 from __future__ import annotations
 
@@ -23,20 +25,33 @@ from sqlalchemy import Connection, text
 PARTITIONED_TABLES = ("ai.prediction_log",)
 MONTHS_AHEAD = 3
 DEFAULT_RETENTION_MONTHS = 60
+# Why training did or did not run, and each hour's drift figures: a year and a month of them lets an
+# operator compare with the same month last year.
+CHECK_TABLES = ("ai.retrain_checks", "ai.drift_checks")
+DEFAULT_CHECK_RETENTION_DAYS = 400
 # Dropping a partition locks its parent exclusively; a drop that would wait behind a long query
 # (and hold every writer behind itself meanwhile) gives up instead, and the next daily run retries.
 DROP_LOCK_TIMEOUT = "5s"
 
 
 def retention_months() -> int:
-    raw = os.environ.get("MODELOPS_RETENTION_MONTHS", str(DEFAULT_RETENTION_MONTHS))
+    return _whole_number("MODELOPS_RETENTION_MONTHS", DEFAULT_RETENTION_MONTHS, "months")
+
+
+def check_retention_days() -> int:
+    return _whole_number("MODELOPS_CHECK_RETENTION_DAYS", DEFAULT_CHECK_RETENTION_DAYS, "days")
+
+
+def _whole_number(name: str, default: int, unit: str) -> int:
+    """A period from the environment; 0 or less would delete what is current, so it is refused."""
+    raw = os.environ.get(name, str(default))
     try:
-        months = int(raw)
+        value = int(raw)
     except ValueError:
-        months = 0
-    if months < 1:
-        raise ValueError(f"MODELOPS_RETENTION_MONTHS must be a whole number of months, at least 1; got {raw!r}")
-    return months
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of {unit}, at least 1; got {raw!r}")
+    return value
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -73,3 +88,10 @@ def drop_expired_partitions(connection: Connection, today: dt.date, months: int 
             {"table": table, "cutoff": cutoff},
         ).scalars().all()
     return dropped
+
+
+def prune_checks(connection: Connection, now: dt.datetime, days: int | None = None) -> dict[str, int]:
+    """Delete the check rows made more than ``days`` days before ``now``; how many, per table."""
+    cutoff = now - dt.timedelta(days=days if days is not None else check_retention_days())
+    return {table: connection.execute(text(f"DELETE FROM {table} WHERE checked_at < :cutoff"), {"cutoff": cutoff}).rowcount
+            for table in CHECK_TABLES}

@@ -1,4 +1,5 @@
-"""Housekeeping tasks: health probes through any queue, audit-log partitions, stale training claims."""
+"""Housekeeping tasks: health probes through any queue, audit-log partitions, old check rows, stale
+training claims."""
 from modelops import clock, db, health, retention
 from modelops.training import runs
 from workers.app import app
@@ -17,6 +18,12 @@ def maintain_partitions() -> dict:
         made = retention.ensure_partitions(connection, today)
         dropped = retention.drop_expired_partitions(connection, today)
     return {"ensured": made, "dropped": dropped}
+
+
+@app.task(name="modelops.maintenance.prune_checks")
+def prune_checks() -> dict:
+    with db.operator_scope() as connection:
+        return {"deleted": retention.prune_checks(connection, clock.now())}
 
 
 @app.task(name="modelops.maintenance.free_stale_claims")

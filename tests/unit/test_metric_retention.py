@@ -22,6 +22,16 @@ def test_a_retention_period_that_would_drop_current_data_or_is_not_a_number_is_r
         retention.retention_months()
 
 
+def test_check_histories_are_kept_four_hundred_days_unless_set(monkeypatch):
+    monkeypatch.delenv("MODELOPS_CHECK_RETENTION_DAYS", raising=False)
+    assert retention.check_retention_days() == 400
+    monkeypatch.setenv("MODELOPS_CHECK_RETENTION_DAYS", "30")
+    assert retention.check_retention_days() == 30
+    monkeypatch.setenv("MODELOPS_CHECK_RETENTION_DAYS", "0")
+    with pytest.raises(ValueError, match="MODELOPS_CHECK_RETENTION_DAYS must be a whole number of days, at least 1; got '0'"):
+        retention.check_retention_days()
+
+
 @pytest.mark.parametrize("day, months, first_day", [
     (dt.date(2026, 11, 30), 0, dt.date(2026, 11, 1)),
     (dt.date(2026, 11, 30), 3, dt.date(2027, 2, 1)),
