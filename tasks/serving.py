@@ -19,6 +19,7 @@ from celery import bootsteps, states
 from celery.backends.redis import RedisBackend
 from celery.worker import state as worker_state
 from celery_batches import Batches
+from kombu.common import ignore_errors
 
 from modelops import audit, serving
 from workers.app import app
@@ -97,8 +98,8 @@ class RequeueGatheredOnStop(bootsteps.StartStopStep):
         if not any(flag is not None and flag is not False for flag in (worker_state.should_stop, worker_state.should_terminate)):
             return
         gathering = [task for task in c.app.tasks.values() if isinstance(task, GatheredRequests)]
-        if c.task_consumer is not None:
-            c.task_consumer.cancel()  # nothing more arrives while the buffers are emptied
+        if c.task_consumer is not None:  # nothing more arrives while the buffers are emptied
+            ignore_errors(c, c.task_consumer.cancel)
         with c.app.producer_or_acquire() as producer:
             requeued = sum(task.requeue_waiting(producer) for task in gathering)
         if requeued:
