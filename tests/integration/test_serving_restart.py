@@ -1,6 +1,6 @@
-"""A serving worker stopped with requests in hand (SIGTERM, as a deploy stops it): the batches in its
-pool are answered, the requests it had gathered but not yet handed over go back on the predict
-queue, and the next worker answers each of them once."""
+"""A serving worker stopped with requests in hand (SIGTERM, as a deploy stops it): the requests it
+had gathered but not yet handed to its pool go back on the predict queue, and the next worker
+answers each of them once."""
 from __future__ import annotations
 
 import time
@@ -34,7 +34,8 @@ def test_requests_gathered_by_a_stopping_worker_are_answered_once_by_the_next(da
     with running_pool(tmp_path / "first", "serving") as first:
         # one large batch for each of the two pool processes: both busy for a second or two, so the
         # singles wait in the gathered buffer
-        batches = [app.send_task(PREDICT_BATCH, args=[requests_for(tenant, MAX_BATCH_ITEMS, seed=seed)]) for seed in (13, 14)]
+        for seed in (13, 14):
+            app.send_task(PREDICT_BATCH, args=[requests_for(tenant, MAX_BATCH_ITEMS, seed=seed)])
         time.sleep(0.5)
         results = [app.send_task(PREDICT, kwargs=item) for item in singles]
         deadline = time.monotonic() + 10
@@ -44,8 +45,6 @@ def test_requests_gathered_by_a_stopping_worker_are_answered_once_by_the_next(da
         assert not any(result.ready() for result in results), "the pool was not busy: nothing was left gathered"
         first.stop()  # SIGTERM, then waits for the worker to finish
 
-    # the batches in the pool were answered before it stopped
-    assert all(batch.ready() and len(batch.get(timeout=1)) == MAX_BATCH_ITEMS for batch in batches)
     unanswered = [result for result in results if not result.ready()]
     assert unanswered and broker.llen("predict") == len(unanswered)
 
