@@ -89,9 +89,6 @@ class RequeueGatheredOnStop(bootsteps.StartStopStep):
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
-    def start(self, c) -> None:
-        pass
-
     def stop(self, c) -> None:
         # The consumer is also stopped to reconnect after a broker failure; its buffers are kept
         # then, and handed to the pool once it is back.
