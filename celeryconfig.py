@@ -71,6 +71,9 @@ task_acks_late = True
 task_reject_on_worker_lost = True
 # Long queues take one message at a time; the short-task pools raise this on their command line.
 worker_prefetch_multiplier = 1
+# A stopping worker publishes again the unacknowledged messages it holds and has not begun
+# (workers/shutdown.py); Celery's own consumer drops them.
+worker_consumer = "workers.shutdown:GivingBackConsumer"
 # With acks_late on Redis, an unacknowledged message returns to its queue after this many seconds;
 # it must exceed the longest task (training).
 broker_transport_options = {"visibility_timeout": int(os.environ.get("MODELOPS_VISIBILITY_TIMEOUT", 3600))}

@@ -9,22 +9,16 @@ for any task.
 The predict queue is consumed without acknowledgement (celeryconfig.UNACKNOWLEDGED_QUEUES): a
 prediction is not idempotent (each makes an audit row), so a worker lost with requests in hand
 loses them (their callers time out and may ask again) rather than answering and logging them twice.
-A worker that is stopped (SIGTERM, a deploy) finishes the batches its pool holds and puts the
-requests it gathered but had not yet handed over back on their queue, for the next worker.
+A worker that is stopped (SIGTERM, a deploy) answers what its pool processes have begun and puts
+the requests it holds and has not begun back on their queue, for the next worker (workers/shutdown.py).
 """
-import logging
-from queue import Empty
-
-from celery import bootsteps, states
+from celery import states
 from celery.backends.redis import RedisBackend
-from celery.worker import state as worker_state
 from celery_batches import Batches
-from kombu.common import ignore_errors
 
 from modelops import audit, serving
+from workers import shutdown
 from workers.app import app
-
-log = logging.getLogger(__name__)
 
 # A batch leaves when this many requests wait, or at the next tick once a pool process is free.
 FLUSH_EVERY = 500
@@ -49,63 +43,18 @@ class GatheredRequests(Batches):
     def flush(self, requests):
         # A request read from a queue consumed without acknowledgement has nothing to acknowledge:
         # acknowledging it anyway is a broker round trip per request, for nothing.
-        unacknowledged = {queue.routing_key for queue in self.app.conf.task_queues or () if queue.no_ack}
+        unacknowledged = shutdown.unacknowledged_queues(self.app)
         for request in requests:
             if request.delivery_info.get("routing_key") in unacknowledged:
                 request.acknowledged = True
-        return super().flush(requests)
+        job = super().flush(requests)
+        if job is not None:  # None once the pool has stopped
+            setattr(job, shutdown.JOB_REQUESTS, requests)  # what a stopping worker gives back if the pool has not begun it
+        return job
 
     def _pool_is_busy(self) -> bool:
         processes = getattr(self._pool, "_pool", None)  # billiard's pool, under the prefork TaskPool
         return processes is not None and len(processes._cache) >= self._pool.num_processes
-
-    def requeue_waiting(self, producer) -> int:
-        """Publish the requests not yet handed to the pool again, as they came; how many."""
-        requeued = 0
-        for waiting in (self._buffer, self._pending):
-            while True:
-                try:
-                    message = waiting.get_nowait().message
-                except Empty:
-                    break
-                producer.publish(
-                    message.body, exchange=message.delivery_info.get("exchange", ""),
-                    routing_key=message.delivery_info["routing_key"], headers=message.headers,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
-                    priority=message.properties.get("priority"), correlation_id=message.properties.get("correlation_id"),
-                    reply_to=message.properties.get("reply_to"),
-                    # a few tries, then give up: a worker must still stop when the broker is gone
-                    retry=True, retry_policy=self.app.conf.task_publish_retry_policy)
-                requeued += 1
-        return requeued
-
-
-class RequeueGatheredOnStop(bootsteps.StartStopStep):
-    """When the worker stops, stop taking messages, then give back the gathered requests.
-
-    Celery stops a worker's pool after its consumer, so the batches already in the pool are
-    answered; what is still in a gathered buffer would be dropped with the process, and the
-    predict queue keeps no unacknowledged copy to redeliver."""
-
-    requires = ("celery.worker.consumer.tasks:Tasks",)
-
-    def stop(self, c) -> None:
-        # The consumer is also stopped to reconnect after a broker failure; its buffers are kept
-        # then, and handed to the pool once it is back.
-        if not any(flag is not None and flag is not False for flag in (worker_state.should_stop, worker_state.should_terminate)):
-            return
-        gathering = [task for task in c.app.tasks.values() if isinstance(task, GatheredRequests)]
-        if c.task_consumer is not None:  # nothing more arrives while the buffers are emptied
-            ignore_errors(c, c.task_consumer.cancel)
-        with c.app.producer_or_acquire() as producer:
-            requeued = sum(task.requeue_waiting(producer) for task in gathering)
-        if requeued:
-            log.warning("stopping: %d gathered prediction requests put back on their queue", requeued)
-
-    shutdown = stop  # idempotent: the buffers are empty the second time
-
-
-app.steps["consumer"].add(RequeueGatheredOnStop)
 
 
 def store_answers(requests, answers) -> None:

@@ -1,6 +1,6 @@
-"""A serving worker stopped with requests in hand (SIGTERM, as a deploy stops it): the requests it
-had gathered but not yet handed to its pool go back on the predict queue, and the next worker
-answers each of them once."""
+"""A serving worker stopped with requests in hand (SIGTERM, as a deploy stops it): what it had taken
+and not begun (gathered singles, batches its pool had not started) goes back on the predict queue,
+what its pool processes had begun is answered, and the next worker answers the rest, each once."""
 from __future__ import annotations
 
 import time
@@ -21,37 +21,49 @@ pytestmark = pytest.mark.integration
 PREDICT, PREDICT_BATCH = "modelops.serving.predict", "modelops.serving.predict_batch"
 
 
-def requests_for(tenant, n: int, seed: int) -> list[dict]:
-    return [{"tenant_id": str(tenant), "agent_type": "classification", "input_data": input_data}
-            for input_data, _ in generate("classification", n, seed=seed)]
+def requests_for(tenant, n: int, seed: int, key: str) -> list[dict]:
+    return [{"tenant_id": str(tenant), "agent_type": "classification", "input_data": input_data,
+             "request_key": f"{key}-{uuid.uuid4()}"} for input_data, _ in generate("classification", n, seed=seed)]
 
 
-def test_requests_gathered_by_a_stopping_worker_are_answered_once_by_the_next(database, broker, owner, tmp_path):
+def answers_of(results, timeout: float) -> list:
+    """Every result's answer, once all are stored. (``.get()`` on one result after another waits on
+    the result channel for each, up to a second, even when its answer is already stored.)"""
+    deadline = time.monotonic() + timeout
+    while not all(result.ready() for result in results):
+        assert time.monotonic() < deadline, f"{sum(not result.ready() for result in results)} requests unanswered"
+        time.sleep(0.2)
+    return [result.result for result in results]
+
+
+def test_work_taken_and_not_begun_by_a_stopping_worker_is_answered_once_by_the_next(database, broker, owner, tmp_path):
     tenant = tenants.create_tenant("serving-restart")
     record_model("classification", tenant, tenant_seed=11)
-    singles = [{**item, "request_key": f"restart-{uuid.uuid4()}"} for item in requests_for(tenant, 200, seed=12)]
+    # Three large batches per pool process: two are begun, the others wait in the pool unwritten.
+    # The singles sent after them wait in the gathered buffer, since every process is busy.
+    batches = [requests_for(tenant, MAX_BATCH_ITEMS, seed=seed, key="batch") for seed in range(13, 19)]
+    singles = requests_for(tenant, 200, seed=12, key="single")
 
     with running_pool(tmp_path / "first", "serving") as first:
-        # one large batch for each of the two pool processes: both busy for a second or two, so the
-        # singles wait in the gathered buffer
-        for seed in (13, 14):
-            app.send_task(PREDICT_BATCH, args=[requests_for(tenant, MAX_BATCH_ITEMS, seed=seed)])
-        time.sleep(0.5)
-        results = [app.send_task(PREDICT, kwargs=item) for item in singles]
+        results = [app.send_task(PREDICT_BATCH, args=[items]) for items in batches]
+        results += [app.send_task(PREDICT, kwargs=item) for item in singles]
         deadline = time.monotonic() + 10
         while broker.llen("predict") and time.monotonic() < deadline:  # until the worker has taken them all
             time.sleep(0.01)
         assert broker.llen("predict") == 0
-        assert not any(result.ready() for result in results), "the pool was not busy: nothing was left gathered"
         first.stop()  # SIGTERM, then waits for the worker to finish
 
     unanswered = [result for result in results if not result.ready()]
-    assert unanswered and broker.llen("predict") == len(unanswered)
+    assert unanswered, "the first worker answered everything before it stopped: nothing was tested"
+    assert broker.llen("predict") == len(unanswered)  # each one not answered is back on the queue
 
     with running_pool(tmp_path / "second", "serving"):
-        answers = [result.get(timeout=60) for result in results]
-    assert all(answer["status"] == "predicted" for answer in answers)
+        answers = answers_of(results, timeout=120)
+    statuses = [answer["status"] for answer in answers[len(batches):]]
+    statuses += [item["status"] for answer in answers[:len(batches)] for item in answer]
+    assert statuses == ["predicted"] * (len(singles) + len(batches) * MAX_BATCH_ITEMS)
+    keys = [item["request_key"] for items in batches + [singles] for item in items]
     with owner.connect() as connection:
         logged = connection.execute(text("SELECT request_key, count(*) FROM ai.prediction_log WHERE request_key = ANY(:keys) "
-                                         "GROUP BY request_key"), {"keys": [item["request_key"] for item in singles]}).all()
-    assert len(logged) == 200 and {count for _, count in logged} == {1}  # each answered and logged exactly once
+                                         "GROUP BY request_key"), {"keys": keys}).all()
+    assert len(logged) == len(keys) and {count for _, count in logged} == {1}  # each answered and logged exactly once

@@ -1,0 +1,137 @@
+"""A stopping worker gives back the work it took without acknowledgement and has not begun.
+
+A queue consumed without acknowledgement (celeryconfig.UNACKNOWLEDGED_QUEUES) keeps no copy of a
+message once a worker has read it. At a warm stop (SIGTERM, as a deploy stops a worker) Celery
+answers what its pool processes have begun, but its consumer's ``on_close`` drops the work still
+held in the main process, counting on the broker to deliver again whatever was not acknowledged:
+
+- requests waiting for a free pool process (the worker's semaphore);
+- jobs given to the prefork pool and not yet written to a process;
+- and, never handed to Celery's pool at all, the requests a celery-batches task has gathered.
+
+Here that work is published again, as it came, just before Celery drops it, for the next worker.
+None of it has begun, so none is answered twice. When the consumer closes to reconnect after a
+broker failure, Celery's behaviour is kept: the broker is gone, and there is nothing to publish to.
+"""
+from __future__ import annotations
+
+import logging
+from queue import Empty
+
+from celery.worker import state as worker_state
+from celery.worker.consumer import Consumer
+from celery_batches import Batches
+
+log = logging.getLogger(__name__)
+
+# A pool job that carries several requests (a celery-batches flush) names them under this attribute.
+JOB_REQUESTS = "modelops_requests"
+
+
+def unacknowledged_queues(app) -> set[str]:
+    return {queue.routing_key for queue in app.conf.task_queues or () if queue.no_ack}
+
+
+def _stopping() -> bool:
+    return any(flag is not None and flag is not False for flag in (worker_state.should_stop, worker_state.should_terminate))
+
+
+def _gathered(tasks) -> list:
+    """The requests batches tasks hold and have not handed to the pool, taken out of their buffers."""
+    taken = []
+    for task in tasks:
+        if isinstance(task, Batches):
+            for waiting in (task._buffer, task._pending):
+                while True:
+                    try:
+                        taken.append(waiting.get_nowait())
+                    except Empty:
+                        break
+    return taken
+
+
+def _unwritten(job) -> bool:
+    """Whether no pool process has begun to read this job (billiard's ApplyResult)."""
+    return not job._accepted and job._write_to is None
+
+
+def _pool_jobs(pool) -> list:
+    processes = getattr(pool, "_pool", None)  # billiard's pool, under the prefork TaskPool
+    return list(processes._cache.values()) if processes is not None else []
+
+
+def _not_begun(pool) -> list[list]:
+    """The requests the pool has not begun, in the groups each would be given back in: a task
+    request waiting for a free process or in an unwritten job, and each unwritten batches job."""
+    groups = []
+    for request in list(worker_state.reserved_requests):
+        job = request._apply_result and request._apply_result()  # a weak reference, once handed to the pool
+        if job is None or _unwritten(job):
+            groups.append([request])
+    groups += [getattr(job, JOB_REQUESTS) for job in _pool_jobs(pool) if hasattr(job, JOB_REQUESTS) and _unwritten(job)]
+    return groups
+
+
+def _hold_written(pool) -> None:
+    """Count the jobs being written to a process, or written whole, as taken by it.
+
+    Celery's flush drops from the pool's cache every job no process has acknowledged yet, these
+    included, though the process will run them. With its cache empty the stopping pool no longer
+    reads the processes' replies, and a process that finishes such a job waits 30 s for its reply
+    to be read before it exits. Kept in the cache, they are waited for as any begun job is."""
+    for job in _pool_jobs(pool):
+        if not job._accepted and job._write_to is not None:
+            job._accepted = True
+
+
+def _take_reply_in_flight(consumer) -> None:
+    """Take in the messages of a read the broker may be answering at this moment.
+
+    A BRPOP sent before the stop is still waiting on the queues: it would take a message we put
+    back and leave it unread in the closing connection. Its reply (a message, or nothing after the
+    poll timeout) is delivered as any other, so what it brings is given back with the rest."""
+    channel = getattr(consumer.task_consumer, "channel", None)
+    if channel is None or not getattr(channel, "_in_poll", None):  # no read in flight (or not Redis)
+        return
+    try:
+        channel._brpop_read()
+    except (Empty, *channel.connection_errors):  # nothing came; or the broker is gone, and with it the reply
+        pass
+
+
+def _publish_again(producer, message, retry_policy) -> None:
+    producer.publish(
+        message.body, exchange=message.delivery_info.get("exchange", ""),
+        routing_key=message.delivery_info["routing_key"], headers=message.headers,
+        content_type=message.content_type, content_encoding=message.content_encoding,
+        priority=message.properties.get("priority"), correlation_id=message.properties.get("correlation_id"),
+        reply_to=message.properties.get("reply_to"),
+        # a few tries, then give up: a worker must still stop when the broker is gone
+        retry=True, retry_policy=retry_policy)
+
+
+class GivingBackConsumer(Consumer):
+    """Celery's consumer, which gives back the unacknowledged work it holds when the worker stops."""
+
+    def on_close(self) -> None:
+        if _stopping():
+            _take_reply_in_flight(self)
+            self.give_back_unstarted()
+            _hold_written(self.pool)
+        super().on_close()
+
+    def give_back_unstarted(self) -> None:
+        queues = unacknowledged_queues(self.app)
+
+        def unacknowledged(request) -> bool:
+            return request is not None and request.delivery_info.get("routing_key") in queues
+
+        groups = [[request] for request in _gathered(self.app.tasks.values())] + _not_begun(self.pool)
+        # a group with a message of an acknowledged queue is the broker's to deliver again
+        requests = [request for group in groups if all(map(unacknowledged, group)) for request in group]
+        if not requests:
+            return
+        with self.app.producer_or_acquire() as producer:
+            for request in requests:
+                _publish_again(producer, request.message, self.app.conf.task_publish_retry_policy)
+        log.warning("stopping: %d requests taken and not begun put back on their queue", len(requests))
