@@ -254,7 +254,11 @@ class Stack:
             process = self.group.start(name, argv)
         finally:
             self.group.env = shared
-        ping(self.client, pools.queues_of(pool), timeout=timeout)
+        try:
+            ping(self.client, pools.queues_of(pool), timeout=timeout)
+        except AssertionError as silent:  # what the worker said is what tells why
+            log = (self.group.log_dir / f"{name}.log").read_text(errors="replace")
+            raise AssertionError(f"{silent}; exit code {process.poll()}; the end of its log:\n{log[-4000:]}") from None
         return process.pid
 
     def kill(self, name: str) -> None:
