@@ -10,7 +10,9 @@ held in the main process, counting on the broker to deliver again whatever was n
 - and, never handed to Celery's pool at all, the requests a celery-batches task has gathered.
 
 Here that work is published again, as it came, just before Celery drops it, for the next worker.
-None of it has begun, so none is answered twice. When the consumer closes to reconnect after a
+None of it has begun, so none is answered twice. Two of Celery's ways at a stop are corrected on
+the way: a read the broker is still answering is taken in first (its message would be lost), and
+jobs already written to a process stay counted, so that the stop waits for their answers. When the consumer closes to reconnect after a
 broker failure, Celery's behaviour is kept: the broker is gone, and there is nothing to publish to.
 """
 from __future__ import annotations
@@ -32,7 +34,8 @@ def unacknowledged_queues(app) -> set[str]:
     return {queue.routing_key for queue in app.conf.task_queues or () if queue.no_ack}
 
 
-def _stopping() -> bool:
+def stopping() -> bool:
+    # a warm stop sets should_stop to the exit code, 0 included
     return any(flag is not None and flag is not False for flag in (worker_state.should_stop, worker_state.should_terminate))
 
 
@@ -53,6 +56,17 @@ def _gathered(tasks) -> list:
 def _unwritten(job) -> bool:
     """Whether no pool process has begun to read this job (billiard's ApplyResult)."""
     return not job._accepted and job._write_to is None
+
+
+def ours_to_give_back(groups, queues: set[str]) -> list:
+    """The requests of the groups read wholly from ``queues`` (those consumed without
+    acknowledgement). A group with a message of an acknowledged queue is the broker's to deliver
+    again, and a group is answered whole, so it is given back whole or not at all."""
+
+    def unacknowledged(request) -> bool:
+        return request is not None and request.delivery_info.get("routing_key") in queues
+
+    return [request for group in groups if all(map(unacknowledged, group)) for request in group]
 
 
 def _pool_jobs(pool) -> list:
@@ -114,21 +128,15 @@ class GivingBackConsumer(Consumer):
     """Celery's consumer, which gives back the unacknowledged work it holds when the worker stops."""
 
     def on_close(self) -> None:
-        if _stopping():
+        if stopping():
             _take_reply_in_flight(self)
             self.give_back_unstarted()
             _hold_written(self.pool)
         super().on_close()
 
     def give_back_unstarted(self) -> None:
-        queues = unacknowledged_queues(self.app)
-
-        def unacknowledged(request) -> bool:
-            return request is not None and request.delivery_info.get("routing_key") in queues
-
         groups = [[request] for request in _gathered(self.app.tasks.values())] + _not_begun(self.pool)
-        # a group with a message of an acknowledged queue is the broker's to deliver again
-        requests = [request for group in groups if all(map(unacknowledged, group)) for request in group]
+        requests = ours_to_give_back(groups, unacknowledged_queues(self.app))
         if not requests:
             return
         with self.app.producer_or_acquire() as producer:
