@@ -105,10 +105,13 @@ def _take_reply_in_flight(consumer) -> None:
     back and leave it unread in the closing connection. Its reply (a message, or nothing after the
     poll timeout) is delivered as any other, so what it brings is given back with the rest."""
     channel = getattr(consumer.task_consumer, "channel", None)
-    if channel is None or not getattr(channel, "_in_poll", None):  # no read in flight (or not Redis)
+    connection = getattr(channel, "_in_poll", None)
+    if not connection:  # no read in flight (or not Redis)
         return
     try:
-        channel._brpop_read()
+        # A reply later than the poll timeout means a broker out of reach: do not wait on it.
+        if connection.can_read(timeout=channel.brpop_timeout + 1):
+            channel._brpop_read()
     except (Empty, *channel.connection_errors):  # nothing came; or the broker is gone, and with it the reply
         pass
 

@@ -1,20 +1,24 @@
 """A serving worker stopped with requests in hand (SIGTERM, as a deploy stops it): what it had taken
 and not begun (gathered singles, batches its pool had not started) goes back on the predict queue,
-what its pool processes had begun is answered, and the next worker answers the rest, each once."""
+what its pool processes had begun is answered, and the next worker answers the rest, each once.
+
+The workers use a broker of the scenario's own: another worker of the test session consuming the
+predict queue would take requests the stopping worker is meant to hold."""
 from __future__ import annotations
 
 import time
 import uuid
 
 import pytest
+import redis
 from sqlalchemy import text
 
 from modelops import tenants
 from modelops.agents.synthetic import generate
 from modelops.serving import MAX_BATCH_ITEMS
-from tests.fixtures import running_pool
+from tests.faults.servers import private_redis, stack
+from tests.faults.support import collect, send
 from tests.integration.serving_models import record_model
-from workers.app import app
 
 pytestmark = pytest.mark.integration
 
@@ -26,17 +30,7 @@ def requests_for(tenant, n: int, seed: int, key: str) -> list[dict]:
              "request_key": f"{key}-{uuid.uuid4()}"} for input_data, _ in generate("classification", n, seed=seed)]
 
 
-def answers_of(results, timeout: float) -> list:
-    """Every result's answer, once all are stored. (``.get()`` on one result after another waits on
-    the result channel for each, up to a second, even when its answer is already stored.)"""
-    deadline = time.monotonic() + timeout
-    while not all(result.ready() for result in results):
-        assert time.monotonic() < deadline, f"{sum(not result.ready() for result in results)} requests unanswered"
-        time.sleep(0.2)
-    return [result.result for result in results]
-
-
-def test_work_taken_and_not_begun_by_a_stopping_worker_is_answered_once_by_the_next(database, broker, owner, tmp_path):
+def test_work_taken_and_not_begun_by_a_stopping_worker_is_answered_once_by_the_next(database, owner, tmp_path):
     tenant = tenants.create_tenant("serving-restart")
     record_model("classification", tenant, tenant_seed=11)
     # Three large batches per pool process: two are begun, the others wait in the pool unwritten.
@@ -44,21 +38,28 @@ def test_work_taken_and_not_begun_by_a_stopping_worker_is_answered_once_by_the_n
     batches = [requests_for(tenant, MAX_BATCH_ITEMS, seed=seed, key="batch") for seed in range(13, 19)]
     singles = requests_for(tenant, 200, seed=12, key="single")
 
-    with running_pool(tmp_path / "first", "serving") as first:
-        results = [app.send_task(PREDICT_BATCH, args=[items]) for items in batches]
-        results += [app.send_task(PREDICT, kwargs=item) for item in singles]
-        deadline = time.monotonic() + 10
-        while broker.llen("predict") and time.monotonic() < deadline:  # until the worker has taken them all
-            time.sleep(0.01)
-        assert broker.llen("predict") == 0
-        first.stop()  # SIGTERM, then waits for the worker to finish
+    with private_redis() as server:
+        broker = redis.Redis.from_url(server.url())
+        with stack(tmp_path / "first", server.url()) as first:
+            first.start("serving")
+            client = first.client
+            sent = [send(client, PREDICT_BATCH, args=[items]) for items in batches]
+            sent += [send(client, PREDICT, kwargs=item) for item in singles]
+            deadline = time.monotonic() + 10
+            while broker.llen("predict") and time.monotonic() < deadline:  # until the worker has taken them all
+                time.sleep(0.01)
+            assert broker.llen("predict") == 0
+            first.group.stop()  # SIGTERM, then waits for the worker to finish
 
-    unanswered = [result for result in results if not result.ready()]
-    assert unanswered, "the first worker answered everything before it stopped: nothing was tested"
-    assert broker.llen("predict") == len(unanswered)  # each one not answered is back on the queue
+            unanswered = [meta for meta in collect(client, sent, timeout=0.5) if meta is None]
+            assert unanswered, "the first worker answered everything before it stopped: nothing was tested"
+            assert broker.llen("predict") == len(unanswered)  # each one not answered is back on the queue
 
-    with running_pool(tmp_path / "second", "serving"):
-        answers = answers_of(results, timeout=120)
+            with stack(tmp_path / "second", server.url()) as second:
+                second.start("serving")
+                final = collect(client, sent, timeout=120)
+    assert all(final), f"{final.count(None)} requests unanswered"
+    answers = [meta["result"] for meta in final]
     statuses = [answer["status"] for answer in answers[len(batches):]]
     statuses += [item["status"] for answer in answers[:len(batches)] for item in answer]
     assert statuses == ["predicted"] * (len(singles) + len(batches) * MAX_BATCH_ITEMS)
