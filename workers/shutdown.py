@@ -12,8 +12,9 @@ held in the main process, counting on the broker to deliver again whatever was n
 Here that work is published again, as it came, just before Celery drops it, for the next worker.
 None of it has begun, so none is answered twice. Two of Celery's ways at a stop are corrected on
 the way: a read the broker is still answering is taken in first (its message would be lost), and
-jobs already written to a process stay counted, so that the stop waits for their answers. When the consumer closes to reconnect after a
-broker failure, Celery's behaviour is kept: the broker is gone, and there is nothing to publish to.
+jobs already written to a process stay counted, so that the stop waits for their answers. When
+the consumer closes to reconnect after a broker failure, Celery's behaviour is kept: the broker is
+gone, and there is nothing to publish to.
 """
 from __future__ import annotations
 
