@@ -1,73 +1,72 @@
-"""Check digits and validity rules that tell a real identifier from a number that merely looks like one."""
+"""Check digits and validity rules that tell a real identifier from a number that merely looks like
+one. The check-digit schemes themselves (Luhn, ISO 7064 mod 97, the ABA 3-7-1 sum, the national ids)
+are python-stdnum's; what is here is which issuer ranges make a payment card and what SSA issues."""
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 
-# Length of the IBAN in each country that issues them (ISO 13616 registry); a wrong length is no IBAN.
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
-    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28,
-    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
-    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27,
-    "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25,
-    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18,
-    "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33,
-    "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
-    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
-}
+from stdnum import iban as stdnum_iban
+from stdnum import luhn, numdb
+from stdnum.us import rtn
 
-# First two digits of a US routing number: Federal Reserve districts (01-12), thrifts (21-32),
-# electronic (61-72) and traveler's cheques (80). Anything else is not a routing number.
-ROUTING_PREFIXES = frozenset(list(range(0, 13)) + list(range(21, 33)) + list(range(61, 73)) + [80])
+# A BBAN layout in the IBAN registry: "8!n10!n" is eight digits, then ten.
+BBAN_PART = re.compile(r"(\d+)!")
+
+
+# Issuer identification ranges of the card networks (first digits, inclusive) and the lengths each
+# issues. A number is a card only if it falls in one of them and its Luhn digit holds.
+CARD_RANGES = (
+    # (lowest prefix, highest prefix, lengths)
+    ("4", "4", (13, 16, 19)),  # Visa
+    ("51", "55", (16,)), ("2221", "2720", (16,)),  # Mastercard
+    ("34", "34", (15,)), ("37", "37", (15,)),  # American Express
+    ("6011", "6011", (16, 17, 18, 19)), ("644", "649", (16, 17, 18, 19)), ("65", "65", (16, 17, 18, 19)),  # Discover
+    ("3528", "3589", (16, 17, 18, 19)), ("2131", "2131", (15,)), ("1800", "1800", (15,)),  # JCB
+    ("300", "305", (14, 15, 16, 17, 18, 19)), ("36", "36", (14, 15, 16, 17, 18, 19)),  # Diners Club
+    ("38", "39", (14, 15, 16, 17, 18, 19)),
+    ("62", "62", (16, 17, 18, 19)), ("81", "81", (16, 17, 18, 19)),  # UnionPay
+    ("50", "50", tuple(range(12, 20))), ("56", "69", tuple(range(12, 20))),  # Maestro and national debit
+    ("0604", "0604", tuple(range(12, 20))),  # Maestro's old UK range
+    ("2200", "2204", (16, 17, 18, 19)),  # Mir
+    ("8600", "8600", (16,)), ("9860", "9860", (16,)),  # Uzcard, Humo
+)
+
+
+def card_issued(digits: str) -> bool:
+    """Whether some card network issues numbers of this prefix and length."""
+    length = len(digits)
+    for low, high, lengths in CARD_RANGES:
+        if length in lengths and low <= digits[:len(low)] <= high:
+            return True
+    return False
+
+
+def is_card_number(digits: str) -> bool:
+    return 12 <= len(digits) <= 19 and card_issued(digits) and luhn.is_valid(digits)
 
 
 def luhn_valid(digits: str) -> bool:
     """The Luhn (mod 10) check that every payment card number carries in its last digit."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    return luhn.is_valid(digits)
 
 
-def card_brand(digits: str) -> str | None:
-    """The card network a number's issuer prefix and length belong to, or None for no network."""
-    length = len(digits)
-    two, four, six = int(digits[:2]), int(digits[:4]), int(digits[:6])
-    if digits[0] == "4" and length in (13, 16, 19):
-        return "visa"
-    if (51 <= two <= 55 or 2221 <= four <= 2720) and length == 16:
-        return "mastercard"
-    if two in (34, 37) and length == 15:
-        return "amex"
-    if (four == 6011 or 644 <= int(digits[:3]) <= 649 or two == 65 or 622126 <= six <= 622925) and 16 <= length <= 19:
-        return "discover"
-    if 3528 <= four <= 3589 and 16 <= length <= 19:
-        return "jcb"
-    if (300 <= int(digits[:3]) <= 305 or two in (36, 38, 39)) and 14 <= length <= 19:
-        return "diners"
-    if two == 62 and 16 <= length <= 19:
-        return "unionpay"
-    if (two == 50 or 56 <= two <= 69) and 12 <= length <= 19:
-        return "maestro"
-    return None
-
-
-def is_card_number(digits: str) -> bool:
-    return 12 <= len(digits) <= 19 and card_brand(digits) is not None and luhn_valid(digits)
+@functools.lru_cache(maxsize=256)
+def iban_length(country: str) -> int | None:
+    """The length of the IBAN a country issues (ISO 13616 registry as python-stdnum holds it)."""
+    if len(country) != 2 or not country.isalpha() or not country.isascii():
+        return None
+    info = numdb.get("iban").info(country.upper())[0][1]
+    if "bban" not in info:
+        return None
+    return 4 + sum(int(size) for size in BBAN_PART.findall(info["bban"]))
 
 
 def iban_valid(compact: str) -> bool:
-    """ISO 13616: the right length for the country, and mod 97 of the rearranged number is 1."""
-    compact = compact.upper()
-    if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit() or not compact.isalnum():
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+    """The registry's layout for the country and mod 97 of the rearranged number is 1. The country's
+    own bank-code checks are not asked: an IBAN with a wrong branch digit is still somebody's."""
+    return stdnum_iban.is_valid(compact, check_country=False)
 
 
 def ssn_valid(area: str, group: str, serial: str) -> bool:
@@ -82,11 +81,8 @@ def itin_valid(area: str, group: str, serial: str) -> bool:
 
 
 def routing_valid(digits: str) -> bool:
-    """An ABA routing transit number: a known prefix and the 3-7-1 weighted checksum."""
-    if len(digits) != 9 or not digits.isdigit() or int(digits[:2]) not in ROUTING_PREFIXES:
-        return False
-    d = [ord(char) - 48 for char in digits]
-    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
+    """An ABA routing transit number: python-stdnum's prefix and 3-7-1 checksum rules."""
+    return len(digits) == 9 and rtn.is_valid(digits)
 
 
 def ipv4_valid(candidate: str) -> bool:

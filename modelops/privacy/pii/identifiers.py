@@ -13,12 +13,14 @@ from modelops.privacy.pii.spans import Span
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
-# Cards written in groups use one separator throughout: 4-4-4-4(-3), Amex and Diners 4-6-5 / 4-6-4.
-CARD = re.compile(r"""(?<![\d-])(?:
-      \d{4}(?P<sep>[ -])\d{4}(?P=sep)\d{4}(?P=sep)\d{1,4}(?:(?P=sep)\d{1,3})?
-    | \d{4}(?P<amex>[ -])\d{6}(?P=amex)\d{4,5}
+# Cards are written plain or in groups of digits with one separator throughout: 4-4-4-4(-3),
+# Amex and Diners 4-6-5 / 4-6-4, 4-4-4-3 for fifteen digits, 4-4-4 for Maestro's twelve; the
+# separator a space (or a few), a dash, a dot or " - ". A "+" before the digits makes them a phone.
+CARD = re.compile(r"""(?<![\d+-])(?:
+      \d{4}(?P<sep>[ ]{1,3}|[.-]|[ ]-[ ])\d{2,6}(?:(?P=sep)\d{1,6}){1,4}
     | \d{12,19}
-)(?![\d-]|\.\d)""", re.VERBOSE)
+)(?!\d|[.,-]\d)""", re.VERBOSE)
+NOT_DIGITS = re.compile(r"\D+")
 
 # The fewest digits a text can hold for each pattern to match: the scrubber skips the rest.
 CARD_MIN_DIGITS = 12
@@ -45,14 +47,30 @@ def find_emails(text: str) -> Iterator[Span]:
 
 def find_cards(text: str) -> Iterator[Span]:
     for match in CARD.finditer(text):
-        digits = match.group().replace(" ", "").replace("-", "")
+        end = _card_end(text, match.start(), match.end())
+        if end is not None:
+            yield Span(match.start(), end, "CARD")
+
+
+def _card_end(text: str, start: int, end: int) -> int | None:
+    """Where a card number ends: trailing groups (a year, an amount) are shed until the digits
+    left are a card's."""
+    while True:
+        candidate = text[start:end]
+        digits = NOT_DIGITS.sub("", candidate)
+        if len(digits) < CARD_MIN_DIGITS:
+            return None
         if checksums.is_card_number(digits):
-            yield Span(match.start(), match.end(), "CARD")
+            return end
+        breaks = [m.start() for m in NOT_DIGITS.finditer(candidate)]
+        if not breaks:
+            return None
+        end = start + breaks[-1]
 
 
 def find_ibans(text: str) -> Iterator[Span]:
     for match in IBAN_START.finditer(text):
-        length = checksums.IBAN_LENGTHS.get(match.group()[:2].upper())
+        length = checksums.iban_length(match.group()[:2])
         if length is None:
             continue
         end = _iban_end(text, match.start(), length)
