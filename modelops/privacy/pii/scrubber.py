@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from modelops.privacy.pii import accounts, addresses, identifiers, names, phones
+from modelops.privacy.pii import accounts, addresses, identifiers, keyed, names, phones
 from modelops.privacy.pii.pseudonyms import TOKEN_HEX_DIGITS, pseudonym
 from modelops.privacy.pii.spans import PLACEHOLDERS, Span, add_unless_overlapping
 from modelops.privacy.pii.vendors import combined
@@ -88,25 +88,40 @@ class Scrubber:
                 hits.update(text_hits)
             return text
         if kind is dict or isinstance(value, dict):
-            return {k: self._walk(v, _field_words(k), seen, hits) for k, v in value.items()}
+            return {k: self._walk(v, keyed.inherited(context, _field_words(k)), seen, hits) for k, v in value.items()}
         if kind is list:
             return [self._walk(item, context, seen, hits) for item in value]
         if isinstance(value, (list, tuple)):
             return type(value)(self._walk(item, context, seen, hits) for item in value)
+        if context and (kind is int or kind is float):  # a bool is an int too, and never a number here
+            number_kind = keyed.number_kind(value, context)
+            if number_kind:
+                hits[number_kind] += 1
+                return self._placeholder(number_kind, str(value))
         return value
 
     def _scrub_text(self, text: str, context: str) -> tuple[str, Counter]:
         spans = self.spans(text, context)
+        whole_kind = keyed.text_kind(text, context) if context else None
+        if whole_kind and not _covers_every_digit(spans, text):
+            spans = [Span(0, len(text), whole_kind)]
         if not spans:
             return text, Counter()
         parts, position = [], 0
         for span in spans:
             parts.append(text[position:span.start])
-            original = text[span.start:span.end]
-            parts.append(pseudonym(self._key, span.kind, original) if self._key else PLACEHOLDERS[span.kind])
+            parts.append(self._placeholder(span.kind, text[span.start:span.end]))
             position = span.end
         parts.append(text[position:])
         return "".join(parts), Counter(span.kind for span in spans)
+
+    def _placeholder(self, kind: str, original: str) -> str:
+        return pseudonym(self._key, kind, original) if self._key else PLACEHOLDERS[kind]
+
+
+def _covers_every_digit(spans: list[Span], text: str) -> bool:
+    covered = {i for span in spans for i in range(span.start, span.end)}
+    return all(i in covered for i, char in enumerate(text) if char.isdigit())
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 PLACEHOLDERS = {
     "NAME": "[NAME]",
     "SSN": "[SSN]",
+    "NATIONAL_ID": "[NATIONAL_ID]",
     "PHONE": "[PHONE]",
     "EMAIL": "[EMAIL]",
     "CARD": "[CARD]",
