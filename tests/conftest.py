@@ -16,18 +16,19 @@ os.environ["MODELOPS_ARTIFACT_DIR"] = str(TEST_HOME / "artifacts")
 os.environ.pop("RESULT_BACKEND_URL", None)
 os.environ.pop("APP_DATABASE_URL", None)
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.worker_logs"]
 
 
 def pytest_configure(config):
     # Before any test module is imported (celeryconfig reads REDIS_URL at import), and inherited by
     # every worker process a test starts.
-    from tests import servers
+    from tests import servers, worker_logs
 
     found = servers.bring_up(SERVERS_HOME)
     os.environ["DATABASE_URL"] = found.database_url
     os.environ["REDIS_URL"] = found.redis_url
     config.stash[servers.STASH] = found
+    worker_logs.watch(config, TEST_HOME)
 
 
 def pytest_report_header(config):
