@@ -1,5 +1,11 @@
 """The training pipeline, as the spec lays it out: collect → preprocess → train → validate → save → record.
 
+A version is validated, then refitted: a model fitted on the training side of the split is
+scored on the validation side (the version's figures, and what the gate judges), and the model
+it serves is fitted again on every usable row. Both are stored; the gate scores production's
+validation model, never its served one, on the candidate's validation rows, so neither model
+it compares has seen them (``evaluation``).
+
 One run trains one agent for one scope: a tenant (its own rows, read as the tenant, so row-level
 security applies), a region (the pooled rows of its opted-in tenants) or the global model
 (synthetic rows). Transactions stay short: the run is claimed in one, the data read in another,
@@ -247,6 +253,38 @@ def _split(data: Dataset, validation_split: float, counts: dict) -> tuple[list, 
     return train_x, val_x, train_y, val_y
 
 
+@dataclass
+class Fitted:
+    validation_model: Any  # fitted on the training side: the version's figures are its
+    served_model: Any  # fitted on every usable row: what the version serves
+    metrics: dict  # the validation model's, on the validation side
+    confidences: list[float]  # the validation model's, on the validation side
+    seconds: float  # both fits
+
+
+def validate_then_refit(agent, config: dict, train_x: list, train_y: list, val_x: list, val_y: list) -> Fitted:
+    """Score a fit of the training side on the validation side, then fit again on both sides
+    (training then validation, each in hash order, so the same rows give the same bytes)."""
+    started = time.perf_counter()
+    validation_model = agent.build_estimator(config).fit(train_x, train_y)
+    predicted = agent.predict(validation_model, val_x)
+    confidences = [p.confidence for p in predicted]
+    metrics = score(val_y, [p.label for p in predicted], train_y, confidences)
+    served_model = agent.build_estimator(config).fit(train_x + val_x, train_y + val_y)
+    return Fitted(validation_model, served_model, metrics, confidences, time.perf_counter() - started)
+
+
+def judged_model(version: dict | None) -> dict | None:
+    """The version row as the gate should load it: with its validation model's artifact when it
+    recorded one (a version refitted on all its rows has seen the candidate's validation rows;
+    its validation model has not). Versions from before the refit served their validation model."""
+    validation_model = ((version or {}).get("training_config") or {}).get("validation_model")
+    if not validation_model:
+        return version
+    return {**version, "model_artifact_path": validation_model["artifact_path"],
+            "artifact_sha256": validation_model["artifact_sha256"]}
+
+
 def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     agent_type, scope = run["agent_type"], run["scope_key"]
     tenant_id, region = versions.scope_parts(scope)
@@ -255,33 +293,34 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     data = preprocess(agent, rows)
     counts = _usable(data)
     config = agent.default_config()
-    split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"], "seed": VALIDATION_SEED}
+    split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"],
+                    "seed": VALIDATION_SEED, "served_model": "refitted on all usable rows"}
     recipe = {"agent": config, "split": split_config, "environment": environment(), "source": source}
     if not tenant_id:
         _refuse_repeat(agent_type, scope, recipe, counts)
     train_x, val_x, train_y, val_y = _split(data, schedule["validation_split"], counts)
 
     _phase(run["id"], worker, "fitting")
-    started = time.perf_counter()
-    estimator = agent.build_estimator(config).fit(train_x, train_y)
-    duration = dt.timedelta(seconds=time.perf_counter() - started)
-    predicted = agent.predict(estimator, val_x)
-    metrics = score(val_y, [p.label for p in predicted], train_y)
+    fitted = validate_then_refit(agent, config, train_x, train_y, val_x, val_y)
+    metrics = fitted.metrics
     # what the model's inputs and confidences looked like, for the drift check to compare with
-    profile = drift.training_profile(train_x, [p.confidence for p in predicted])
-    stored = ArtifactStore(settings().artifact_dir).save(estimator)
+    profile = drift.training_profile(train_x + val_x, fitted.confidences)
+    store = ArtifactStore(settings().artifact_dir)
+    stored, validated = store.save(fitted.served_model), store.save(fitted.validation_model)
 
     _phase(run["id"], worker, "judging")
     with _scope(tenant_id) as connection:
         production = versions.production(connection, agent_type, scope)
-    verdict = gate.judge(agent, metrics, val_x, val_y, production, shared=tenant_id is None)
+    verdict = gate.judge(agent, metrics, val_x, val_y, judged_model(production), shared=tenant_id is None)
     new_version = versions.NewVersion(
         agent_type=agent_type, tenant_id=tenant_id, region=region, trained_on=now,
         training_samples=len(train_y), validation_samples=len(val_y),
-        metrics=metrics["summary"], metrics_detail=metrics, training_duration=duration,
+        metrics=metrics["summary"], metrics_detail=metrics, training_duration=dt.timedelta(seconds=fitted.seconds),
         artifact_path=stored.path, artifact_sha256=stored.sha256, artifact_size_bytes=stored.size_bytes,
         training_config={"agent": config, "schedule": schedule, "split": split_config, "environment": recipe["environment"],
-                         "data": {**counts, "new_since_last": new, "cutoff": now.isoformat(), "source": source}},
+                         "data": {**counts, "new_since_last": new, "cutoff": now.isoformat(), "source": source},
+                         "served_model_rows": len(train_y) + len(val_y),
+                         "validation_model": {"artifact_path": validated.path, "artifact_sha256": validated.sha256}},
         created_by=principal_id(run["requested_by"]), training_run_id=run["id"],
     )
     with _scope(tenant_id) as connection:
