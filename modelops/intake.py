@@ -233,7 +233,7 @@ def scrub_batch(events: list[dict]) -> ScrubbedBatch:
     """The training rows of accepted events, personal data replaced; nothing is written yet."""
     parsed = [FeedbackEvent.model_validate(event) for event in events]
     texts = [[e.input_data, e.label(), e.actual_output, e.user_feedback] for e in parsed]
-    scrubbed = scrub_many(texts)
+    scrubbed = _scrub_by_country(texts, [e.tenant_id for e in parsed])
     rows_by_tenant: dict[uuid.UUID, list[dict]] = {}
     hits_total: Counter = Counter()
     now = clock.now()
@@ -257,6 +257,24 @@ def scrub_batch(events: list[dict]) -> ScrubbedBatch:
             "signal": event.signal(),
         })
     return ScrubbedBatch(rows_by_tenant, hits_total, len(events), now)
+
+
+def _scrub_by_country(texts: list, tenants: list[uuid.UUID]) -> list:
+    """Each event scrubbed with its tenant's country, whose national formats (phones) differ."""
+    if not texts:
+        return []
+    with db.operator_scope() as connection:
+        found = connection.execute(text("SELECT id, country FROM ai.tenants WHERE id = ANY(CAST(:ids AS uuid[]))"),
+                                   {"ids": [str(tenant) for tenant in set(tenants)]})
+        countries = {tenant: country for tenant, country in found}
+    by_country: dict[str | None, list[int]] = {}
+    for index, tenant in enumerate(tenants):
+        by_country.setdefault(countries.get(tenant), []).append(index)
+    scrubbed: list = [None] * len(texts)
+    for country, indexes in by_country.items():
+        for index, result in zip(indexes, scrub_many([texts[i] for i in indexes], country=country)):
+            scrubbed[index] = result
+    return scrubbed
 
 
 def store(batch: ScrubbedBatch) -> dict:

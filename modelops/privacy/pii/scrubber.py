@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 from modelops.privacy.pii import accounts, addresses, identifiers, keyed, names, phones
 from modelops.privacy.pii.pseudonyms import TOKEN_HEX_DIGITS, pseudonym
+from modelops.privacy.pii.regions import regions_for
 from modelops.privacy.pii.spans import PLACEHOLDERS, Span, add_unless_overlapping
 from modelops.privacy.pii.vendors import combined
 
@@ -31,11 +32,14 @@ class Scrubber:
     vendors: the ledger's own vendor names, never taken for a person (on top of a built-in list).
     pseudonym_key: when given, placeholders carry a keyed digest ("[NAME:3fa2c1]") so the same
     value maps to the same token; see pseudonyms.tenant_key.
+    country: the tenant's country (ISO 3166-1 alpha-2), whose national phone formats are read
+    first, with its neighbours'; None reads those of every served country.
     """
 
-    def __init__(self, vendors: Iterable[str] = (), pseudonym_key: bytes | None = None):
+    def __init__(self, vendors: Iterable[str] = (), pseudonym_key: bytes | None = None, country: str | None = None):
         self._vendors = combined(vendors)
         self._key = pseudonym_key
+        self._regions = regions_for(country)
 
     def spans(self, text: str, context: str = "") -> list[Span]:
         """Where the personal data in one string is, in text order. context: the name of the
@@ -56,7 +60,7 @@ class Scrubber:
                 add_unless_overlapping(found, accounts.find_routing_numbers(text, context))
             add_unless_overlapping(found, identifiers.find_ips(text))
             if digits >= phones.MIN_DIGITS:
-                add_unless_overlapping(found, phones.find_phones(text, context))
+                add_unless_overlapping(found, phones.find_phones(text, context, self._regions))
             add_unless_overlapping(found, addresses.find_addresses(text))
         add_unless_overlapping(found, names.find_names(text, found, self._vendors))
         return sorted(span for span in found if span.kind != KEPT)
