@@ -1,76 +1,167 @@
-"""US street addresses: a building number, a street name ending in one of USPS's street suffixes,
-an optional unit, and an optional "City, ST 12345" tail; and post-office boxes."""
+"""Street addresses of the countries the platform serves, and post-office boxes.
+
+A street is found by one of four shapes (the vocabularies are in street_words.py):
+
+- English (US, GB, IE, CA, AU, NZ): a building number, one to four name words, a street type:
+  "12 Baker Street", "Flat 3, 42 Walsh Union", "807/21 Harrison Extension";
+- Romance, number first: "28, rue de Richard", "12 bis avenue Victor Hugo", "580 avenue Turgeon";
+- Romance, type first: "Calle Mayor, 5", "Paseo de Cristian Ibañez 4, 3º B", "Via Roma 12";
+- German and Dutch: a name ending in a street word, then the number: "Hauptstraße 5",
+  "Sabina-Franke-Gasse 77/93", "Kerkstraat 12", "Berliner Straße 12a"; and "Am Markt 3" when a
+  postcode follows.
+
+Then the address runs on over units ("Apt. 57", "Puerta 9", "Flat 5" before it) and a tail of
+city, state or province and postcode in any of the served countries' orders ("Springfield, IL
+62704", "London SW1A 2AA", "64056 Dinslaken", "1220 NX Hillegom", "Martinberg, SA, 2354",
+"Cameronstad, NL N8H3V1", "E83 7KWR Aoibhin Ville").
+"""
 from __future__ import annotations
 
 import re
 from typing import Iterator
 
+from modelops.privacy.pii import lexicon
 from modelops.privacy.pii.spans import Span
+from modelops.privacy.pii.street_words import (
+    COMMONWEALTH_TYPES, GERMAN_PREPOSITIONS, GERMANIC_ENDINGS, LOWERCASE_TYPES, PARTICLES, ROMANCE_TYPES,
+    UNAMBIGUOUS_ENDINGS, UNITS, USPS_SUFFIXES,
+)
 from modelops.privacy.pii.vocabulary import ACCOUNTING, BANKING
 
-# USPS Publication 28, appendix C1: the street suffixes and their standard abbreviations.
-STREET_SUFFIXES = """
-allee alley ally aly anex annex anx arc arcade av ave aven avenu avenue avn avnue bayou bayoo byu bch beach
-bend bnd blf bluff bluffs blfs bot btm bottom boul boulevard boulv blvd br brnch branch brg brdge bridge brk
-brook brooks brks burg burgs bg bgs byp bypa bypas bypass byps camp cp cmp canyon canyn cnyn cyn cape cpe
-causeway causwa cswy cen cent center centr centre cnter cntr ctr centers ctrs cir circ circl circle crcl crcle
-circles cirs clf cliff clfs cliffs clb club common cmn commons cmns cor corner corners cors course crse court ct
-courts cts cove cv coves cvs creek crk crescent cres crsent crsnt crest crst crossing crssng xing crossroad
-xrd crossroads xrds curve curv dale dl dam dm divide div dv dvd dr driv drive drv drives drs estate est estates
-ests exp expr express expressway expw expy ext extension extn extnsn exts extensions fall falls fls ferry frry fry
-field fld fields flds flat flt flats flts ford frd fords frds forest forests frst forg forge frg forges frgs
-fork frk forks frks fort frt ft freeway freewy frway frwy fwy garden gardn grden grdn gdn gardens gdns grdns
-gateway gatewy gatway gtway gtwy glen gln glens glns green grn greens grns grov grove grv groves grvs harb
-harbor harbr hbr hrbor harbors hbrs haven hvn ht hts heights highway highwy hiway hiwy hway hwy hill hl hills
-hls hllw hollow hollows holw holws inlt inlet is island islnd iss islands islnds isle isles jct jction jctn
-junction junctn juncton jctns jcts junctions key ky keys kys knl knol knoll knls knolls lk lake lks lakes land
-landing lndg lndng lane ln lgt light lgts lights lf loaf lck lock lcks locks ldg ldge lodg lodge loop loops
-lp mall mnr manor manors mnrs mdw meadow mdws meadows medows mews ml mill mls mills missn msn mission
-mtwy motorway mnt mt mount mntain mntn mountain mountin mtin mtn mntns mountains mtns nck neck orch orchard
-orchrd orchs oval ovl opas overpass park prk parks pk parkway parkwy pkway pkwy pky parkways pkwys pass
-passage psge path paths pike pikes pine pne pines pnes pl place plc plain pln plains plns plaza plz plza
-point pt points pts port prt ports prts pr prairie prr rad radial radiel radl ramp ranch ranches rnch rnchs
-rapid rpd rapids rpds rest rst rdg rdge ridge ridges rdgs riv river rvr rivr rd road roads rds route rte row
-rue run shl shoal shls shoals shoar shore shr shoars shores shrs skyway skwy spg spng spring sprng spgs spngs
-springs sprngs spur spurs sq sqr sqre squ square sqrs sqs squares sta station statn stn stra strav straven
-stravenue stravn strvn strvnue stream streme strm street strt st str streets sts smt sumit sumitt summit ter
-terr terrace throughway trwy trace traces trce track tracks trak trk trks trafficway trfy trail trails trl
-trls trailer trlr trlrs tunel tunl tunls tunnel tunnels tunnl trnpk turnpike turnpk tpke un union unions uns
-underpass upas valley vally vlly vly valleys vlys vdct via viadct viaduct view vw views vws vill villag village
-villg villiage vlg villages vlgs ville vl vis vist vista vst vsta walk walks wk wall way wy ways well wells wl wls
-""".split()
-# In chat, addresses come in lower case; then only a suffix that is no ordinary word is trusted.
-LOWERCASE_SUFFIXES = frozenset("st str ave av blvd rd dr ln ct pl pkwy hwy cir ter terr trl street avenue road drive lane court boulevard".split())
-STATES = """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND
-OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP FM MH PW AA AE AP""".split()
 
-_SUFFIX = "(?:" + "|".join(sorted(STREET_SUFFIXES, key=len, reverse=True)) + ")"
+def _alternation(words) -> str:
+    return "(?:" + "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)) + ")"
+
+
+US_STATES = """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND
+OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP FM MH PW AA AE AP""".split()
+AU_STATES = "NSW VIC QLD SA WA TAS NT ACT".split()
+CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT".split()
+
+CAP_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
+PARTICLE = _alternation(PARTICLES)
+BETWEEN_NAME_WORDS = r"(?:[ \t]+(?:" + PARTICLE + r"[ \t]+)*|[ \t]+[dl]['’]|-)"
+
+# -- the street ---------------------------------------------------------------------------------
+
+_ENGLISH_TYPE = _alternation(USPS_SUFFIXES | COMMONWEALTH_TYPES)
 _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest|ne|nw|se|sw|n|s|e|w)\.?"
-_WORD = r"(?:[^\W\d_][\w'.-]*|\d{1,3}(?:st|nd|rd|th))"
-_UNIT = r"(?:\s*,?\s*(?:apt|apartment|suite|ste|unit|bldg|building|fl|floor|rm|room|lot|dept|#)\.?\s*#?\s*[a-z0-9-]{1,6}\b)"
-_CITY_STATE_ZIP = r"(?:\s*,?\s*(?:[^\W\d_][\w.'-]*\s+){0,3}?[^\W\d_][\w.'-]*,?\s+(?:" + "|".join(STATES) + r")\.?\s+\d{5}(?:-\d{4})?(?!\d))"
-STREET_ADDRESS = re.compile(
-    r"(?<![\w$.,/#-])(?P<number>\d{1,6}(?:-\d{1,5})?[a-z]?)\s+(?:" + _DIRECTION + r"\s+)?"
-    r"(?P<name>(?:" + _WORD + r"\s+){0,3}?" + _WORD + r")\s+(?P<suffix>" + _SUFFIX + r")\b\.?"
-    r"(?:\s+" + _DIRECTION + r"(?!\w))?" + _UNIT + "?" + _CITY_STATE_ZIP + "?",
+_ENGLISH_WORD = r"(?:[^\W\d_][\w'.-]*|\d{1,3}(?:st|nd|rd|th))"
+ENGLISH_STREET = re.compile(
+    r"(?<![\w$.,/#-])(?P<number>\d{1,6}(?:[/-]\d{1,5})?[a-z]?)\s+(?:" + _DIRECTION + r"\s+)?"
+    r"(?P<name>(?:" + _ENGLISH_WORD + r"\s+){0,3}?" + _ENGLISH_WORD + r")\s+(?P<suffix>" + _ENGLISH_TYPE + r")\b\.?"
+    r"(?:\s+" + _DIRECTION + r"(?!\w))?",
     re.IGNORECASE,
 )
-PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?\s?box|post office box)\s*#?\s*\d{1,7}\b" + _CITY_STATE_ZIP + "?", re.IGNORECASE)
+_ROMANCE_TYPE = r"(?i:" + _alternation(ROMANCE_TYPES) + r"|c/)"
+_ROMANCE_NAME = r"(?:(?:" + PARTICLE + r")[ \t]+|[dl]['’])*" + CAP_WORD + r"(?:" + BETWEEN_NAME_WORDS + CAP_WORD + r"){0,4}"
+_FRENCH_NUMBER = r"\d{1,5}(?:[ \t]?(?:bis|ter|quater|[A-Za-z])\b)?"
+ROMANCE_NUMBER_FIRST = re.compile(
+    r"(?<![\w$.,/#-])" + _FRENCH_NUMBER + r"[ \t]*,?[ \t]+" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME
+)
+ROMANCE_TYPE_FIRST = re.compile(
+    r"(?<![\w])" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME
+    + r"[ \t]*,?[ \t]+(?:(?i:n[º°o]|núm|num|nr)\.?[ \t]*)?(?:\d{1,5}[A-Za-z]?\b|s/n)(?![.,]?\d)"
+)
+_HOUSE_NUMBER = r"\d{1,4}[ \t]?[A-Za-z]?(?:[ \t]?[-/][ \t]?\d{1,4}[A-Za-z]?)?(?![\w]|[.,]\d)"
+# German and Dutch streets are found word by word: a word with a street ending, then this.
+HOUSE_NUMBER_AFTER = re.compile(r"[ \t]*,?[ \t]*" + _HOUSE_NUMBER)
+GERMANIC_ENDING_TUPLE = tuple(sorted(GERMANIC_ENDINGS, key=len, reverse=True))
+WORD_TOKEN = re.compile(r"[^\W\d_][\w'’-]*\.?")
+GERMAN_PREPOSITION_STREET = re.compile(
+    r"(?<![\w-])(?:" + "|".join(GERMAN_PREPOSITIONS) + r")[ \t]+" + CAP_WORD + r"(?:[ \t]+" + CAP_WORD + r")?[ \t]+" + _HOUSE_NUMBER
+)
+
+# -- what may come before and after it ------------------------------------------------------------
+
+UNIT = r"(?i:" + _alternation(UNITS) + r")\.?[ \t]*(?:(?i:n[º°o])\.?[ \t]*)?#?[ \t]*[\w-]{1,6}\b"
+UNIT_AFTER = re.compile(
+    r"(?:[ \t]*,?[ \t]*(?:" + UNIT + r"|#[ \t]*[\w-]{1,6}\b|\d{1,2}[ºª°](?:[ \t]?[A-Z]\b)?))+"
+)
+# "Flat 3, 42 Walsh Union", "Studio 58b" before a street: the unit the number may follow directly.
+UNIT_BEFORE = re.compile(r"(?i:flat|studio|unit|suite|apartment|apt|level|shop|villa)\.?[ \t]*#?(?:\d{1,5}[A-Za-z]?(?:[ \t]*[,\n][ \t]*|[ \t]+))?\Z")
+
+STATE = "(?:" + "|".join(sorted(set(US_STATES + AU_STATES + CA_PROVINCES), key=len, reverse=True)) + r")\.?(?!\w)"
+POSTCODE = r"""(?:
+      [A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}                    # GB
+    | [AC-FHKNPRTV-Y]\d{2}[ \t]?[0-9AC-FHKNPRTV-Y]{4}          # IE Eircode (D6W too: the 4 is \d here)
+    | D6W[ \t]?[0-9AC-FHKNPRTV-Y]{4}
+    | [A-Z]\d[A-Z][ \t]?\d[A-Z]\d                              # CA
+    | (?:[A-Z]{1,2}-)?\d{4}[ \t]?[A-Z]{2}(?![\w])              # NL
+    | (?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?                     # US ZIP(+4), DE FR ES IT 5 digits, AU NZ AT CH BE DK 4, PT 4-3
+)(?!\w)"""
+SEPARATOR = r"(?:[ \t]*,[ \t]*\n?[ \t]*|[ \t]*\n[ \t]*|[ \t]+)"
+CITY = CAP_WORD + r"(?:" + BETWEEN_NAME_WORDS + CAP_WORD + r"){0,3}(?:[ \t]+\d{1,2}(?!\d))?"  # "Dublin 2"
+US_CITY_STATE_ZIP = r"(?i:\s*,?\s*(?:[^\W\d_][\w.'-]*\s+){0,3}?[^\W\d_][\w.'-]*,?\s+(?:" + "|".join(US_STATES) + r")\.?\s+\d{5}(?:-\d{4})?(?!\d))"
+TAIL = re.compile(
+    r"(?:" + US_CITY_STATE_ZIP
+    + "|" + SEPARATOR + CITY + "(?:" + SEPARATOR + STATE + ")?" + SEPARATOR + POSTCODE
+    + "|" + SEPARATOR + STATE + SEPARATOR + POSTCODE
+    + "|" + SEPARATOR + POSTCODE + "(?:" + SEPARATOR + CITY + ")?" + "(?:" + SEPARATOR + STATE + ")?"
+    + ")",
+    re.VERBOSE,
+)
+
+PO_BOX = re.compile(
+    r"(?i:\b(?:p\.?\s?o\.?\s?box|post office box|gpo box|locked bag|private bag|postfach|postbus|apartado(?: de correos)?|"
+    r"bo[iî]te postale|b\.?p\.?|casella postale)\s*#?\s*\d[\d ]{0,8}\d?\b)"
+)
+PO_BOX_WORDS = frozenset("box bag postfach postbus apartado boîte boite bp b.p casella".split())
 LEDGER_WORDS = ACCOUNTING | BANKING
-DIGIT_THEN_WORD = re.compile(r"\d\s+[^\W\d_]")
+DIGIT_NEAR_WORD = re.compile(r"\d[ \t,]*[^\W\d_]|[^\W\d_][ \t,.]*\d")
 
 
 def find_addresses(text: str) -> Iterator[Span]:
-    if DIGIT_THEN_WORD.search(text):
-        for match in STREET_ADDRESS.finditer(text):
-            if _plausible(match):
-                yield Span(match.start(), match.end(), "ADDRESS")
-    if "box" in text.lower():
+    if not DIGIT_NEAR_WORD.search(text):
+        return
+    tokens = WORD_TOKEN.findall(text)
+    lower = {token.lower().rstrip(".") for token in tokens}
+    for match in ENGLISH_STREET.finditer(text):
+        if _english_plausible(match):
+            yield _with_units_and_tail(text, match.start(), match.end())
+    if lower & ROMANCE_TYPES or "c/" in text.lower():
+        for pattern in (ROMANCE_NUMBER_FIRST, ROMANCE_TYPE_FIRST):
+            for match in pattern.finditer(text):
+                yield _with_units_and_tail(text, match.start(), match.end())
+    if any(token.lower().endswith(GERMANIC_ENDING_TUPLE) for token in tokens):
+        yield from _germanic_streets(text)
+    for match in GERMAN_PREPOSITION_STREET.finditer(text):
+        if TAIL.match(text, match.end()):
+            yield _with_units_and_tail(text, match.start(), match.end())
+    if lower & PO_BOX_WORDS:
         for match in PO_BOX.finditer(text):
-            yield Span(match.start(), match.end(), "ADDRESS")
+            yield _with_units_and_tail(text, match.start(), match.end())
 
 
-def _plausible(match: re.Match) -> bool:
+def _germanic_streets(text: str) -> Iterator[Span]:
+    previous = None
+    for word in WORD_TOKEN.finditer(text):
+        number = HOUSE_NUMBER_AFTER.match(text, word.end()) if word.group().lower().endswith(GERMANIC_ENDING_TUPLE) else None
+        if number and _germanic_plausible(word.group(), previous is not None and previous.end() + 1 == word.start()):
+            # "Berliner Straße 12": the word before a bare street word is the street's name
+            start = previous.start() if previous is not None and _is_bare_ending(word.group()) and previous.group()[0].isupper() else word.start()
+            yield _with_units_and_tail(text, start, number.end())
+        previous = word
+
+
+def _is_bare_ending(word: str) -> bool:
+    return word.lower() in GERMANIC_ENDINGS
+
+
+def _with_units_and_tail(text: str, start: int, end: int) -> Span:
+    unit = UNIT_AFTER.match(text, end)
+    if unit:
+        end = unit.end()
+    tail = TAIL.match(text, end)
+    if tail:
+        end = tail.end()
+    before = UNIT_BEFORE.search(text, max(0, start - 24), start)
+    if before:
+        start = before.start()
+    return Span(start, end, "ADDRESS")
+
+
+def _english_plausible(match: re.Match) -> bool:
     """A street name is capitalised (unless the whole address is lower case with a plain suffix)
     and is no ledger phrase: "2024 Payroll Run" is not an address."""
     name, suffix = match.group("name"), match.group("suffix")
@@ -78,4 +169,20 @@ def _plausible(match: re.Match) -> bool:
         return False
     if name[0].isupper() and suffix[0].isupper():
         return True
-    return name.islower() and suffix.lower() in LOWERCASE_SUFFIXES
+    return name.islower() and suffix.lower() in LOWERCASE_TYPES
+
+
+def _germanic_plausible(word: str, after_a_word: bool) -> bool:
+    """"Hauptstraße 5", "Berliner Straße 12", not "Spring 2024": the ending follows a stem (or, as
+    a word of its own, a name), and the word is none of English's, unless the ending is one no
+    English word has."""
+    lower = word.lower()
+    ending = next(e for e in GERMANIC_ENDING_TUPLE if lower.endswith(e))
+    stem = lower[:len(lower) - len(ending)].rstrip("-")
+    if ending in UNAMBIGUOUS_ENDINGS:
+        return len(stem) >= 2 or (after_a_word and word[0].isupper())
+    if not word[0].isupper() or len(stem) < 2:
+        return False
+    return lexicon.fold(word) not in lexicon.english_words() and lower not in LEDGER_WORDS
+
+
