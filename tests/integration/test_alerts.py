@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from modelops import clock, db, tenants
 from modelops.monitoring import alerts
-from tests.integration.test_cli import run
+from tests.cli import run
 from tests.integration.training_support import other_workers, start_worker, worker_group, workers_paused
 from workers.app import app
 

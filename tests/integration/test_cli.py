@@ -1,25 +1,17 @@
-"""The command line as an operator uses it: real processes, real database and broker."""
+"""The command line as an operator uses it, over the real database and broker: in this process, and
+as a process of its own where the process is what is tested."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from modelops import db
+from tests.cli import run, run_process
 
 pytestmark = pytest.mark.integration
-MODELOPS = str(Path(sys.executable).parent / "modelops")
-
-
-def run(*args: str, env: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([MODELOPS, *args], capture_output=True, text=True, input=stdin, timeout=120,
-                          env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize("args, variable, url", [
@@ -27,7 +19,8 @@ def run(*args: str, env: dict | None = None, stdin: str | None = None) -> subpro
     (("ping",), "REDIS_URL", "redis://:s3cret@127.0.0.1:1/0"),
 ])
 def test_an_unreachable_url_gives_one_clear_line_without_the_password(args, variable, url):
-    result = run(*args, env={variable: url})
+    # a process of its own: the broker's URL is read once, when the Celery app is configured
+    result = run_process(*args, env={variable: url})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")

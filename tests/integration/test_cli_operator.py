@@ -14,7 +14,7 @@ from modelops.experiments import lifecycle
 from modelops.monitoring.alerts import raise_alert
 from modelops.registry import promotion
 from tests.integration.serving_models import record_model
-from tests.integration.test_cli import run
+from tests.cli import run
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from modelops.agents.synthetic import generate
 from modelops.registry import versions
 from modelops.registry.versions import scope_key
 from modelops.training import runs
-from tests.integration.test_cli import run
+from tests.cli import run
 
 pytestmark = pytest.mark.integration
 SERVICE = "ledger-svc"
