@@ -53,7 +53,7 @@ ENGLISH_STREET = re.compile(
     r"(?:\s+" + _DIRECTION + r"(?!\w))?",
     re.IGNORECASE,
 )
-_ROMANCE_TYPE = r"(?i:" + _alternation(ROMANCE_TYPES) + r"|c/)"
+_ROMANCE_TYPE = r"(?i:" + _alternation(ROMANCE_TYPES) + r"|c/|c\.(?=[ \t]))"  # "C/ Mayor", "C. Mayor": calle
 _ROMANCE_NAME = r"(?:(?:" + PARTICLE + r")[ \t]+|[dl]['’])*" + CAP_WORD + r"(?:" + BETWEEN_NAME_WORDS + CAP_WORD + r"){0,4}"
 _FRENCH_NUMBER = r"\d{1,5}(?:[ \t]?(?:bis|ter|quater|[A-Za-z])\b)?"
 ROMANCE_NUMBER_FIRST = re.compile(
@@ -64,6 +64,7 @@ ROMANCE_TYPE_FIRST = re.compile(
     + r"[ \t]*,?[ \t]+(?:(?i:n[º°o]|núm|num|nr)\.?[ \t]*)?(?:\d{1,5}[A-Za-z]?\b|s/n)(?![.,]?\d)"
 )
 _HOUSE_NUMBER = r"\d{1,4}[ \t]?[A-Za-z]?(?:[ \t]?[-/][ \t]?\d{1,4}[A-Za-z]?)?(?![\w]|[.,]\d)"
+ROMANCE_NO_NUMBER = re.compile(r"(?<![\w])" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME)  # only with a postcode after it
 # German and Dutch streets are found word by word: a word with a street ending, then this.
 HOUSE_NUMBER_AFTER = re.compile(r"[ \t]*,?[ \t]*" + _HOUSE_NUMBER)
 GERMANIC_ENDING_TUPLE = tuple(sorted(GERMANIC_ENDINGS, key=len, reverse=True))
@@ -122,6 +123,9 @@ def find_addresses(text: str) -> Iterator[Span]:
     if lower & ROMANCE_TYPES or "c/" in text.lower():
         for pattern in (ROMANCE_NUMBER_FIRST, ROMANCE_TYPE_FIRST):
             for match in pattern.finditer(text):
+                yield _with_units_and_tail(text, match.start(), match.end())
+        for match in ROMANCE_NO_NUMBER.finditer(text):
+            if TAIL.match(text, match.end()):
                 yield _with_units_and_tail(text, match.start(), match.end())
     if any(token.lower().endswith(GERMANIC_ENDING_TUPLE) for token in tokens):
         yield from _germanic_streets(text)

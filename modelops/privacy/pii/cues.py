@@ -34,3 +34,14 @@ MERCHANT_BEFORE = frozenset("purchase purchases checkcard pos recurring subscrip
 MERCHANT_BEFORE_PAIRS = frozenset([("on", "authorized")])
 MERCHANT_AFTER = frozenset("charge charges subscription invoice invoices bill bills order orders purchase store location".split())
 AFTER_CUES = frozenset("said says asked called emailed wrote approved signed confirmed mentioned sent texted replied".split())
+# A sign-off at the end of a line makes the next line's name-like words a signature: "Thanks,\nAnna".
+SIGN_OFFS = frozenset("""
+thanks thank thx cheers regards best sincerely greetings yours gruss grusse grusze viele cordialement salutations
+amities bises saludos atentamente abrazos groet groeten ciao saluti
+""".split())
+# Words that make the next words a place: "travel to Berlin", "hotel in Lyon", "the Madrid office".
+PLACE_BEFORE = frozenset("""
+travel travelled traveled trip trips flight flights fly flew train drive drove taxi hotel hotels office offices branch
+store warehouse airport relocated moved relocation conference fair expo site plant depot
+""".split())
+PLACE_AFTER = frozenset("office branch airport store warehouse site plant depot hotel trip".split())

@@ -31,6 +31,13 @@ def english_words() -> frozenset[str]:
 
 
 @functools.cache
+def cities() -> frozenset[str]:
+    """The world's cities of 15,000 people or more (GeoNames), folded, words joined by one space."""
+    with resources.files(__package__).joinpath("data").joinpath("cities.txt.gz").open("rb") as raw:
+        return frozenset(line for line in gzip.decompress(raw.read()).decode("utf-8").splitlines() if line)
+
+
+@functools.cache
 def vendor_names() -> tuple[str, ...]:
     """Well-known US vendors, brands and banks, several of which look like a person's name."""
     text = resources.files(__package__).joinpath("data").joinpath("vendors.txt").read_text("utf-8")

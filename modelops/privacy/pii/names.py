@@ -22,7 +22,8 @@ import re
 from modelops.privacy.pii import lexicon, vocabulary
 from modelops.privacy.pii.cues import (
     AFTER_CUES, CITY_FIRST_WORDS, CITY_LAST_WORDS, MERCHANT_AFTER, MERCHANT_BEFORE, MERCHANT_BEFORE_PAIRS,
-    PERSON_CUES, PERSON_PAIRS, PERSON_TO_PERSON, PERSON_TO_PERSON_REACH, STRONG_PAIRS, WEAK_CUES,
+    PERSON_CUES, PERSON_PAIRS, PERSON_TO_PERSON, PERSON_TO_PERSON_REACH, PLACE_AFTER, PLACE_BEFORE, SIGN_OFFS,
+    STRONG_PAIRS, WEAK_CUES,
 )
 from modelops.privacy.pii.spans import Span
 from modelops.privacy.pii.tokens import words
@@ -46,6 +47,9 @@ MAX_PARTICLES = 3
 
 # Lower-case particles inside a name: "Anouk van Baalen", "Maria de la Cruz".
 PARTICLES = frozenset("van von der den de da del della di du la le dos das bin ibn al el".split())
+SIGN_OFF_GAP = re.compile(r"[ \t]*[,!.]?[ \t]*\n[ \t\n]*")
+# A city's name is no person's without a person cue; the commonest first names stay names ("paid Austin").
+CITY_FIRST_NAME_RANK = 300
 # Joiners inside a name: spaces, an initial's full stop.
 NAME_GAP = re.compile(r"[ \t]+|\.[ \t]*")
 
@@ -173,8 +177,11 @@ class _Text:
         return self._cues[index]
 
     def _cue_before(self, index: int) -> str | None:
-        if index == 0 or "\n" in self.gap(index - 1, index):
+        if index == 0:
             return None
+        if "\n" in self.gap(index - 1, index):
+            # a signature: the line before ends in a sign-off ("Thanks,", "Kind regards,")
+            return "person" if self.words[index - 1].key in SIGN_OFFS and SIGN_OFF_GAP.fullmatch(self.gap(index - 1, index)) else None
         before = self.words[index - 1].key
         pair = (before, self.words[index - 2].key) if index >= 2 else None
         reach = self.words[max(0, index - PERSON_TO_PERSON_REACH):index]
@@ -193,6 +200,14 @@ class _Text:
             if before in MERCHANT_BEFORE or (start >= 2 and (before, self.words[start - 2].key) in MERCHANT_BEFORE_PAIRS):
                 return True
         return end < len(self.words) and self.words[end].key in MERCHANT_AFTER and NAME_GAP.fullmatch(self.gap(end - 1, end)) is not None
+
+    def place_around(self, start: int, end: int) -> bool:
+        """"travel to Berlin", "hotel in Lyon", "the Madrid office": the run names a place."""
+        before = {word.key for word in self.words[max(0, start - 2):start]}
+        return bool(before & PLACE_BEFORE) or (end < len(self.words) and self.words[end].key in PLACE_AFTER)
+
+    def is_city(self, start: int, end: int) -> bool:
+        return " ".join(word.key for word in self.words[start:end]) in lexicon.cities()
 
     def cue_after(self, end: int) -> bool:
         return end < len(self.words) and self.words[end].key in AFTER_CUES and NAME_GAP.fullmatch(self.gap(end - 1, end)) is not None
@@ -288,12 +303,18 @@ def _is_name(doc: _Text, start: int, end: int) -> bool:
         return False
     cue = doc.cue_before(start) or ("weak" if doc.cue_after(end) else None)
     run = doc.name_words(start, end)
+    if cue != "person" and (doc.place_around(start, end) or (doc.is_city(start, end) and not _common_first_name(run[0]))):
+        return False  # "Berlin", "travel to Rothenburg ob der Tauber"
     if len(run) == 1:
-        return _lone_name(run[0], cue)
+        return _lone_name(run[0], cue, doc.lower_case)
     return _full_name(run, cue, doc.lower_case, doc.touches_vendor(start, end))
 
 
-def _lone_name(word: Word, cue: str | None) -> bool:
+def _common_first_name(word: Word) -> bool:
+    return word.first is not None and word.first < CITY_FIRST_NAME_RANK and len(word.key) > 1
+
+
+def _lone_name(word: Word, cue: str | None, lower_case: bool) -> bool:
     if word.shape == "initial" or cue is None:
         return False
     if cue == "person":
@@ -302,6 +323,10 @@ def _lone_name(word: Word, cue: str | None) -> bool:
         return word.name_worthy and word.listed
     if word.possessive:
         return False
+    if not lower_case and word.shape != "lower" and word.first is not None and word.first < RARE_FIRST_NAME_RANK:
+        return True  # "paid Amber", "transfer to Dean": a capitalised first name after "paid", "to", "from"
+    if not lower_case and word.shape == "title" and word.unknown:
+        return True  # "paid Hüseyin": a capitalised word no list knows, after a payment or address word
     ranked = min(r for r in (word.first, word.last, LONE_NAME_RANK) if r is not None)
     return not word.common and ranked < LONE_NAME_RANK
 
@@ -351,13 +376,26 @@ def _first_and_surname(first: Word, last: Word) -> bool:
 
 
 def _last_comma_first(doc: _Text, index: int) -> tuple[int, int] | None:
-    """"SMITH, JOHN" as payroll exports write it; one of the two may be a name no list holds."""
+    """"SMITH, JOHN" (or "ROSENOW, HANS JÜRGEN") as payroll exports write it; either part may be a
+    name no list holds, but not both unless the text is in capitals, where a comma between two
+    words is an export's way of writing a name."""
     after = index + 1
     if after >= len(doc.words) or doc.gap(index, after).strip() != "," or not doc.name_like(after):
         return None
     surname, given = doc.words[index], doc.words[after]
-    if not (surname.name_worthy or surname.listed) or not (given.strong_first or given.unknown):
+    if not (surname.name_worthy or surname.listed) or not (given.first is not None or given.unknown):
         return None
-    if (surname.unknown and given.unknown and doc.cue_before(index) != "person") or doc.place_after(after + 1):
+    if given.common and given.first is None:
         return None
-    return index, after + 1
+    both_unknown = surname.unknown and given.unknown
+    if both_unknown and doc.cue_before(index) != "person" and not (surname.shape == given.shape == "upper"):
+        return None
+    if doc.is_city(index, index + 1) and not surname.listed:
+        return None  # "Lyon, France"
+    end = after + 1
+    if end < len(doc.words) and doc.joined(after, end) and doc.name_like(end) and (doc.words[end].first is not None or doc.words[end].unknown) \
+            and not doc.words[end].common:
+        end += 1  # a second given name
+    if doc.place_after(end):
+        return None
+    return index, end

@@ -76,7 +76,8 @@ def _national(text: str, context: str, regions: tuple[str, ...]) -> Iterator[Spa
     for match in NATIONAL.finditer(text):
         candidate = match.group()
         digits = NOT_DIGIT.sub("", candidate)
-        if len(digits) < NATIONAL_MIN_DIGITS or len(digits) > 13 or DATE_LIKE.fullmatch(candidate) or SSN_LIKE.fullmatch(candidate):
+        shortest = NATIONAL_MIN_DIGITS - 1 if candidate.startswith("(") else NATIONAL_MIN_DIGITS  # "(022) 10730"
+        if len(digits) < shortest or len(digits) > 13 or DATE_LIKE.fullmatch(candidate) or SSN_LIKE.fullmatch(candidate):
             continue
         grouped = not candidate.isdigit()
         if match.group("bare"):

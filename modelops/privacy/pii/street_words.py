@@ -56,7 +56,10 @@ promenade prom approach app chase croft dene drove fold garth gate gates yard va
 broadway row terrace tce place pl reserve intersection concourse corso glade gully loop retreat outlook
 strand track turn ramble ridgeway boulevard bvd bvde highway hwy lookout meander pathway pocket reach rotary
 round serviceway siding slope spur subway tarn thoroughfare tollway top tor towers triangle vista wade woods
-link line lees lane laneway grange green ground front frontage foreshore fairway entrance end edge dell
+link line lees lane laneway deviation formation footway ronde upper lower trunkway rosebowl piazza sound riviera
+boardwalk busway cruiseway distributor elbow follow highroad hike parklands quadrant quad ride shunt steps
+tramway underpass view vale wharf artery block bowl circlet dip driveway extension firetrail gateway mall
+ grange green ground front frontage foreshore fairway entrance end edge dell
 cutting cross crossway copse colonnade circus centreway centre brow byway brace break basin arcade anchorage
 amble alleyway access ave st rd dr ct hill hts embankment market buildings cottages court ln sq
 """)
@@ -73,7 +76,7 @@ résidence residence montée montee ruelle traverse mail carrefour côte cote
 calle cl avenida avda paseo pº plaza pza camino carretera ctra ronda travesía travesia glorieta callejón
 callejon cuesta pasaje pasadizo rambla vía via vial urbanización urbanizacion urb alameda bulevar carrera
 costanilla plazuela polígono poligono sector barrio acceso senda ribera muelle partida parque subida
-escalinata vereda arroyo jardines
+escalinata vereda arroyo jardines cañada canada calleja lugar sendero grupo
 
 viale piazza piazzale corso largo vicolo strada contrada lungomare lungotevere borgo salita
 
@@ -84,11 +87,11 @@ carrer passeig avinguda plaça placa
 
 # German and Dutch street names end in these, glued ("Hauptstraße") or as a word ("Berliner Straße").
 GERMANIC_ENDINGS = _words("""
-straße strasse str. gasse weg allee platz ring damm ufer chaussee pfad steig markt berg graben hof
-promenade zeile stieg kamp wall brücke bruecke tor höhe hoehe winkel anger gang
+straße strasse str. gasse weg allee platz ring damm ufer chaussee pfad steig graben hof
+promenade zeile stieg kamp brücke bruecke höhe hoehe winkel
 
 straat laan plein gracht kade dijk singel steeg pad dreef wal burgwal plantsoen baan boulevard
-erf hof markt park kanaal polder veld
+erf hof park
 """)
 # Endings no English word shares, trusted in lower case too: "send it to kerkstraat 12".
 UNAMBIGUOUS_ENDINGS = _words("straße strasse str. gasse allee straat laan gracht dreef singel steeg")
