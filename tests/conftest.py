@@ -11,6 +11,10 @@ TEST_HOME = PROJECT / ".modelops-test"
 # the permissions of every parent folder of its data folder.
 SERVERS_HOME = TEST_HOME / "servers"
 
+# Every process of the run (this one, every worker and beat it starts) reads the time from one
+# file, so that a test sets the clock of workers already running (tests/fixtures.py: clock_set_to).
+CLOCK_FILE = TEST_HOME / "clock"
+os.environ["MODELOPS_CLOCK"] = f"file:{CLOCK_FILE}"
 os.environ["MODELOPS_HOME"] = str(TEST_HOME)
 os.environ["MODELOPS_ARTIFACT_DIR"] = str(TEST_HOME / "artifacts")
 os.environ.pop("RESULT_BACKEND_URL", None)
@@ -25,6 +29,8 @@ def pytest_configure(config):
     from tests import servers, worker_logs
 
     found = servers.bring_up(SERVERS_HOME)
+    config.stash[servers.RUN_LOCK_STASH] = servers.hold_run_lock(found.database_url)
+    CLOCK_FILE.unlink(missing_ok=True)  # left by an interrupted run: this one starts on the wall clock
     os.environ["DATABASE_URL"] = found.database_url
     os.environ["REDIS_URL"] = found.redis_url
     config.stash[servers.STASH] = found
@@ -42,5 +48,11 @@ def pytest_report_header(config):
 def pytest_unconfigure(config):
     from tests import servers
 
-    if config.stash.get(servers.STASH, None) is not None:
+    lock = config.stash.get(servers.RUN_LOCK_STASH, None)
+    if lock is None:
+        return
+    # A run waiting for this one will use the same servers: the last run stops them.
+    last = not servers.others_waiting(lock)
+    lock.close()
+    if last:
         servers.bring_down(SERVERS_HOME)

@@ -9,7 +9,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, pool, text
 
-from modelops import db, migrations
+from modelops import clock, db, migrations
 from modelops.config import settings
 from modelops.supervisor import ProcessGroup
 from tests.servers import recreate_database
@@ -87,3 +87,17 @@ def make_tenant(owner):
         return tenant_id
 
     return make
+
+
+@contextmanager
+def clock_set_to(new: clock.Clock):
+    """The time of this process and of every worker and beat of the run (they all follow the run's
+    clock file) is ``new`` inside the block, and what it was after it."""
+    shared = clock.current()
+    assert isinstance(shared, clock.FileClock), "the run's processes follow MODELOPS_CLOCK=file:..."
+    before = shared.current()
+    shared.set(new)
+    try:
+        yield new
+    finally:
+        shared.set(before)

@@ -8,12 +8,14 @@ only the servers it started.
 """
 from __future__ import annotations
 
+import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from modelops import services
@@ -21,6 +23,10 @@ from modelops import services
 TEST_DATABASE = "modelops_test"
 TEST_REDIS_DB = 15
 STASH = pytest.StashKey["TestServers"]()
+# Two runs on one server would drop each other's database and take each other's tasks; the second
+# waits for the first on this advisory lock (taken in the server's ``postgres`` database).
+RUN_LOCK = zlib.crc32(TEST_DATABASE.encode())
+RUN_LOCK_STASH = pytest.StashKey[Connection]()
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,25 @@ def bring_up(home: Path) -> TestServers:
     parts = urlsplit(found.redis_url)
     redis_url = urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
     return TestServers(database_url, redis_url, found.origin)
+
+
+def hold_run_lock(database_url: str) -> Connection:
+    """A connection that holds the server's test-run lock until it is closed; waits for a run that
+    holds it already."""
+    engine = create_engine(make_url(database_url).set(database="postgres"), poolclass=pool.NullPool,
+                           isolation_level="AUTOCOMMIT")
+    connection = engine.connect()
+    if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": RUN_LOCK}).scalar():
+        print("another test run uses these servers: waiting for it to end", file=sys.stderr, flush=True)
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": RUN_LOCK})
+    return connection
+
+
+def others_waiting(lock: Connection) -> bool:
+    """Whether another run waits for the lock (and so for the servers this run would stop)."""
+    return bool(lock.execute(text("""SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+                                     AND objid = :key AND objsubid = 1 AND NOT granted"""),
+                             {"key": RUN_LOCK}).scalar())
 
 
 def bring_down(home: Path) -> list[str]:

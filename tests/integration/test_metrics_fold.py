@@ -22,7 +22,8 @@ from modelops.agents.synthetic import generate
 from modelops.clock import ScaledClock
 from modelops.monitoring import counters, fold
 from tests.integration.serving_models import record_model
-from tests.integration.training_support import other_workers, start_worker, wait_until, worker_group, workers_paused
+from tests.fixtures import clock_set_to
+from tests.integration.training_support import wait_until, worker_group
 from workers import pools
 from workers.app import app
 
@@ -38,19 +39,11 @@ SPEED = 3600
 
 
 @pytest.fixture(scope="module")
-def stack(database, broker, tmp_path_factory):
-    """A worker of every queue (serving, intake, privacy, metrics) on the simulated clock, the
-    session's other workers paused meanwhile."""
-    simulated = ScaledClock(dt.datetime(2031, 6, 30, 12, 0), real_anchor=time.time(), speed=SPEED)
-    previous = clock.use(simulated)
-    group = worker_group(tmp_path_factory.mktemp("metrics-workers"), MODELOPS_CLOCK=simulated.spec())
-    try:
-        with workers_paused(other_workers()):
-            start_worker(group, "metrics-all")
-            yield group
-    finally:
-        group.stop()
-        clock.use(previous)
+def stack(worker):
+    """The run's worker of every queue (serving, intake, privacy, metrics) and this process on the
+    simulated clock."""
+    with clock_set_to(ScaledClock(dt.datetime(2031, 6, 30, 12, 0), real_anchor=time.time(), speed=SPEED)):
+        yield worker
 
 
 @pytest.fixture
@@ -313,7 +306,7 @@ def predict_for(tenant, n, seed) -> int:
 @contextmanager
 def metrics_consumers_paused():
     """The shared worker leaves the metrics queue to the test's own monitoring worker."""
-    names = ["metrics-all@" + socket.gethostname()]
+    names = [f"{pools.ALL}@{socket.gethostname()}"]
     app.control.cancel_consumer("metrics", destination=names, reply=True)
     try:
         yield

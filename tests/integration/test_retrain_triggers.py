@@ -10,12 +10,12 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from modelops import clock, db, tenants
+from modelops import db, tenants
 from modelops.clock import ScaledClock
 from modelops.training.schedule import RETRAINING_SCHEDULE
+from tests.fixtures import clock_set_to
 from tests.integration.training_support import (
-    CHECK_TRIGGERS, TRAIN_MODEL, events, other_workers, queue_run, run_row, seed, start_worker, synthetic_rows,
-    versions_of, wait_until, worker_group, workers_paused,
+    CHECK_TRIGGERS, TRAIN_MODEL, events, queue_run, run_row, seed, synthetic_rows, versions_of, wait_until,
 )
 from workers.app import app
 
@@ -28,18 +28,10 @@ CALLER = "ledger-service"
 
 
 @pytest.fixture(scope="module")
-def simulated(database, broker, tmp_path_factory):
-    """A worker (and this process) on a clock that runs 43,200 times faster than the wall clock."""
-    simulated_clock = ScaledClock(dt.datetime(2031, 3, 3), real_anchor=time.time(), speed=43_200)
-    previous = clock.use(simulated_clock)
-    group = worker_group(tmp_path_factory.mktemp("simulated-worker"), MODELOPS_CLOCK=simulated_clock.spec())
-    try:
-        with workers_paused(other_workers()):
-            start_worker(group, "simulated")
-            yield simulated_clock
-    finally:
-        group.stop()
-        clock.use(previous)
+def simulated(worker):
+    """The run's worker (and this process) on a clock that runs 43,200 times faster than the wall clock."""
+    with clock_set_to(ScaledClock(dt.datetime(2031, 3, 3), real_anchor=time.time(), speed=43_200)) as simulated_clock:
+        yield simulated_clock
 
 
 def new_tenant(prefix: str) -> uuid.UUID:
