@@ -13,7 +13,8 @@ SERVERS_HOME = TEST_HOME / "servers"
 
 # Every process of the run (this one, every worker and beat it starts) reads the time from one
 # file, so that a test sets the clock of workers already running (tests/fixtures.py: clock_set_to).
-CLOCK_FILE = TEST_HOME / "clock"
+# One file per run: runs on other servers may share the checkout. Until a test sets it, the wall clock.
+CLOCK_FILE = TEST_HOME / f"clock-{os.getpid()}"
 os.environ["MODELOPS_CLOCK"] = f"file:{CLOCK_FILE}"
 os.environ["MODELOPS_HOME"] = str(TEST_HOME)
 os.environ["MODELOPS_ARTIFACT_DIR"] = str(TEST_HOME / "artifacts")
@@ -30,7 +31,6 @@ def pytest_configure(config):
 
     found = servers.bring_up(SERVERS_HOME)
     config.stash[servers.RUN_LOCK_STASH] = servers.hold_run_lock(found.database_url)
-    CLOCK_FILE.unlink(missing_ok=True)  # left by an interrupted run: this one starts on the wall clock
     os.environ["DATABASE_URL"] = found.database_url
     os.environ["REDIS_URL"] = found.redis_url
     config.stash[servers.STASH] = found
@@ -48,6 +48,7 @@ def pytest_report_header(config):
 def pytest_unconfigure(config):
     from tests import servers
 
+    CLOCK_FILE.unlink(missing_ok=True)
     lock = config.stash.get(servers.RUN_LOCK_STASH, None)
     if lock is None:
         return
