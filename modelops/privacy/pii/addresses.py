@@ -127,11 +127,11 @@ def find_addresses(text: str) -> Iterator[Span]:
         for match in ROMANCE_NO_NUMBER.finditer(text):
             if TAIL.match(text, match.end()):
                 yield _with_units_and_tail(text, match.start(), match.end())
-    if any(token.lower().endswith(GERMANIC_ENDING_TUPLE) for token in tokens):
-        yield from _germanic_streets(text)
     for match in GERMAN_PREPOSITION_STREET.finditer(text):
         if TAIL.match(text, match.end()):
             yield _with_units_and_tail(text, match.start(), match.end())
+    if any(token.lower().endswith(GERMANIC_ENDING_TUPLE) for token in tokens):
+        yield from _germanic_streets(text)
     if lower & PO_BOX_WORDS:
         for match in PO_BOX.finditer(text):
             yield _with_units_and_tail(text, match.start(), match.end())

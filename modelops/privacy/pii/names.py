@@ -204,7 +204,8 @@ class _Text:
     def place_around(self, start: int, end: int) -> bool:
         """"travel to Berlin", "hotel in Lyon", "the Madrid office": the run names a place."""
         before = {word.key for word in self.words[max(0, start - 2):start]}
-        return bool(before & PLACE_BEFORE) or (end < len(self.words) and self.words[end].key in PLACE_AFTER)
+        return bool(before & PLACE_BEFORE) or any(
+            index < len(self.words) and self.words[index].key in PLACE_AFTER for index in (end - 1, end))
 
     def is_city(self, start: int, end: int) -> bool:
         return " ".join(word.key for word in self.words[start:end]) in lexicon.cities()
@@ -306,7 +307,7 @@ def _is_name(doc: _Text, start: int, end: int) -> bool:
     if cue != "person" and (doc.place_around(start, end) or (doc.is_city(start, end) and not _common_first_name(run[0]))):
         return False  # "Berlin", "travel to Rothenburg ob der Tauber"
     if len(run) == 1:
-        return _lone_name(run[0], cue, doc.lower_case)
+        return _lone_name(run[0], cue)
     return _full_name(run, cue, doc.lower_case, doc.touches_vendor(start, end))
 
 
@@ -314,19 +315,19 @@ def _common_first_name(word: Word) -> bool:
     return word.first is not None and word.first < CITY_FIRST_NAME_RANK and len(word.key) > 1
 
 
-def _lone_name(word: Word, cue: str | None, lower_case: bool) -> bool:
+def _lone_name(word: Word, cue: str | None) -> bool:
     if word.shape == "initial" or cue is None:
         return False
     if cue == "person":
         return word.name_worthy
-    if cue == "strong":
-        return word.name_worthy and word.listed
     if word.possessive:
         return False
-    if not lower_case and word.shape != "lower" and word.first is not None and word.first < RARE_FIRST_NAME_RANK:
+    if word.shape != "lower" and word.first is not None and (word.first < RARE_FIRST_NAME_RANK or not word.common):
         return True  # "paid Amber", "transfer to Dean": a capitalised first name after "paid", "to", "from"
-    if not lower_case and word.shape == "title" and word.unknown:
+    if word.shape == "title" and word.unknown:
         return True  # "paid Hüseyin": a capitalised word no list knows, after a payment or address word
+    if cue == "strong":
+        return word.name_worthy and word.listed
     ranked = min(r for r in (word.first, word.last, LONE_NAME_RANK) if r is not None)
     return not word.common and ranked < LONE_NAME_RANK
 
