@@ -43,10 +43,23 @@ class ABTestConfig:
     alpha: float = 0.05  # the chance of promoting a treatment that is no better, over the whole test
     power: float = 0.8  # the chance of promoting a treatment that is success_threshold better
     success_threshold: float = 0.02
-    srm_threshold: float = 0.001  # a split this unlikely under the allocation stops the test
+    # The chance, over a whole healthy test, that its split check stops it falsely; each daily look
+    # is checked at this over the most looks a test can have (max_duration_days).
+    srm_threshold: float = 0.001
+    # The same for the label-rate check. It is looser than the split check: a label bias promotes
+    # identical models unless it is caught before the test decides, and a false stop only costs
+    # a restart, so it must be sensitive early.
+    label_rate_threshold: float = 0.01
     # The looks the sample size is planned for (daily over four weeks); more looks need slightly
     # more samples for the same power, and the plan must not count on fewer than will happen.
     planning_looks: int = 28
+    # A test still undecided after this many days ends "inconclusive: keep control" (thin or
+    # strongly clustered traffic would otherwise keep a test, and its candidate, open for months).
+    max_duration_days: float = 42.0
+    # Segment guardrails: segments with at least this share of the labelled predictions are
+    # judged, and a harm significant at guardrail_alpha (Holm over the segments) refuses promotion.
+    min_segment_share: float = 0.05
+    guardrail_alpha: float = 0.05
 
     def __post_init__(self) -> None:
         _within("allocation", self.allocation, 0.0, 1.0)
@@ -54,23 +67,36 @@ class ABTestConfig:
         _within("power", self.power, self.alpha, 1.0)
         _within("success_threshold", self.success_threshold, 0.0, 1.0)
         _within("srm_threshold", self.srm_threshold, 0.0, 1.0)
+        _within("label_rate_threshold", self.label_rate_threshold, 0.0, 1.0)
+        _within("min_segment_share", self.min_segment_share, 0.0, 1.0)
+        _within("guardrail_alpha", self.guardrail_alpha, 0.0, 1.0)
         _whole("min_samples_per_variant", self.min_samples_per_variant, 1)
         _whole("planning_looks", self.planning_looks, 1)
         if not 0.0 < self.design_power < 1.0:
-            raise ValueError(f"power {self.power} leaves no room for {self.planning_looks} looks' sample ratio "
-                             f"checks at srm_threshold {self.srm_threshold}: power / (1 - looks x threshold) must be below 1")
+            raise ValueError(f"power {self.power} leaves no room for false stops by the split and label-rate checks "
+                             f"(srm_threshold {self.srm_threshold}, label_rate_threshold {self.label_rate_threshold}): "
+                             f"power / (1 - both) must be below 1")
         if isinstance(self.min_duration_days, bool) or not isinstance(self.min_duration_days, (int, float)) \
                 or not self.min_duration_days >= 0:
             raise ValueError(f"min_duration_days must be a number >= 0, got {self.min_duration_days!r}")
+        if isinstance(self.max_duration_days, bool) or not isinstance(self.max_duration_days, (int, float)) \
+                or not self.max_duration_days > self.min_duration_days:
+            raise ValueError(f"max_duration_days must be a number above min_duration_days ({self.min_duration_days}), "
+                             f"got {self.max_duration_days!r}")
 
     @property
     def design_power(self) -> float:
         """The power the sample size is planned for. A healthy test can also be stopped by a false
-        sample ratio alarm, with probability at most planning_looks x srm_threshold over its
-        looks (a union bound); planning that much higher keeps the chance of promoting a truly
-        better treatment at ``power`` or above."""
-        room = 1.0 - self.planning_looks * self.srm_threshold
+        alarm of the split or the label-rate check, with probability at most the sum of their
+        thresholds over its life (each is corrected for its looks); planning that much higher keeps
+        the chance of promoting a truly better treatment at ``power`` or above."""
+        room = 1.0 - self.srm_threshold - self.label_rate_threshold
         return self.power / room if room > 0.0 else math.inf
+
+    @property
+    def max_looks(self) -> int:
+        """The most daily looks a test can have: what the split and label-rate checks correct for."""
+        return math.ceil(self.max_duration_days)
 
     @property
     def control_per_treatment(self) -> float:

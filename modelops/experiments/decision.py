@@ -1,4 +1,5 @@
-"""One look at an A/B test: promote, reject, continue, or stop on a broken split.
+"""One look at an A/B test: promote, reject, continue, end inconclusive, or stop on a broken split
+or a label-rate mismatch.
 
 A look needs only the counts so far and the records earlier looks left (``Look``), so the caller
 keeps no other state: it stores ``decision.as_dict()`` in its decision row, and passes the
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from modelops.experiments.comparison import Comparison, compare_accuracy
+from modelops.experiments import exact
+from modelops.experiments.clustered import Difference, RatioSums, compare
 from modelops.experiments.config import ABTestConfig
+from modelops.experiments.labelling import LabelRateCheck, check_label_rate
 from modelops.experiments.sample_size import SamplePlan, effective_size, plan_sample_size
+from modelops.experiments.segments import SegmentResult, judge_segments
 from modelops.experiments.sequential import Boundary, upper_boundary
 from modelops.experiments.srm import SrmCheck, check_sample_ratio
 
@@ -21,6 +25,8 @@ PROMOTE = "promote"
 REJECT = "reject"
 CONTINUE = "continue"
 STOP_SRM = "stop_srm"
+STOP_LABEL_RATE = "stop_label_rate"
+INCONCLUSIVE = "inconclusive"
 
 
 def _count(name: str, value: Any) -> None:
@@ -29,22 +35,44 @@ def _count(name: str, value: Any) -> None:
 
 
 @dataclass(frozen=True)
+class KeySums:
+    """Second moments over one variant's keys (the unit traffic is split by): n_k labelled, c_k
+    correct and s_k served predictions of key k. They give the variance of accuracy and of the
+    label rate by key (``clustered``)."""
+
+    labelled_keys: int  # keys with a labelled prediction
+    labelled_sq: float  # sum n_k^2
+    correct_sq: float  # sum c_k^2
+    labelled_correct: float  # sum n_k c_k
+    served_keys: int  # keys served at least once
+    served_sq: float  # sum s_k^2
+    served_labelled: float  # sum s_k n_k
+
+
+@dataclass(frozen=True)
 class VariantCounts:
     """One variant's predictions so far: ``labelled`` have feedback, ``correct`` of them were right.
-    ``assigned`` counts the units assigned to the variant, for the split check; without it the
-    labelled predictions are checked instead."""
+    ``assigned`` counts the units (keys) assigned to the variant, for the split check; without it
+    the labelled predictions are checked instead. ``served`` counts its predictions, for the
+    label-rate check (not run without it). ``by_key`` holds the sums over keys; without them every
+    prediction is taken as its own key."""
 
     labelled: int
     correct: int
     assigned: int | None = None
+    served: int | None = None
+    by_key: KeySums | None = None
 
     def __post_init__(self) -> None:
         _count("labelled", self.labelled)
         _count("correct", self.correct)
-        if self.assigned is not None:
-            _count("assigned", self.assigned)
+        for name in ("assigned", "served"):
+            if getattr(self, name) is not None:
+                _count(name, getattr(self, name))
         if self.correct > self.labelled:
             raise ValueError(f"correct ({self.correct}) cannot exceed labelled ({self.labelled})")
+        if self.served is not None and self.labelled > self.served:
+            raise ValueError(f"labelled ({self.labelled}) cannot exceed served ({self.served})")
 
     @property
     def accuracy(self) -> float | None:
@@ -54,15 +82,33 @@ class VariantCounts:
     def units(self) -> int:
         return self.labelled if self.assigned is None else self.assigned
 
+    def accuracy_sums(self) -> RatioSums:
+        if self.by_key is None:
+            return RatioSums.independent(self.correct, self.labelled)
+        k = self.by_key
+        return RatioSums(k.labelled_keys, self.correct, self.labelled, k.correct_sq, k.labelled_sq, k.labelled_correct)
+
+    def label_sums(self) -> RatioSums | None:
+        if self.served is None:
+            return None
+        if self.by_key is None:
+            return RatioSums.independent(self.labelled, self.served)
+        k = self.by_key
+        return RatioSums(k.served_keys, self.labelled, self.served, k.labelled_sq, k.served_sq, k.served_labelled)
+
 
 @dataclass(frozen=True)
 class ABCounts:
     control: VariantCounts
     treatment: VariantCounts
+    # name -> the segment's own counts (tenants of a shared model, an agent's own segments)
+    segments: Mapping[str, "ABCounts"] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.control.assigned is None) != (self.treatment.assigned is None):
             raise ValueError("give assigned counts for both variants or for neither")
+        if (self.control.served is None) != (self.treatment.served is None):
+            raise ValueError("give served counts for both variants or for neither")
 
 
 @dataclass(frozen=True)
@@ -100,35 +146,47 @@ class Decision:
     srm: SrmCheck
     config: ABTestConfig
     plan: SamplePlan | None = None
+    label_rate: LabelRateCheck | None = None
     information_fraction: float | None = None
-    comparison: Comparison | None = None
+    comparison: Difference | None = None
     boundary: Boundary | None = None
+    exact_p_value: float | None = None  # Fisher's, when the counts are too small for the normal approximation
+    segments: tuple[SegmentResult, ...] = ()
     look: Look | None = None  # None when the look analysed nothing (gates, no new data, SRM)
 
     def as_dict(self) -> dict:
         """Every figure the decision used, JSON-able, for the decision row."""
         control, treatment = self.counts.control, self.counts.treatment
         lift = None if control.accuracy is None or treatment.accuracy is None else treatment.accuracy - control.accuracy
-        boundary = self.boundary
+        boundary, comparison, labels = self.boundary, self.comparison, self.label_rate
         return {
             "decision": self.decision, "reason": self.reason, "days_elapsed": self.days_elapsed,
             "control_labelled": control.labelled, "control_correct": control.correct,
-            "control_assigned": control.assigned, "control_accuracy": control.accuracy,
+            "control_assigned": control.assigned, "control_served": control.served, "control_accuracy": control.accuracy,
             "treatment_labelled": treatment.labelled, "treatment_correct": treatment.correct,
-            "treatment_assigned": treatment.assigned, "treatment_accuracy": treatment.accuracy,
+            "treatment_assigned": treatment.assigned, "treatment_served": treatment.served,
+            "treatment_accuracy": treatment.accuracy,
             "lift": lift,
-            "allocation": self.config.allocation, "srm_p_value": self.srm.p_value,
+            "allocation": self.config.allocation, "srm_p_value": self.srm.p_value, "srm_level": self.srm.threshold,
             "observed_treatment_share": self.srm.observed_treatment_share,
+            "control_label_rate": labels.control_rate if labels else None,
+            "treatment_label_rate": labels.treatment_rate if labels else None,
+            "label_rate_p_value": labels.p_value if labels else None,
+            "label_rate_level": labels.threshold if labels else None,
             "required_sample_size": self.plan.as_dict() if self.plan else None,
             "information_fraction": self.information_fraction,
-            "z": self.comparison.z if self.comparison else None,
-            "p_value": self.comparison.p_value if self.comparison else None,
+            "z": comparison.z if comparison else None,
+            "p_value": comparison.p_value if comparison else None,
+            "variance": _finite(comparison.variance) if comparison else None,
+            "degrees_of_freedom": comparison.degrees_of_freedom if comparison else None,
+            "exact_p_value": self.exact_p_value,
             "promotion_boundary": _finite(boundary.z) if boundary else None,
             "harm_boundary": _finite(-boundary.z) if boundary else None,
             "nominal_alpha": boundary.nominal_alpha if boundary else None,
             "alpha_spent": boundary.alpha_spent if boundary else None,
             "alpha_spent_this_look": boundary.alpha_this_look if boundary else None,
             "alpha": self.config.alpha,
+            "segments": [segment.as_dict() for segment in self.segments],
             "look": self.look.as_dict() if self.look else None,
         }
 
@@ -141,16 +199,23 @@ def _plan(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig,
     return None if baseline is None else plan_sample_size(baseline, config)
 
 
+def _percent(rate: float | None) -> str:
+    return "none" if rate is None else f"{rate:.1%}"
+
+
 def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig,
              started_at: dt.datetime, now: dt.datetime, baseline_accuracy: float | None = None) -> Decision:
     """Decide on an A/B test from its counts so far and the looks analysed before.
 
-    In order: a sample ratio mismatch stops the test; before ``min_duration_days`` and
-    ``min_samples_per_variant`` labelled predictions per variant it continues; then the one-sided
-    two-proportion z test is compared with the group-sequential boundary for this look's
-    information fraction: promote at or above it, reject at or below its mirror (treatment
-    significantly worse), reject when the planned size is reached without either (futility),
-    and otherwise continue.
+    In order: a sample ratio mismatch, then a label-rate mismatch, stops the test; before
+    ``min_duration_days`` and ``min_samples_per_variant`` labelled predictions per variant it
+    continues; then treatment's accuracy against control's, by key (``clustered``), is compared
+    with the group-sequential boundary for this look's information (the planned variance over
+    the observed one): treatment significantly worse, overall or in a sizable segment, rejects;
+    significantly better promotes unless a sizable segment holds it back (``segments``), and
+    where the counts are small Fisher's exact test must agree (``exact``); the planned
+    information reached without either rejects (futility); the maximum duration reached ends the
+    test inconclusive, keeping control; otherwise it continues.
 
     ``baseline_accuracy`` (production's expected accuracy) sizes the plan; without it control's
     accuracy at the first analysed look does. Later looks keep that first plan.
@@ -161,42 +226,91 @@ def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig
         raise ValueError(f"the test already ended with {prior_looks[-1].decision!r}")
     days = (now - started_at).total_seconds() / 86400.0
     control, treatment = counts.control, counts.treatment
-    srm = check_sample_ratio(control.units, treatment.units, config.allocation, config.srm_threshold)
+    srm = check_sample_ratio(control.units, treatment.units, config.allocation, config.srm_threshold, config.max_looks)
+    labels = None
+    if control.served is not None:
+        labels = check_label_rate(treatment.label_sums(), control.label_sums(), config.label_rate_threshold,
+                                  config.max_looks)
     plan = _plan(counts, prior_looks, config, baseline_accuracy)
-    context = dict(days_elapsed=days, counts=counts, srm=srm, config=config, plan=plan)
+    context = dict(days_elapsed=days, counts=counts, srm=srm, config=config, plan=plan, label_rate=labels)
+    final = days >= config.max_duration_days
+    keep_control = f"inconclusive: keep control (the maximum duration of {config.max_duration_days:g} days is reached"
 
     if srm.mismatch:
         return Decision(STOP_SRM, f"sample ratio mismatch: treatment share {srm.observed_treatment_share:.4f} "
-                                  f"against an allocation of {config.allocation} (chi-square p = {srm.p_value:.2e} "
-                                  f"< {config.srm_threshold})", **context)
+                                  f"against an allocation of {config.allocation} (exact p = {srm.p_value:.2e} "
+                                  f"< {srm.threshold:.2e}, {config.srm_threshold} over {config.max_looks} looks)", **context)
+    if labels is not None and labels.mismatch:
+        return Decision(STOP_LABEL_RATE, f"label rate mismatch: {_percent(labels.treatment_rate)} of treatment's "
+                                         f"predictions labelled against {_percent(labels.control_rate)} of control's "
+                                         f"(p = {labels.p_value:.2e} < {labels.threshold:.2e}); accuracy on the labelled "
+                                         f"predictions would compare different samples: fix or explain the feedback", **context)
     if days < config.min_duration_days:
         return Decision(CONTINUE, f"running {days:.1f} of at least {config.min_duration_days} days", **context)
     fewest = min(control.labelled, treatment.labelled)
     if fewest < config.min_samples_per_variant:
-        return Decision(CONTINUE, f"{fewest} labelled predictions in the smaller variant, "
-                                  f"{config.min_samples_per_variant} needed before a decision", **context)
+        gate = (f"{fewest} labelled predictions in the smaller variant, "
+                f"{config.min_samples_per_variant} needed before a decision")
+        return Decision(INCONCLUSIVE, f"{keep_control} with {gate})", **context) if final \
+            else Decision(CONTINUE, gate, **context)
 
-    fraction = effective_size(treatment.labelled, control.labelled) / plan.effective
+    comparison = compare(treatment.accuracy_sums(), control.accuracy_sums())
+    fraction = effective_size(treatment.labelled, control.labelled) / plan.effective / comparison.design_effect
     if prior_looks and fraction <= prior_looks[-1].information_fraction:
-        return Decision(CONTINUE, "no new labelled predictions since the last analysed look",
-                        information_fraction=fraction, **context)
+        why = "no new labelled predictions (no information gained) since the last analysed look"
+        return Decision(INCONCLUSIVE, f"{keep_control}; {why})", information_fraction=fraction, **context) if final \
+            else Decision(CONTINUE, why, information_fraction=fraction, **context)
     boundary = upper_boundary([(look.information_fraction, look.boundary) for look in prior_looks],
-                              fraction, config.alpha)
-    comparison = compare_accuracy(treatment.correct, treatment.labelled, control.correct, control.labelled)
-    verdict, reason = _verdict(comparison.z, boundary.z, fraction)
+                              fraction, config.alpha, final=final)
+    segments = tuple(judge_segments(
+        {name: (arms.treatment.accuracy_sums(), arms.control.accuracy_sums()) for name, arms in counts.segments.items()},
+        config.min_segment_share, config.guardrail_alpha, config.success_threshold))
+    verdict, reason, exact_p = _verdict(counts, comparison, boundary, fraction, segments, final, keep_control)
     figures = (f"accuracy {treatment.accuracy:.4f} (treatment) vs {control.accuracy:.4f} (control), "
-               f"z = {comparison.z:.3f}, boundary {boundary.z:.3f}, information {fraction:.3f}, "
+               f"z = {comparison.z:.3f} by key, boundary {boundary.z:.3f}, information {fraction:.3f}, "
                f"alpha spent {boundary.alpha_spent:.4f} of {config.alpha}")
     look = Look(fraction, boundary.z, boundary.alpha_spent, plan, verdict)
     return Decision(verdict, f"{reason}: {figures}", information_fraction=fraction, comparison=comparison,
-                    boundary=boundary, look=look, **context)
+                    boundary=boundary, exact_p_value=exact_p, segments=segments, look=look, **context)
 
 
-def _verdict(z: float, boundary: float, fraction: float) -> tuple[str, str]:
-    if z >= boundary:
-        return PROMOTE, "treatment significantly better"
-    if z <= -boundary:
-        return REJECT, "treatment significantly worse"
+def _exact_disagrees(counts: ABCounts, direction: str, level: float) -> tuple[bool, float | None]:
+    """Where the counts are small, whether Fisher's one-sided p is above the boundary's level."""
+    t, c = counts.treatment, counts.control
+    if not exact.is_small(t.correct, t.labelled, c.correct, c.labelled):
+        return False, None
+    p_value = exact.exact_p_value(t.correct, t.labelled, c.correct, c.labelled, direction)
+    return p_value > level, p_value
+
+
+def _segment_figures(segments: Sequence[SegmentResult]) -> str:
+    return ", ".join(f"{s.name} ({s.share:.0%} of labels, lift {s.lift:+.4f}, Holm-Sidak p = {s.adjusted_p_value:.3g})"
+                     for s in segments)
+
+
+def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fraction: float,
+             segments: Sequence[SegmentResult], final: bool, keep_control: str) -> tuple[str, str, float | None]:
+    z, level = comparison.z, boundary.nominal_alpha
+    if z <= -boundary.z:
+        disagrees, exact_p = _exact_disagrees(counts, "less", level)
+        if not disagrees:
+            return REJECT, "treatment significantly worse", exact_p
+    harmed = [s for s in segments if s.harmed]
+    if harmed:
+        return REJECT, f"treatment significantly worse for {_segment_figures(harmed)}", None
+    held = [s for s in segments if s.holds_promotion]
+    exact_p = None
+    if z >= boundary.z:
+        disagrees, exact_p = _exact_disagrees(counts, "greater", level)
+        if not disagrees and not held:
+            return PROMOTE, "treatment significantly better", exact_p
+    note = ""
+    if held:
+        note = f"; promotion held back by harm not yet ruled out for {_segment_figures(held)}"
+    elif exact_p is not None and z >= boundary.z:
+        note = f"; Fisher's exact p = {exact_p:.3g} on these small counts does not confirm it (level {level:.3g})"
     if fraction >= 1.0:
-        return REJECT, "planned sample size reached without a significant improvement"
-    return CONTINUE, "no significant difference yet"
+        return REJECT, f"planned sample size reached without a significant improvement{note}", exact_p
+    if final:
+        return INCONCLUSIVE, f"{keep_control} without a significant difference{note})", exact_p
+    return CONTINUE, f"no significant difference yet{note}", exact_p

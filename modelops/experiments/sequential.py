@@ -216,23 +216,26 @@ def _level_spending(survivors: _Survivors, time: float, budget: float) -> float:
                   top - 12.0 * sd, top + 12.0 * sd, xtol=1e-12)
 
 
-def upper_boundary(prior: Sequence[tuple[float, float]], fraction: float, alpha: float) -> Boundary:
+def upper_boundary(prior: Sequence[tuple[float, float]], fraction: float, alpha: float, final: bool = False) -> Boundary:
     """The z boundary at information `fraction`, given the (fraction, boundary) of earlier looks.
 
     What earlier looks really spent is recomputed from their boundaries, so rounding in what a
-    caller stored is made good at this look and the total never exceeds ``alpha``.
+    caller stored is made good at this look and the total never exceeds ``alpha``. The ``final``
+    look of a test (its maximum duration reached short of the planned information) spends all
+    that is left of ``alpha``: the spending function only needs to be fixed before the data are
+    seen, and a calendar limit is.
     """
     if prior and not fraction > prior[-1][0]:
         raise ValueError(f"information fraction {fraction} does not exceed the previous look's {prior[-1][0]}")
-    return _boundary(_history(prior), float(fraction), float(alpha))
+    return _boundary(_history(prior), float(fraction), float(alpha), final)
 
 
 @lru_cache(maxsize=4096)
-def _boundary(looks: tuple[tuple[float, float], ...], fraction: float, alpha: float) -> Boundary:
+def _boundary(looks: tuple[tuple[float, float], ...], fraction: float, alpha: float, final: bool) -> Boundary:
     """Cached, so a look evaluated again (a retried task, an on-demand evaluation beside the
     scheduled one, simulated tests sharing a schedule) costs nothing."""
     survivors = _survivors_after(looks, 0.0)
-    target = obrien_fleming_spending(fraction, alpha)
+    target = alpha if final else obrien_fleming_spending(fraction, alpha)
     budget = target - survivors.spent
     if budget <= 1e-12:
         return Boundary(math.inf, survivors.spent, survivors.spent)

@@ -1,0 +1,62 @@
+"""Segment guardrails: a candidate better on average may still be worse for part of the traffic
+(a shared model that helps the big tenants and hurts a small one; a model better on invoices and
+worse on receipts). Each sizable segment (at least ``min_segment_share`` of the labelled
+predictions) is compared on its own, by key (``clustered``), and a one-sided harm p-value taken.
+Holm's step-down correction over the sizable segments keeps the chance of calling any unharmed
+segment harmed at ``guardrail_alpha``; a harmed segment refuses the candidate, naming it. Segments
+hold disjoint keys, so their tests are independent and the Sidak form of Holm's procedure
+(statsmodels' ``holm-sidak``, slightly more powerful than Bonferroni steps) keeps that level.
+
+Harm that is not (yet) significant still holds a promotion back: a segment whose estimated lift
+is below ``-success_threshold``, a harm as large as the gain the test is built to detect, must
+gather more evidence first. Held to the end of the test, the candidate ends inconclusive and
+control stays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from statsmodels.stats.multitest import multipletests
+
+from modelops.experiments.clustered import RatioSums, compare
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    name: str
+    share: float  # of both arms' labelled predictions
+    control_accuracy: float
+    treatment_accuracy: float
+    lift: float
+    z: float
+    harm_p_value: float  # one-sided: treatment worse in this segment
+    adjusted_p_value: float  # Holm-Sidak, over the sizable segments
+    harmed: bool  # significantly worse after the correction
+    holds_promotion: bool  # estimated harm at least the test's minimum detectable effect
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def judge_segments(segments: Mapping[str, tuple[RatioSums, RatioSums]], min_share: float, alpha: float,
+                   hold_below: float) -> list[SegmentResult]:
+    """``segments``: name -> (treatment, control) accuracy sums. Segments under ``min_share`` of
+    the labelled predictions, or with an arm unlabelled, are not judged."""
+    total = sum(treatment.b + control.b for treatment, control in segments.values())
+    sizable = {name: arms for name, arms in segments.items()
+               if total and (arms[0].b + arms[1].b) / total >= min_share and arms[0].b and arms[1].b}
+    if not sizable:
+        return []
+    comparisons = {name: compare(*arms) for name, arms in sizable.items()}
+    names = sorted(sizable)
+    harm = [1.0 - comparisons[name].p_value for name in names]
+    rejected, adjusted, _, _ = multipletests(harm, alpha=alpha, method="holm-sidak")
+    results = []
+    for name, p_value, adjusted_p, is_harmed in zip(names, harm, adjusted, rejected):
+        treatment, control = sizable[name]
+        difference = comparisons[name]
+        results.append(SegmentResult(
+            name, (treatment.b + control.b) / total, control.ratio, treatment.ratio, difference.difference,
+            difference.z, p_value, float(adjusted_p), bool(is_harmed), difference.difference <= -hold_below))
+    return results

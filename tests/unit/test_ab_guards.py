@@ -1,0 +1,163 @@
+"""The guards around each look: label-rate check, exact test on small counts, maximum duration,
+segment guardrails, and the final look's spending."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from scipy.stats import fisher_exact
+from statsmodels.stats.multitest import multipletests
+
+from modelops.experiments import (
+    CONTINUE, INCONCLUSIVE, PROMOTE, REJECT, STOP_LABEL_RATE, ABCounts, ABTestConfig, VariantCounts, evaluate,
+)
+from modelops.experiments.clustered import RatioSums
+from modelops.experiments.labelling import check_label_rate
+from modelops.experiments.segments import judge_segments
+from modelops.experiments.sequential import crossing_probability, upper_boundary
+
+CONFIG = ABTestConfig()
+START = dt.datetime(2026, 1, 5, 6)
+
+
+def day(n: float) -> dt.datetime:
+    return START + dt.timedelta(days=n)
+
+
+def arm(labelled: int, correct: int, served: int | None = None) -> VariantCounts:
+    return VariantCounts(labelled, correct, served=served)
+
+
+# --- label rate ----------------------------------------------------------------------------------
+
+def test_a_label_rate_gap_stops_the_test_naming_both_rates():
+    # 43.4% against 40% of 25,000 and 225,000 served predictions: far beyond chance
+    counts = ABCounts(VariantCounts(90_000, 76_500, assigned=45_000, served=225_000),
+                      VariantCounts(10_850, 9_350, assigned=5_000, served=25_000))
+    decision = evaluate(counts, [], CONFIG, START, day(10), baseline_accuracy=0.85)
+    assert decision.decision == STOP_LABEL_RATE
+    assert "43.4%" in decision.reason and "40.0%" in decision.reason
+    assert decision.look is None
+    assert decision.as_dict()["label_rate_p_value"] < CONFIG.label_rate_threshold / CONFIG.max_looks
+
+
+def test_equal_label_rates_pass_and_the_check_is_the_two_sided_two_proportion_test():
+    check = check_label_rate(RatioSums.independent(1_010, 2_500), RatioSums.independent(9_000, 22_500), 0.01, looks=42)
+    assert not check.mismatch and check.threshold == pytest.approx(0.01 / 42)
+    assert check.p_value > 0.5
+
+
+def test_label_rates_of_a_simulated_healthy_test_rarely_stop_it():
+    rng = np.random.default_rng(4)
+    stops = 0
+    for _ in range(2_000):
+        served_t, served_c = rng.poisson(250 * 42), rng.poisson(2_250 * 42)
+        stops += check_label_rate(RatioSums.independent(rng.binomial(served_t, 0.4), served_t),
+                                  RatioSums.independent(rng.binomial(served_c, 0.4), served_c), 0.01, looks=1).mismatch
+    assert stops <= 40  # a true 1% per look gives at most 37 in 2,000 with probability 0.999
+
+
+# --- small counts ----------------------------------------------------------------------------------
+
+def test_one_right_of_a_thousand_against_none_of_nine_thousand_is_not_promoted():
+    # The pooled z is 3.0; the exact p is 0.10. Each arm's own variance (the treatment's, as control
+    # has none) puts z at 1.0.
+    assert fisher_exact([[1, 999], [0, 9_000]], alternative="greater").pvalue == pytest.approx(0.1)
+    decision = evaluate(ABCounts(arm(9_000, 0), arm(1_000, 1)), [], CONFIG, START, day(25), baseline_accuracy=0.001)
+    assert decision.decision != PROMOTE
+    assert decision.comparison.p_value > 0.1
+
+
+def test_where_errors_are_few_fishers_exact_test_must_agree_with_z():
+    # 2 errors in 1,000 against 56 in 9,000: z = 1.67 passes the final look's 1.645, Fisher's p = 0.061 does not
+    counts = ABCounts(arm(9_000, 8_944), arm(1_000, 998))
+    decision = evaluate(counts, [], CONFIG, START, day(CONFIG.max_duration_days), baseline_accuracy=0.99)
+    assert decision.comparison.z >= decision.boundary.z
+    assert decision.exact_p_value == pytest.approx(
+        fisher_exact([[998, 2], [8_944, 56]], alternative="greater").pvalue)
+    assert decision.exact_p_value > decision.boundary.nominal_alpha
+    assert decision.decision == INCONCLUSIVE and "Fisher" in decision.reason
+
+
+def test_rare_errors_do_not_reject_an_equal_model_for_harm():
+    # 0.999 accurate models: a few errors more in treatment by chance; Fisher decides
+    rng = np.random.default_rng(7)
+    rejections = 0
+    for _ in range(400):
+        control = 20_000 - rng.binomial(20_000, 0.001)
+        treatment = 2_400 - rng.binomial(2_400, 0.001)
+        decision = evaluate(ABCounts(arm(20_000, int(control)), arm(2_400, int(treatment))), [], CONFIG, START,
+                            day(25), baseline_accuracy=0.999)
+        rejections += decision.decision == REJECT and "significantly worse" in decision.reason
+    assert rejections <= 400 * 0.05
+
+
+# --- maximum duration ---------------------------------------------------------------------------
+
+def test_the_maximum_duration_ends_inconclusive_keeping_control():
+    # thin traffic: far short of the plan after six weeks, and no significant difference
+    counts = ABCounts(arm(9_000, 7_650), arm(1_000, 852))
+    decision = evaluate(counts, [], CONFIG, START, day(CONFIG.max_duration_days), baseline_accuracy=0.85)
+    assert decision.decision == INCONCLUSIVE
+    assert decision.reason.startswith("inconclusive: keep control")
+    assert decision.information_fraction < 1
+    # the final look spends all of alpha, not the spending function's share at its information
+    assert decision.boundary.alpha_spent == pytest.approx(CONFIG.alpha)
+    assert evaluate(counts, [], CONFIG, START, day(CONFIG.max_duration_days - 1), baseline_accuracy=0.85).decision == CONTINUE
+
+
+def test_too_few_labels_at_the_maximum_duration_are_inconclusive_too():
+    decision = evaluate(ABCounts(arm(4_000, 3_400), arm(400, 350)), [], CONFIG, START, day(50))
+    assert decision.decision == INCONCLUSIVE and "400 labelled" in decision.reason
+
+
+def test_a_final_look_spends_exactly_the_rest_of_alpha():
+    first = upper_boundary([], 0.3, 0.05)
+    final = upper_boundary([(0.3, first.z)], 0.6, 0.05, final=True)
+    assert crossing_probability([0.3, 0.6], [first.z, final.z], 0.0) == pytest.approx(0.05, abs=1e-6)
+
+
+# --- segments -------------------------------------------------------------------------------------
+
+def segment(control_labelled, control_correct, treatment_labelled, treatment_correct):
+    return ABCounts(arm(control_labelled, control_correct), arm(treatment_labelled, treatment_correct))
+
+
+def test_a_significantly_harmed_tenant_refuses_promotion_and_is_named():
+    segments = {
+        "tenant big": segment(36_000, 30_600, 4_000, 3_500),  # 85% -> 87.5%
+        "tenant small": segment(5_400, 4_590, 600, 450),  # 85% -> 75%
+    }
+    overall = ABCounts(arm(41_400, 35_190), arm(4_600, 3_950), segments)
+    decision = evaluate(overall, [], CONFIG, START, day(20), baseline_accuracy=0.85)
+    assert decision.decision == REJECT
+    assert "tenant small" in decision.reason and "tenant big" not in decision.reason
+    small = next(s for s in decision.as_dict()["segments"] if s["name"] == "tenant small")
+    assert small["harmed"] and small["lift"] == pytest.approx(-0.10)
+
+
+def test_holm_sidak_over_the_sizable_segments_only():
+    arms = {
+        "a": (RatioSums.independent(850, 1_000), RatioSums.independent(8_500, 10_000)),
+        "b": (RatioSums.independent(80, 100), RatioSums.independent(850, 1_000)),
+        "tiny": (RatioSums.independent(1, 10), RatioSums.independent(85, 100)),  # under 5%: not judged
+    }
+    results = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02)
+    assert [r.name for r in results] == ["a", "b"]
+    raw = [r.harm_p_value for r in results]
+    assert [r.adjusted_p_value for r in results] == pytest.approx(
+        list(multipletests(raw, method="holm-sidak")[1]))
+    assert results[1].holds_promotion and not results[0].holds_promotion
+
+
+def test_a_segment_whose_harm_is_not_yet_significant_holds_promotion_back():
+    segments = {
+        "invoices": segment(13_500, 11_475, 1_500, 1_350),  # 85% -> 90%
+        "receipts": segment(1_800, 1_530, 200, 164),  # 85% -> 82%: not significant, but 3 points down
+    }
+    overall = ABCounts(arm(15_300, 13_005), arm(1_700, 1_514), segments)
+    decision = evaluate(overall, [], CONFIG, START, day(14), baseline_accuracy=0.85)
+    assert decision.comparison.z >= decision.boundary.z
+    assert decision.decision == CONTINUE
+    assert "held back" in decision.reason and "receipts" in decision.reason
