@@ -52,8 +52,9 @@ def pytest_unconfigure(config):
     lock = config.stash.get(servers.RUN_LOCK_STASH, None)
     if lock is None:
         return
-    # A run waiting for this one will use the same servers: the last run stops them.
-    last = not servers.others_waiting(lock)
+    # Only embedded servers are ours to stop, and a run waiting for this one will use them: the
+    # last run stops them.
+    ours = "embedded" in config.stash[servers.STASH].origin.values() and not servers.others_waiting(lock)
     lock.close()
-    if last:
+    if ours:
         servers.bring_down(SERVERS_HOME)
