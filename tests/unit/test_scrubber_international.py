@@ -106,6 +106,7 @@ def test_cards_of_every_network_in_every_separator_style(digits, separator):
     ("ACH DEBIT KOWALSKI, WITOLD PPD", "ACH DEBIT [NAME] PPD"),
     ("Employee: ROSENOW, HANS JÜRGEN", "Employee: [NAME]"),
     ("Dubois, Amélie - expense claim", "[NAME] - expense claim"),
+    ("WIRE FROM OKAFOR, CHIDI REF 4471", "WIRE FROM [NAME] REF 4471"),
 ])
 def test_last_comma_first(text, expected):
     assert scrubbed(text) == expected

@@ -277,10 +277,14 @@ def _names_in_run(doc: _Text, start: int, end: int) -> list[tuple[int, int]]:
         end -= doc.city_length(end)
     elif doc.business_after(end):
         return []  # "Barnes Gonzalez LLP": the whole run names the business
-    if end - start == 1:
-        surname_first = _last_comma_first(doc, start)
-        if surname_first:
-            return [surname_first]
+    # "TRANSFER FROM HUMPHRIES, ERIC": the run's last word may be a surname the given name follows
+    surname_first = _last_comma_first(doc, end - 1)
+    if surname_first:
+        return _names_between(doc, start, end - 1) + [surname_first]
+    return _names_between(doc, start, end)
+
+
+def _names_between(doc: _Text, start: int, end: int) -> list[tuple[int, int]]:
     names, first = [], start
     while first < end:
         length = _longest_name_at(doc, first, end)
