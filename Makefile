@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test up down beat flower worker-% bench
+.PHONY: install demo test test-quick up down beat flower worker-% bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The development loop: the unit tests and the integration tests not marked slow (no fault
+# scenarios, no browser, no main job).
+test-quick: $(STAMP)
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 up: $(STAMP)
 	$(BIN)/modelops up

@@ -29,7 +29,7 @@ from tests.integration.dashboard_support import (AGENT, MODELOPS, Relay, make_to
 from tests.integration.training_support import seed, synthetic_rows, train
 from workers.app import app
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # How long a page may take to show what it fetched: its panel's interval, plus time to fetch and draw.

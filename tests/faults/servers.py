@@ -22,7 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
+import psutil
 import redis
 from celery import Celery
 from sqlalchemy import create_engine, pool, text
@@ -281,13 +283,40 @@ class Stack:
         return process.pid
 
     def kill(self, name: str) -> None:
-        """SIGKILL a worker's main process and its pool processes at once: the host is gone."""
+        """SIGKILL a worker's main process and its pool processes at once: the host is gone.
+
+        Returns once the broker has dropped every connection the worker held. Until then the
+        worker's last BRPOP may still be waiting (up to kombu's one-second poll), and Redis would
+        hand it the next message sent to that queue, for no one to read: a pool process forked
+        after the worker connected holds copies of its broker sockets and can outlive the main
+        process by a moment. A host that vanishes loses such a message too; a test that starts
+        the next worker must not lose its own ping to it.
+        """
         process = self.group.processes.pop(name)
+        held = _broker_connections(process.pid, self.broker_port)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        broker = redis.Redis.from_url(self.client.conf.broker_url)
+        try:
+            wait_for(lambda: not held & {client["addr"] for client in broker.client_list()}, 60,
+                     f"the broker did not drop the connections of the killed worker {name}")
+        finally:
+            broker.close()
+
+    @property
+    def broker_port(self) -> int:
+        return urlsplit(self.client.conf.broker_url).port
 
     def logs(self) -> str:
         return "".join(path.read_text(errors="replace") for path in sorted(self.group.log_dir.glob("*.log")))
+
+
+def _broker_connections(pid: int, port: int) -> set[str]:
+    """The local ends ("ip:port") of the TCP connections to ``port`` held by ``pid`` and its children."""
+    leader = psutil.Process(pid)
+    return {f"{connection.laddr.ip}:{connection.laddr.port}"
+            for process in (leader, *leader.children(recursive=True))
+            for connection in process.net_connections("tcp") if connection.raddr and connection.raddr.port == port}
 
 
 @contextmanager

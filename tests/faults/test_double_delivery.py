@@ -22,7 +22,7 @@ from tests.faults.support import (
     poll, send, stored,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVENTS = 2_000
 BATCH = 100

@@ -23,7 +23,7 @@ from tests.faults.support import (
     poll, send, stored,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 FOLD = "modelops.metrics.fold_counters"
 PENDING = "modelops:metrics:pending"  # the folds moved aside and not yet finished (modelops.monitoring.counters)

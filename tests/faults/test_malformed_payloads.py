@@ -25,7 +25,7 @@ from tests.faults.servers import ping, private_redis, stack
 from tests.faults.support import CALLER, collect, idle, poll, send
 from tests.integration.serving_models import record_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MESSAGES = 10_000
 FEEDBACK = {malformed.RECORD, malformed.RECORD_BATCH}

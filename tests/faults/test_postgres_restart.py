@@ -19,7 +19,7 @@ from modelops import db, migrations, tenants
 from tests.faults.servers import private_postgres, private_redis, stack
 from tests.faults.support import CALLER, RECORD_BATCH, chunks, collect, feedback_events, poll, send, stored
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVENTS = 10_000
 BATCH = 50

@@ -27,7 +27,7 @@ from tests.faults.support import (
     CALLER, RECORD_BATCH, broker_backlog, chunks, collect, feedback_events, poll, send, stored,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVENTS = 10_000
 BATCH = 50

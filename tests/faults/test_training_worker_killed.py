@@ -25,7 +25,7 @@ from tests.integration.training_support import (
     TRAIN_MODEL, pid_of, queue_run, run_row, seed, synthetic_rows, versions_of, wait_until,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 8_000  # enough that a fit takes long enough to be caught in the act
 KILLS = ("pool process", "whole worker", "pool process", "whole worker", "pool process")

@@ -19,7 +19,7 @@ from tests.integration.dashboard_support import MODELOPS, free_port, wait_for
 from tests.integration.test_main_job import COMMAND_WAIT, read_until
 from workers import pools
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PROJECT = Path(__file__).resolve().parents[2]
 
 

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -23,13 +24,12 @@ from sqlalchemy import create_engine, pool, text
 
 from modelops.config import redact
 from modelops.services import ServiceError, bring_down, bring_up, check_postgres, check_redis, running
+from tests.faults.servers import LOOPBACK, private_postgres, private_redis
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCRATCH = PROJECT / ".modelops-test"
-LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops"
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 WAIT = 60  # seconds any single wait in these tests may take
 
 
@@ -50,13 +50,28 @@ def embedded_only(monkeypatch):
     monkeypatch.setenv("MODELOPS_PROBE_REDIS", "none")
 
 
-@pytest.fixture
+@dataclass(frozen=True)
+class LocalServers:
+    """A Postgres and a Redis answering on loopback ports, as a machine's own servers do."""
+
+    postgres: str  # host:port, as the probes take it
+    redis: str
+
+    @property
+    def postgres_url(self) -> str:  # what the probe hands out: user postgres, database modelops
+        return f"postgresql+psycopg://postgres@{self.postgres}/modelops"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis}/0"
+
+
+@pytest.fixture(scope="module")
 def local_servers():
-    try:
-        check_postgres("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-        check_redis(LOCAL_REDIS)
-    except ServiceError as error:
-        pytest.skip(f"no local Postgres and Redis on this machine: {error}")
+    """Servers of the module's own standing for the machine's (which a new machine lacks): the
+    probe code is the same whichever address it is given."""
+    with private_postgres() as postgres, private_redis() as broker:
+        yield LocalServers(f"{LOOPBACK}:{postgres.port}", f"{LOOPBACK}:{broker.port}")
 
 
 def server_processes(home: Path) -> dict[str, list[psutil.Process]]:
@@ -277,9 +292,9 @@ def test_an_env_redis_url_that_refuses_connections_fails_before_anything_starts(
 
 def test_checks_say_what_a_real_server_refused(local_servers):
     with pytest.raises(ServiceError, match='database "modelops_no_such_database" does not exist'):
-        check_postgres("postgresql://postgres@127.0.0.1:5432/modelops_no_such_database")
+        check_postgres(f"postgresql://postgres@{local_servers.postgres}/modelops_no_such_database")
     with pytest.raises(ServiceError, match="DB index is out of range"):
-        check_redis("redis://127.0.0.1:6379/4096")
+        check_redis(f"redis://{local_servers.redis}/4096")
     with pytest.raises(ServiceError, match="not a PostgreSQL URL"):
         check_postgres("mysql://root:pw@127.0.0.1/modelops")
 
@@ -292,37 +307,39 @@ def test_a_malformed_probe_address_is_reported(home, embedded_only, monkeypatch)
 
 
 def test_probes_find_the_local_servers_and_start_nothing(home, local_servers, monkeypatch):
-    for variable in ("DATABASE_URL", "REDIS_URL", "MODELOPS_PROBE_POSTGRES", "MODELOPS_PROBE_REDIS"):
-        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("MODELOPS_PROBE_POSTGRES", local_servers.postgres)
+    monkeypatch.setenv("MODELOPS_PROBE_REDIS", local_servers.redis)
 
     services = bring_up(home)
 
     assert services.origin == {"postgres": "local", "redis": "local"}
-    assert (services.database_url, services.redis_url) == (LOCAL_POSTGRES, LOCAL_REDIS)
+    assert (services.database_url, services.redis_url) == (local_servers.postgres_url, local_servers.redis_url)
     assert query(services.database_url, "SELECT current_database()") == [("modelops",)]
     assert pids(home) == {"postgres": [], "redis-server": []}
     assert not (home / "pg").exists() and not (home / "redis").exists()
     assert running(home) == services
 
     assert bring_down(home) == []
-    check_postgres(LOCAL_POSTGRES)
-    check_redis(LOCAL_REDIS)
+    check_postgres(local_servers.postgres_url)
+    check_redis(local_servers.redis_url)
 
 
 def test_postgres_and_redis_are_decided_independently(home, local_servers, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("MODELOPS_PROBE_POSTGRES", "none")
-    monkeypatch.setenv("MODELOPS_PROBE_REDIS", "127.0.0.1:6379")
+    monkeypatch.setenv("MODELOPS_PROBE_REDIS", local_servers.redis)
 
     services = bring_up(home)
 
     assert services.origin == {"postgres": "embedded", "redis": "local"}
-    assert services.redis_url == LOCAL_REDIS
+    assert services.redis_url == local_servers.redis_url
     assert len(pids(home)["postgres"]) == 1 and pids(home)["redis-server"] == []
 
     stopped = bring_down(home)
 
     assert len(stopped) == 1 and "Postgres" in stopped[0]
     assert pids(home) == {"postgres": [], "redis-server": []}
-    check_redis(LOCAL_REDIS)  # the machine's own Redis is never stopped
+    check_redis(local_servers.redis_url)  # the machine's own Redis is never stopped

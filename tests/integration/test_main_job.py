@@ -33,7 +33,7 @@ from modelops import migrations
 from modelops.config import redact
 from workers import pools
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCRATCH = PROJECT / ".modelops-test"

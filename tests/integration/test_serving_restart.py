@@ -20,7 +20,7 @@ from tests.faults.servers import private_redis, stack
 from tests.faults.support import collect, send
 from tests.integration.serving_models import record_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PREDICT, PREDICT_BATCH = "modelops.serving.predict", "modelops.serving.predict_batch"
 
