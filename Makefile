@@ -17,13 +17,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/modelops demo $(ARGS)
 
+# Two processes, each with its own database, Redis db and worker (tests/servers.py); a file's tests
+# stay together, so that its module fixtures start once. Most tests wait on workers and servers,
+# so two processes fill two cores.
+TEST_PROCESSES ?= 2
+
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # The development loop: the unit tests and the integration tests not marked slow (no fault
 # scenarios, no browser, no main job).
 test-quick: $(STAMP)
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 up: $(STAMP)
 	$(BIN)/modelops up

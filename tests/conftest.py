@@ -29,8 +29,7 @@ def pytest_configure(config):
     # every worker process a test starts.
     from tests import servers, worker_logs
 
-    found = servers.bring_up(SERVERS_HOME)
-    config.stash[servers.RUN_LOCK_STASH] = servers.hold_run_lock(found.database_url)
+    found = servers.bring_up(SERVERS_HOME, os.environ.get("PYTEST_XDIST_WORKER"))
     os.environ["DATABASE_URL"] = found.database_url
     os.environ["REDIS_URL"] = found.redis_url
     config.stash[servers.STASH] = found
@@ -45,16 +44,22 @@ def pytest_report_header(config):
         return f"servers: postgres {found.origin['postgres']}, redis {found.origin['redis']}"
 
 
+def pytest_collection_modifyitems(items):
+    # The slow tests first: a run split over processes then ends on many short files rather than
+    # on one long one.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_unconfigure(config):
     from tests import servers
 
     CLOCK_FILE.unlink(missing_ok=True)
     lock = config.stash.get(servers.RUN_LOCK_STASH, None)
-    if lock is None:
-        return
-    # Only embedded servers are ours to stop, and a run waiting for this one will use them: the
-    # last run stops them.
-    ours = "embedded" in config.stash[servers.STASH].origin.values() and not servers.others_waiting(lock)
-    lock.close()
-    if ours:
+    if lock is not None:
+        lock.close()
+    found = config.stash.get(servers.STASH, None)
+    # Only embedded servers are ours to stop; only the run's first process (the one the others
+    # report to) stops them, and not while another run uses them or waits to.
+    if (found is not None and "embedded" in found.origin.values() and not hasattr(config, "workerinput")
+            and not servers.in_use(found)):
         servers.bring_down(SERVERS_HOME)

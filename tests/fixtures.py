@@ -12,16 +12,32 @@ from sqlalchemy import create_engine, pool, text
 from modelops import clock, db, migrations
 from modelops.config import settings
 from modelops.supervisor import ProcessGroup
-from tests.servers import recreate_database
+from tests import servers
+from tests.servers import migrating, recreate_database
 
 
 @pytest.fixture(scope="session")
-def database() -> str:
+def run_lock(request):
+    """This run's hold on its database and Redis db, taken by the first test that uses them (a run
+    of unit tests alone waits for nobody)."""
+    found = request.config.stash[servers.STASH]
+    request.config.stash[servers.RUN_LOCK_STASH] = servers.hold_run_lock(found)
+
+
+@pytest.fixture(autouse=True)
+def _integration_tests_hold_the_run(request):
+    if request.node.get_closest_marker("integration"):
+        request.getfixturevalue("run_lock")
+
+
+@pytest.fixture(scope="session")
+def database(run_lock) -> str:
     """The test database, dropped, created and migrated once per run."""
     url = settings().database_url
     db.dispose_engines()
-    recreate_database(url)
-    migrations.upgrade()
+    with migrating(url):
+        recreate_database(url)
+        migrations.upgrade()
     yield url
     db.dispose_engines()
 
@@ -35,7 +51,7 @@ def owner(database):
 
 
 @pytest.fixture(scope="session")
-def broker() -> redis.Redis:
+def broker(run_lock) -> redis.Redis:
     client = redis.Redis.from_url(settings().redis_url)
     client.flushdb()
     yield client
