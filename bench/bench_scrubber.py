@@ -157,8 +157,9 @@ def report(title: str, result: dict) -> None:
     print("words most often replaced wrongly:", ", ".join(f"{w} ({n})" for w, n in result["false_hits"]))
 
 
-def locale_accuracy(items: list[locale_corpus.Item]) -> dict[str, tuple[int, int]]:
-    """Per group: (caught, total) for personal data; for text to keep, (replaced, total)."""
+def locale_accuracy(items: list[locale_corpus.Item], misses: dict[str, list[str]] | None = None) -> dict[str, tuple[int, int]]:
+    """Per group: (caught, total) for personal data; for text to keep, (replaced, total). misses, when
+    given, collects every wrongly judged item of a group as the scrubber left it."""
     scrubbers: dict[str | None, Scrubber] = {}
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for item in items:
@@ -173,20 +174,28 @@ def locale_accuracy(items: list[locale_corpus.Item]) -> dict[str, tuple[int, int
                 i in covered for i in range(start, start + len(item.secret)))
         counts[item.group][0] += hit
         counts[item.group][1] += 1
+        if misses is not None and hit != item.pii:
+            misses[item.group].append(f"{item.value!r} -> {scrubber.scrub(item.value).value!r}")
     return {group: (hit, total) for group, (hit, total) in sorted(counts.items())}
 
 
 LOCALE_TARGETS = {"ADDRESS": 0.95, "PHONE": 0.97, "KEYED": 0.99, "CARD": 0.99}
 
 
-def locale_report(split: str) -> None:
+def locale_report(split: str, show_misses: bool) -> None:
     items = locale_corpus.generate(split)
     print(f"\n== per country and format, {split} split of locale_corpus.py ({len(items)} items)")
-    for group, pair in locale_accuracy(items).items():
+    misses: dict[str, list[str]] = defaultdict(list)
+    for group, pair in locale_accuracy(items, misses).items():
         target = LOCALE_TARGETS.get(group.split(" /")[0])
         verdict = "" if target is None else ("  ok" if pair[0] / pair[1] >= target else f"  BELOW target {target}")
         label = "replaced (should be kept)" if group.startswith("CITY") else ""
         print(f"  {group:48s} {share(pair)}{verdict} {label}")
+    if show_misses:
+        for group, samples in sorted(misses.items()):
+            print(f"\nwrongly judged, {group}:")
+            for sample in samples:
+                print("   ", sample)
 
 
 def main() -> None:
@@ -194,11 +203,14 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--misses", action="store_true", help="print sample misses per kind")
+    parser.add_argument("--misses", action="store_true", help="print sample misses per kind, and every miss per country and format")
+    parser.add_argument("--locales-only", action="store_true", help="report only the per-country corpus (no recall or speed on the main one)")
     parser.add_argument("--split", choices=list(locale_corpus.SPLITS), default="held-out",
                         help="which split of the per-country corpus to report (tune on one, report the other)")
     args = parser.parse_args()
-    locale_report(args.split)
+    locale_report(args.split, args.misses)
+    if args.locales_only:
+        return
 
     started = time.perf_counter()
     generator = CorpusGenerator(args.seed)
