@@ -23,8 +23,8 @@ from typing import Iterator
 from modelops.privacy.pii import lexicon
 from modelops.privacy.pii.spans import Span
 from modelops.privacy.pii.street_words import (
-    COMMONWEALTH_TYPES, GERMAN_PREPOSITIONS, GERMANIC_ENDINGS, LOWERCASE_TYPES, PARTICLES, ROMANCE_TYPES,
-    UNAMBIGUOUS_ENDINGS, UNITS, USPS_SUFFIXES,
+    ADDRESS_CUES, COMMONWEALTH_TYPES, GERMAN_PREPOSITIONS, GERMANIC_ENDINGS, LOWERCASE_TYPES, PARTICLES, ROMANCE_TYPES,
+    UNAMBIGUOUS_ENDINGS, UNITS, UNMISTAKABLE_ROMANCE_TYPES, USPS_SUFFIXES,
 )
 from modelops.privacy.pii.vocabulary import ACCOUNTING, BANKING
 
@@ -39,6 +39,8 @@ AU_STATES = "NSW VIC QLD SA WA TAS NT ACT".split()
 CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT".split()
 
 CAP_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
+# A unit and its number end a street's name: "rue Guillaume Suite 573", "avenue Timothée Apt. 482".
+_NOT_A_UNIT = r"(?!(?i:" + _alternation(UNITS) + r")\.?[ \t]*#?\d)"
 PARTICLE = _alternation(PARTICLES)
 BETWEEN_NAME_WORDS = r"(?:[ \t]+(?:" + PARTICLE + r"[ \t]+)*|[ \t]+[dl]['’]|-)"
 
@@ -50,11 +52,14 @@ _ENGLISH_WORD = r"(?:[^\W\d_][\w'.-]*|\d{1,3}(?:st|nd|rd|th))"
 ENGLISH_STREET = re.compile(
     r"(?<![\w$.,/#-])(?P<number>\d{1,6}(?:[/-]\d{1,5})?[a-z]?)\s+(?:" + _DIRECTION + r"\s+)?"
     r"(?P<name>(?:" + _ENGLISH_WORD + r"\s+){0,3}?" + _ENGLISH_WORD + r")\s+(?P<suffix>" + _ENGLISH_TYPE + r")\b\.?"
+    # a type may end the name, another type then ends the street: "279 Rohetai Beach Road"
+    r"(?:[ \t]+(?-i:(?=[A-Z]))" + _ENGLISH_TYPE + r"\b\.?)?"
     r"(?:\s+" + _DIRECTION + r"(?!\w))?",
     re.IGNORECASE,
 )
 _ROMANCE_TYPE = r"(?i:" + _alternation(ROMANCE_TYPES) + r"|c/|c\.(?=[ \t]))"  # "C/ Mayor", "C. Mayor": calle
-_ROMANCE_NAME = r"(?:(?:" + PARTICLE + r")[ \t]+|[dl]['’])*" + CAP_WORD + r"(?:" + BETWEEN_NAME_WORDS + CAP_WORD + r"){0,4}"
+_ROMANCE_NAME = (r"(?:(?:" + PARTICLE + r")[ \t]+|[dl]['’])*" + _NOT_A_UNIT + CAP_WORD
+                 + r"(?:" + BETWEEN_NAME_WORDS + _NOT_A_UNIT + CAP_WORD + r"){0,4}")
 _FRENCH_NUMBER = r"\d{1,5}(?:[ \t]?(?:bis|ter|quater|[A-Za-z])\b)?"
 ROMANCE_NUMBER_FIRST = re.compile(
     r"(?<![\w$.,/#-])" + _FRENCH_NUMBER + r"[ \t]*,?[ \t]+" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME
@@ -64,7 +69,9 @@ ROMANCE_TYPE_FIRST = re.compile(
     + r"[ \t]*,?[ \t]+(?:(?i:n[º°o]|núm|num|nr)\.?[ \t]*)?(?:\d{1,5}[A-Za-z]?\b|s/n)(?![.,]?\d)"
 )
 _HOUSE_NUMBER = r"\d{1,4}[ \t]?[A-Za-z]?(?:[ \t]?[-/][ \t]?\d{1,4}[A-Za-z]?)?(?![\w]|[.,]\d)"
-ROMANCE_NO_NUMBER = re.compile(r"(?<![\w])" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME)  # only with a postcode after it
+ROMANCE_NO_NUMBER = re.compile(r"(?<![\w])(?P<type>" + _ROMANCE_TYPE + r")\.?[ \t]*" + _ROMANCE_NAME)  # see _romance_without_number
+# The last word before a street: "Ship to", "Livraison :", "new address".
+WORD_BEFORE = re.compile(r"([^\W\d_]+)[ \t]*(?:to|au|à|a|an|naar)?[ \t]*[:/-]?[ \t]*\Z", re.IGNORECASE)
 # German and Dutch streets are found word by word: a word with a street ending, then this.
 HOUSE_NUMBER_AFTER = re.compile(r"[ \t]*,?[ \t]*" + _HOUSE_NUMBER)
 GERMANIC_ENDING_TUPLE = tuple(sorted(GERMANIC_ENDINGS, key=len, reverse=True))
@@ -77,7 +84,8 @@ GERMAN_PREPOSITION_STREET = re.compile(
 
 UNIT = r"(?i:" + _alternation(UNITS) + r")\.?[ \t]*(?:(?i:n[º°o])\.?[ \t]*)?#?[ \t]*[\w-]{1,6}\b"
 UNIT_AFTER = re.compile(
-    r"(?:[ \t]*,?[ \t]*(?:" + UNIT + r"|#[ \t]*[\w-]{1,6}\b|\d{1,2}[ºª°](?:[ \t]?[A-Z]\b)?))+"
+    r"(?:[ \t]*,?[ \t]*(?:" + UNIT + r"|#[ \t]*[\w-]{1,6}\b|\d{1,2}[ºª°](?:[ \t]?[A-Z]\b)?)"
+    r"|[ \t]*[,\n][ \t]*RD[ \t]+\d{1,3}(?!\w))+"  # New Zealand's rural delivery line: "RD 6"
 )
 # "Flat 3, 42 Walsh Union", "Studio 58b" before a street: the unit the number may follow directly.
 UNIT_BEFORE = re.compile(r"(?i:flat|studio|unit|suite|apartment|apt|level|shop|villa)\.?[ \t]*#?(?:\d{1,5}[A-Za-z]?(?:[ \t]*[,\n][ \t]*|[ \t]+))?\Z")
@@ -114,18 +122,23 @@ DIGIT_NEAR_WORD = re.compile(r"\d[ \t,]*[^\W\d_]|[^\W\d_][ \t,.]*\d")
 
 def find_addresses(text: str) -> Iterator[Span]:
     if not DIGIT_NEAR_WORD.search(text):
+        # Only a Romance street can do without a number; a plain split is enough to rule it out.
+        if not ROMANCE_TYPES.isdisjoint(text.lower().split()):
+            for match in ROMANCE_NO_NUMBER.finditer(text):
+                if _romance_without_number(text, match):
+                    yield _with_units_and_tail(text, match.start(), match.end())
         return
     tokens = WORD_TOKEN.findall(text)
     lower = {token.lower().rstrip(".") for token in tokens}
     for match in ENGLISH_STREET.finditer(text):
         if _english_plausible(match):
             yield _with_units_and_tail(text, match.start(), match.end())
-    if lower & ROMANCE_TYPES or "c/" in text.lower():
+    if lower & ROMANCE_TYPES or "c/" in text.lower() or "C. " in text:  # "C/ Mayor", "C. Mayor": calle
         for pattern in (ROMANCE_NUMBER_FIRST, ROMANCE_TYPE_FIRST):
             for match in pattern.finditer(text):
                 yield _with_units_and_tail(text, match.start(), match.end())
         for match in ROMANCE_NO_NUMBER.finditer(text):
-            if TAIL.match(text, match.end()):
+            if _romance_without_number(text, match):
                 yield _with_units_and_tail(text, match.start(), match.end())
     for match in GERMAN_PREPOSITION_STREET.finditer(text):
         if TAIL.match(text, match.end()):
@@ -146,6 +159,23 @@ def _germanic_streets(text: str) -> Iterator[Span]:
             start = previous.start() if previous is not None and _is_bare_ending(word.group()) and previous.group()[0].isupper() else word.start()
             yield _with_units_and_tail(text, start, number.end())
         previous = word
+
+
+def _romance_without_number(text: str, match: re.Match) -> bool:
+    """A type and a name with no number are a street when a postcode follows, when the type is one
+    no English sentence has and is written in lower case ("rue de Bonvin"), or after an address
+    word when the type is such a word or in lower case ("Ship to avenue Didier", "livraison :
+    Rue Bellecour"; not "Ship to Place Cards Inc")."""
+    if TAIL.match(text, match.end()):
+        return True
+    street_type = match.group("type").rstrip(".")
+    unmistakable = street_type.lower() in UNMISTAKABLE_ROMANCE_TYPES
+    if street_type.islower() and unmistakable:
+        return True
+    if not (street_type.islower() or unmistakable):
+        return False  # "Ship to Place Cards Inc": a capitalised English word is a name's start
+    before = WORD_BEFORE.search(text, max(0, match.start() - 30), match.start())
+    return before is not None and before.group(1).lower() in ADDRESS_CUES
 
 
 def _is_bare_ending(word: str) -> bool:

@@ -61,7 +61,8 @@ class Scrubber:
             add_unless_overlapping(found, identifiers.find_ips(text))
             if digits >= phones.MIN_DIGITS:
                 add_unless_overlapping(found, phones.find_phones(text, context, self._regions))
-            add_unless_overlapping(found, addresses.find_addresses(text))
+        # A Romance street may have no number ("rue de Bonvin"): addresses are looked for in every text.
+        add_unless_overlapping(found, addresses.find_addresses(text))
         add_unless_overlapping(found, names.find_names(text, found, self._vendors))
         return sorted(span for span in found if span.kind != KEPT)
 

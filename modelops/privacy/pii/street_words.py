@@ -62,6 +62,7 @@ tramway underpass view vale wharf artery block bowl circlet dip driveway extensi
  grange green ground front frontage foreshore fairway entrance end edge dell
 cutting cross crossway copse colonnade circus centreway centre brow byway brace break basin arcade anchorage
 amble alleyway access ave st rd dr ct hill hts embankment market buildings cottages court ln sq
+villas part strip interchange gap plateau range courtyard stairs roadway riverway quadrangle
 """)
 
 # After the name in chat (lower case), only a type that is no ordinary English word is trusted.
@@ -71,7 +72,7 @@ LOWERCASE_TYPES = _words("st str ave av blvd rd dr ln ct pl pkwy hwy cir ter ter
 ROMANCE_TYPES = _words("""
 rue avenue av boulevard bd bld blvd place pl allée allee impasse imp chemin ch quai route rte cours square
 passage voie faubourg fbg sentier esplanade promenade rond-point parvis villa cité cite hameau lotissement
-résidence residence montée montee ruelle traverse mail carrefour côte cote
+résidence residence montée montee ruelle traverse mail carrefour côte cote rang
 
 calle cl avenida avda paseo pº plaza pza camino carretera ctra ronda travesía travesia glorieta callejón
 callejon cuesta pasaje pasadizo rambla vía via vial urbanización urbanizacion urb alameda bulevar carrera
@@ -83,6 +84,20 @@ viale piazza piazzale corso largo vicolo strada contrada lungomare lungotevere b
 rua travessa praça praca estrada beco
 
 carrer passeig avinguda plaça placa
+""")
+
+# Types no English sentence uses, so that a lower-case one followed by a capitalised name is a
+# street even with no number or postcode: "rue de Bonvin", "calle Mayor", "chemin Madeleine Barman".
+UNMISTAKABLE_ROMANCE_TYPES = _words("""
+rue chemin allée allee impasse boulevard quai faubourg ruelle montée montee lotissement hameau rang
+calle avenida avda paseo carretera camino travesía travesia callejón callejon glorieta rambla urbanización
+viale piazza piazzale vicolo strada lungomare rua travessa praça praca estrada carrer passeig avinguda plaça
+""")
+# Words before an address that make a Romance type and a name after them a street on their own:
+# "Ship to avenue Didier", "Livraison : place Bellecour".
+ADDRESS_CUES = _words("""
+ship deliver delivery remit moved move address adresse livraison livrer envoyer dirección direccion envío envio
+enviar domicilio lieferadresse lieferung indirizzo spedire morada bezorgadres afleveradres
 """)
 
 # German and Dutch street names end in these, glued ("Hauptstraße") or as a word ("Berliner Straße").
