@@ -80,17 +80,21 @@ def _national(text: str, context: str, regions: tuple[str, ...]) -> Iterator[Spa
         if len(digits) < shortest or len(digits) > 13 or DATE_LIKE.fullmatch(candidate) or SSN_LIKE.fullmatch(candidate):
             continue
         grouped = not candidate.isdigit()
+        cued = _cued(text, match.start(), context)
+        # After a phone word ("ring", "Telefon:", "his number is") a number valid in any served
+        # country is a phone: a customer abroad writes it as at home ("01512 3450309" to an Irish tenant).
+        readable = tuple(dict.fromkeys(regions + SERVED)) if cued else regions
         if match.group("bare"):
             if NANP.fullmatch(candidate):
                 continue  # the North American pattern below judges these, toll-free numbers included
             # No trunk prefix to go by: only a number valid in a region that dials none will do.
-            if _valid_in(digits, tuple(r for r in regions if r in NO_TRUNK_PREFIX)):
+            if _valid_in(digits, tuple(r for r in readable if r in NO_TRUNK_PREFIX)):
                 yield Span(match.start(), match.end(), "PHONE")
-        elif grouped or _cued(text, match.start(), context):
+        elif grouped or cued:
             # A trunk 0 and an area code are a phone's own shape: a length the tenant's country (or,
             # for a tenant of no known country, any served country) allows is enough; elsewhere the
             # number must be one that is in service.
-            if _valid_in(digits, regions) or _possible_in(digits, regions[:1] if len(regions) < len(SERVED) else regions):
+            if _valid_in(digits, readable) or _possible_in(digits, regions[:1] if len(regions) < len(SERVED) else regions):
                 yield Span(match.start(), match.end(), "PHONE")
 
 
