@@ -25,6 +25,20 @@ def surnames() -> dict[str, int]:
 
 
 @functools.cache
+def given_names() -> frozenset[str]:
+    """Given names of Europe and the other countries of Jörg Michael's name dictionary, as the
+    gender-guesser package ships it (its data file only; none of its code is used): the names of
+    the served countries' people that the US list lacks ("Jelle", "Aoibheann", "Hüseyin")."""
+    text = resources.files("gender_guesser").joinpath("data").joinpath("nam_dict.txt").read_text("utf-8")
+    # A line is "<gender> <name> <frequency per country>"; "#" lines are comments, "=" lines
+    # equivalences, and a "+" joins the parts of a compound name ("Jean+Pierre").
+    return frozenset(
+        fold(line.split(None, 2)[1]) for line in text.splitlines()
+        if line and line[0] not in "#=" and "+" not in line.split(None, 2)[1]
+    )
+
+
+@functools.cache
 def english_words() -> frozenset[str]:
     """Common English words (never capitalised in a dictionary): the everyday vocabulary."""
     return frozenset(_lines("english_words.txt.gz"))
@@ -39,7 +53,7 @@ def cities() -> frozenset[str]:
 
 @functools.cache
 def vendor_names() -> tuple[str, ...]:
-    """Well-known US vendors, brands and banks, several of which look like a person's name."""
+    """Well-known vendors, brands and banks of the served countries, many of which look like a person's name."""
     text = resources.files(__package__).joinpath("data").joinpath("vendors.txt").read_text("utf-8")
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 

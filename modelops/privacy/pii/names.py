@@ -58,14 +58,15 @@ class Word:
     """What the lists say about one word of the text, and the judgements the rules ask of it
     (worked out once per distinct word: the rules ask them again and again)."""
 
-    __slots__ = ("key", "first", "last", "common", "never", "possessive", "shape",
+    __slots__ = ("key", "first", "last", "given", "common", "never", "possessive", "shape",
                  "listed", "unknown", "strong_first", "strong_last", "name_worthy")
 
-    def __init__(self, key: str, first: int | None, last: int | None, common: bool, never: bool,
+    def __init__(self, key: str, first: int | None, last: int | None, given: bool, common: bool, never: bool,
                  possessive: bool, shape: str):
         self.key = key
         self.first = first  # rank among first names
         self.last = last  # rank among surnames
+        self.given = given  # a given name somewhere in Europe or beyond (lexicon.given_names)
         self.common = common  # an everyday English word
         self.never = never  # a word of the trade, a month, a state
         self.possessive = possessive
@@ -79,7 +80,7 @@ class Word:
         self.name_worthy = self.strong_first or self.strong_last or self.unknown or shape == "initial"
 
     def as_initial(self) -> "Word":
-        return Word(self.key, self.first, self.last, self.common, self.never, self.possessive, "initial")
+        return Word(self.key, self.first, self.last, self.given, self.common, self.never, self.possessive, "initial")
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -97,6 +98,7 @@ def describe(text: str) -> Word:
         key=key,
         first=lexicon.first_names().get(key),
         last=lexicon.surnames().get(key),
+        given=key in lexicon.given_names(),
         common=key in lexicon.english_words(),
         never=key in vocabulary.NEVER_NAMES or (shape == "upper" and key in vocabulary.STATE_CODES),
         possessive=text.lower().endswith(("'s", "’s")),
@@ -328,8 +330,10 @@ def _lone_name(word: Word, cue: str | None) -> bool:
         return False
     if word.shape != "lower" and word.first is not None and (word.first < RARE_FIRST_NAME_RANK or not word.common):
         return True  # "paid Amber", "transfer to Dean": a capitalised first name after "paid", "to", "from"
-    if word.shape == "title" and word.unknown:
-        return True  # "paid Hüseyin": a capitalised word no list knows, after a payment or address word
+    if word.shape == "title" and word.given and not word.common and not word.never:
+        # "paid Hüseyin": a given name the US list lacks; a word no name list knows is a brand
+        # as often as not ("paid Iberdrola", "transfer to Revolut")
+        return True
     if cue == "strong":
         return word.name_worthy and word.listed
     ranked = min(r for r in (word.first, word.last, LONE_NAME_RANK) if r is not None)
