@@ -8,7 +8,10 @@ Two splits, built apart so that the held-out one measures rather than confirms:
 
 - "tuning": Faker seeds from 100, the countries' main locales, the TUNING templates and keys;
 - "held-out": Faker seeds from 900, the sibling locales too (de_AT, de_CH, fr_CA, nl_BE, en_NZ),
-  and templates and key names that no rule was tuned on.
+  and templates and key names that no rule was tuned on;
+- "fresh": Faker seeds from 1700, the held-out locales, and templates and keys written after the
+  held-out split's misses had been read to find missing shapes: it measures what that reading
+  could not have fitted.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ LOCALES = {
     "ES": ("es_ES", ("es_ES",)), "NL": ("nl_NL", ("nl_NL", "nl_BE")), "IE": ("en_IE", ("en_IE",)),
     "CA": ("en_CA", ("en_CA", "fr_CA")), "AU": ("en_AU", ("en_AU", "en_NZ")),
 }
-SPLITS = {"tuning": 100, "held-out": 900}
+SPLITS = {"tuning": 100, "held-out": 900, "fresh": 1700}
 
 TEMPLATES = {
     "tuning": {
@@ -44,10 +47,21 @@ TEMPLATES = {
                         "Mr {} paid in cash"],
         "city": ["Flights {} - Madrid for the trade fair", "Parking fee {} airport", "{} office supplies"],
     },
+    "fresh": {
+        "address": ["Billing address changed: {}", "deliver the parts to {} before Friday", "Adresse : {}",
+                    "supplier's warehouse is at {}"],
+        "phone": ["cell {}", "Tél. {}", "she left her mobile, {}, with reception", "reach me on {}"],
+        "last_first": ["DIRECT DEBIT {} 0412", "Beneficiary: {}", "STANDING ORDER TO {}"],
+        "first_alone": ["refund to {} approved", "Hi {}, see the attached", "cash given to {} for petty cash",
+                        "Best,\n{}", "reimbursed {} for the taxi"],
+        "city": ["Trade fair {} booth rental", "Train tickets to {} for the audit", "{} warehouse rent"],
+    },
 }
 KEYS = {
     "tuning": ["account_number", "acct", "iban", "routing_number", "sort_code", "card_number", "ssn", "tax_id"],
     "held-out": ["accountNumber", "bank_account_no", "IBAN", "routingNo", "sortCode", "cardPan", "SSN", "taxId", "acct_num", "bsb"],
+    "fresh": ["AccountNo", "account-number", "Iban", "aba_routing", "sort-code", "card_pan", "ssn_number", "vat_tax_id",
+              "bankAcct", "bsb_number"],
 }
 CARD_TYPES = ["visa13", "visa16", "visa19", "mastercard", "amex", "discover", "diners", "jcb15", "jcb16", "maestro"]
 SEPARATORS = {"plain": "", "spaces": " ", "dashes": "-", "dots": "."}

@@ -23,6 +23,9 @@ def scrubbed(value, **options):
     ("AU", "Unit 4/12 Harbour Villas, Cairns QLD 4870", "[ADDRESS]"),
     ("AU", "deliver to 15 Mall Strip, Perth WA 6000 pls", "deliver to [ADDRESS] pls"),
     ("NZ", "27 Ocean Beach Road\nRD 2\nWhangarei 0172", "[ADDRESS]"),
+    ("AU", "at 1/7 Wattle Cul-de-sac, Adelaide SA 5000", "at [ADDRESS]"),
+    ("CA", "at 8227 rue St-Onge, Laval, QC H7N 1B2", "at [ADDRESS]"),  # "St-" is a saint, not a street type
+    ("BE", "Frankrijklei 12, 2000 Antwerpen", "[ADDRESS]"),  # Antwerp's "-lei" avenues
     # French and Spanish lines with no number or postcode
     ("FR", "Ship to avenue Foch", "Ship to [ADDRESS]"),
     ("FR", "livraison : Rue des Lilas", "livraison : [ADDRESS]"),

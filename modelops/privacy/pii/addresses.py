@@ -51,7 +51,7 @@ _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest|
 _ENGLISH_WORD = r"(?:[^\W\d_][\w'.-]*|\d{1,3}(?:st|nd|rd|th))"
 ENGLISH_STREET = re.compile(
     r"(?<![\w$.,/#-])(?P<number>\d{1,6}(?:[/-]\d{1,5})?[a-z]?)\s+(?:" + _DIRECTION + r"\s+)?"
-    r"(?P<name>(?:" + _ENGLISH_WORD + r"\s+){0,3}?" + _ENGLISH_WORD + r")\s+(?P<suffix>" + _ENGLISH_TYPE + r")\b\.?"
+    r"(?P<name>(?:" + _ENGLISH_WORD + r"\s+){0,3}?" + _ENGLISH_WORD + r")\s+(?P<suffix>" + _ENGLISH_TYPE + r")\b(?!-\w)\.?"  # "rue St-Onge": St is a saint there
     # a type may end the name, another type then ends the street: "279 Rohetai Beach Road"
     r"(?:[ \t]+(?-i:(?=[A-Z]))" + _ENGLISH_TYPE + r"\b\.?)?"
     r"(?:\s+" + _DIRECTION + r"(?!\w))?",

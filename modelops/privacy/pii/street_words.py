@@ -62,7 +62,7 @@ tramway underpass view vale wharf artery block bowl circlet dip driveway extensi
  grange green ground front frontage foreshore fairway entrance end edge dell
 cutting cross crossway copse colonnade circus centreway centre brow byway brace break basin arcade anchorage
 amble alleyway access ave st rd dr ct hill hts embankment market buildings cottages court ln sq
-villas part strip interchange gap plateau range courtyard stairs roadway riverway quadrangle
+villas part strip interchange gap plateau range courtyard stairs roadway riverway quadrangle cul-de-sac
 """)
 
 # After the name in chat (lower case), only a type that is no ordinary English word is trusted.
@@ -106,7 +106,7 @@ straße strasse str. gasse weg allee platz ring damm ufer chaussee pfad steig gr
 promenade zeile stieg kamp brücke bruecke höhe hoehe winkel
 
 straat laan plein gracht kade dijk singel steeg pad dreef wal burgwal plantsoen baan boulevard
-erf hof park
+erf hof park lei
 """)
 # Endings no English word shares, trusted in lower case too: "send it to kerkstraat 12".
 UNAMBIGUOUS_ENDINGS = _words("straße strasse str. gasse allee straat laan gracht dreef singel steeg")
