@@ -4,8 +4,14 @@ Conditions, over the version's last 7 days of ``ai.model_metrics`` (``baseline``
 are compared with):
 
 - ``accuracy_drop``: accuracy below 0.95 x the baseline (validation) accuracy;
-- ``high_override_rate``: user overrides above 20% of its predictions;
-- ``performance_degradation``: average response time above 1.5 x the baseline response time.
+- ``high_override_rate``: user overrides above 20% of its predictions, or, for a version whose
+  expected accuracy is below 0.842, above the error rate the accuracy rule tolerates
+  (1 - 0.95 x expected accuracy): an agent about 75% right is overridden more than 20% of the time
+  when it is what it always was, and is rolled back for getting worse, not for that;
+- ``performance_degradation``: average response time above 1.5 x the baseline response time;
+- ``sudden_failure``: the CUSUM of a 20-point drop over its last 200 labelled predictions past its
+  threshold (``sudden``), so that a model that breaks outright goes back within about a hundred
+  labelled predictions rather than the days the 7-day window needs.
 
 Noise guard. A check runs after every metrics fold (every second), so a rule that fired whenever
 an observed figure crossed its threshold would roll back a sound model on its first few unlucky
@@ -31,7 +37,8 @@ production by the registry's promotion with event 'rollback' after the degraded 
 the rollback event with its triggers and an investigation ticket are written, and an A/B test
 whose control was the degraded model is cancelled (its candidate waits for a test against the
 restored model). With no previous version the model stays, and operations get the spec's
-emergency alert (once while it is open). Serving processes see the new pointer within a second.
+emergency alert (once while it is open); for a shared model, whose first version has nothing
+earlier to go back to by design, that is a warning with its cause and no critical alert. Serving processes see the new pointer within a second.
 """
 from __future__ import annotations
 
@@ -50,7 +57,7 @@ from sqlalchemy.exc import OperationalError
 
 from modelops import db
 from modelops.experiments import lifecycle
-from modelops.monitoring import alerts
+from modelops.monitoring import alerts, sudden
 from modelops.monitoring.baseline import VersionState, states
 from modelops.registry import promotion, versions
 from modelops.training.runs import check_agent
@@ -71,6 +78,7 @@ MIN_TIMED_PREDICTIONS = 1000  # predictions in the window, and in the baseline, 
 
 CHECKER = "rollback-monitor"
 ACCURACY_DROP, HIGH_OVERRIDE_RATE, PERFORMANCE_DEGRADATION = "accuracy_drop", "high_override_rate", "performance_degradation"
+SUDDEN_FAILURE = "sudden_failure"
 
 
 class RollbackRefused(ValueError):
@@ -115,18 +123,28 @@ def accuracy_breached(correct, labelled, baseline_accuracy, validation_samples=N
             & (accuracy_p_value(correct, labelled, baseline_accuracy, validation_samples) < ALPHA))
 
 
-def override_p_value(overrides, predictions):
-    """One-sided p-value of "override rate <= 20%" against "above it" (z-test at the limit)."""
+def override_limit(expected_accuracy=None):
+    """The override rate a version may show: 20%, or the error rate the accuracy rule tolerates for
+    its expected accuracy (1 - 0.95 x accuracy) when that is higher."""
+    if expected_accuracy is None:
+        return OVERRIDE_LIMIT
+    return np.maximum(OVERRIDE_LIMIT, 1.0 - ACCURACY_RATIO * np.asarray(expected_accuracy, dtype=float))
+
+
+def override_p_value(overrides, predictions, expected_accuracy=None):
+    """One-sided p-value of "override rate <= its limit" against "above it" (z-test at the limit)."""
     predictions = np.asarray(predictions, dtype=float)
+    limit = override_limit(expected_accuracy)
     rate = np.divide(overrides, predictions, out=np.zeros_like(predictions), where=predictions > 0)
-    z = (rate - OVERRIDE_LIMIT) / np.sqrt(OVERRIDE_LIMIT * (1 - OVERRIDE_LIMIT) / np.maximum(predictions, 1))
+    z = (rate - limit) / np.sqrt(limit * (1 - limit) / np.maximum(predictions, 1))
     return norm.sf(z)
 
 
-def override_breached(overrides, predictions):
+def override_breached(overrides, predictions, expected_accuracy=None):
     predictions = np.asarray(predictions)
     rate = np.divide(overrides, predictions, out=np.zeros(np.shape(predictions)), where=predictions > 0)
-    return (predictions >= MIN_PREDICTIONS) & (rate > OVERRIDE_LIMIT) & (override_p_value(overrides, predictions) < ALPHA)
+    return ((predictions >= MIN_PREDICTIONS) & (rate > override_limit(expected_accuracy))
+            & (override_p_value(overrides, predictions, expected_accuracy) < ALPHA))
 
 
 def response_time_breached(response_time_sum_ms, predictions, baseline_ms, baseline_predictions):
@@ -148,8 +166,8 @@ class Verdict:
 def judge(state: VersionState) -> Verdict:
     """The three conditions of one version's window against its baseline."""
     w, b = state.window, state.baseline
-    return Verdict({ACCURACY_DROP: _accuracy(w, b), HIGH_OVERRIDE_RATE: _overrides(w),
-                    PERFORMANCE_DEGRADATION: _response_time(w, b)})
+    return Verdict({ACCURACY_DROP: _accuracy(w, b), HIGH_OVERRIDE_RATE: _overrides(w, b),
+                    PERFORMANCE_DEGRADATION: _response_time(w, b), SUDDEN_FAILURE: _sudden(state)})
 
 
 def _accuracy(w, b) -> dict:
@@ -168,17 +186,35 @@ def _accuracy(w, b) -> dict:
     return {**condition, "p_value": p_value, "breached": breached, "why": why}
 
 
-def _overrides(w) -> dict:
-    condition = {"current": w.override_rate, "threshold": OVERRIDE_LIMIT, "predictions": w.predictions,
-                 "overrides": w.overrides, "p_value": None, "breached": False}
+def _overrides(w, b) -> dict:
+    limit = float(override_limit(b.accuracy))
+    condition = {"current": w.override_rate, "threshold": limit, "predictions": w.predictions,
+                 "overrides": w.overrides, "expected_accuracy": b.accuracy, "p_value": None, "breached": False}
     if w.predictions < MIN_PREDICTIONS:
         return {**condition, "why": f"{w.predictions} predictions in the window, fewer than {MIN_PREDICTIONS}"}
-    p_value = float(override_p_value(w.overrides, w.predictions))
-    breached = bool(override_breached(w.overrides, w.predictions))
+    p_value = float(override_p_value(w.overrides, w.predictions, b.accuracy))
+    breached = bool(override_breached(w.overrides, w.predictions, b.accuracy))
+    basis = "" if limit == OVERRIDE_LIMIT else f" (1 - {ACCURACY_RATIO} x expected accuracy {b.accuracy:.4f})"
     why = (f"override rate {w.override_rate:.4f} ({w.overrides} of {w.predictions}) "
-           f"{'>' if w.override_rate > OVERRIDE_LIMIT else '<='} {OVERRIDE_LIMIT}"
+           f"{'>' if w.override_rate > limit else '<='} {limit:.4f}{basis}"
            f" (one-sided p = {p_value:.3g}, {'below' if p_value < ALPHA else 'not below'} {ALPHA})")
     return {**condition, "p_value": p_value, "breached": breached, "why": why}
+
+
+def _sudden(state: VersionState) -> dict:
+    w, b = state.window, state.baseline
+    reference = sudden.reference_accuracy(w.correct, w.labelled, b.accuracy, b.validation_samples)
+    recent = state.recent_outcomes
+    condition = {"reference_accuracy": reference, "recent_labelled": len(recent), "drop": sudden.SUDDEN_DROP,
+                 "threshold": sudden.THRESHOLD, "statistic": None, "breached": False}
+    if reference is None:
+        return {**condition, "why": "no reference accuracy: neither live labels nor a validation accuracy"}
+    value = sudden.statistic(recent, reference)
+    breached = value >= sudden.THRESHOLD
+    right = sum(recent)
+    why = (f"CUSUM {value:.2f} {'>=' if breached else '<'} {sudden.THRESHOLD} for a {sudden.SUDDEN_DROP:.0%} drop "
+           f"from {reference:.4f} over the last {len(recent)} labelled predictions ({right} right)")
+    return {**condition, "statistic": value, "breached": breached, "why": why}
 
 
 def _response_time(w, b) -> dict:
@@ -323,12 +359,14 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
         return {"outcome": "no_op", "from_version_id": str(expected), "agent_type": agent_type, "scope_key": scope,
                 "reason": f"version {expected} is no longer production ({serving}): it was moved while this waited"}
     what = f"{agent_type} {current['version']} of {scope}"
+    previous = connection.execute(PREVIOUS_STABLE, {"agent": agent_type, "scope": scope, "current": current["id"]}).mappings().first()
+    if previous is None and current["tenant_id"] is None:
+        return _emergency(connection, current, scope, triggers, actor, reason, None, now)
     alert = alerts.raise_alert(
         connection, alert_type="rollback_triggered", severity="critical", audience="ml", tenant_id=current["tenant_id"],
         agent_type=agent_type, model_version_id=current["id"], now=now,
         message=f"Rollback triggered for model {what} ({', '.join(triggers)}): {reason}",
         details={"triggers": triggers, "actor": actor})
-    previous = connection.execute(PREVIOUS_STABLE, {"agent": agent_type, "scope": scope, "current": current["id"]}).mappings().first()
     if previous is None:
         return _emergency(connection, current, scope, triggers, actor, reason, alert, now)
 
@@ -352,19 +390,34 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
             "cancelled_ab_test_id": cancelled, "triggers": sorted(triggers), "reason": reason}
 
 
+# Why a shared model with no earlier version is a warning: it is the first model its tenants
+# have, nothing better can serve them, and its live labels are often ones it could not know.
+SHARED_FIRST_MODEL = ("it is the first shared model of its scope and serves tenants without a model of their own, "
+                      "whose labels it may never have seen (a tenant's own accounts or categories); nothing earlier can "
+                      "serve them: train the tenants' own models")
+
+
 def _emergency(connection: Connection, current: dict, scope: str, triggers: dict, actor: str, reason: str,
-               alert: dict, now: dt.datetime) -> dict:
+               alert: dict | None, now: dt.datetime) -> dict:
     """No version to go back to: the degraded model keeps serving and operations are told. The
-    event and ticket are written with the emergency alert, once while it stays open, not at
-    every check."""
+    event and ticket are written with the alert, once while it stays open, not at every check.
+
+    For a tenant's model that is the spec's emergency (critical, after the rollback alert). A
+    shared model without an earlier version gets one warning with its cause instead (``alert`` is
+    None): on day 0 the global model, trained on synthetic data, meets tenants' own labels, and a
+    critical alert nobody can act on would bury the ones that can be."""
+    shared = alert is None
+    cause = f" ({SHARED_FIRST_MODEL})" if shared else ""
     emergency = alerts.raise_alert(
-        connection, alert_type="rollback_impossible", severity="critical", audience="operations",
+        connection, alert_type="rollback_impossible", severity="warning" if shared else "critical",
+        audience="operations",
         tenant_id=current["tenant_id"], agent_type=current["agent_type"], model_version_id=current["id"], now=now,
         message=(f"No previous model available for rollback: {current['agent_type']} {current['version']} of {scope} "
-                 f"stays in production although {', '.join(triggers)} fired: {reason}"),
-        details={"triggers": triggers, "actor": actor})
+                 f"stays in production although {', '.join(triggers)} fired{cause}: {reason}"),
+        details={"triggers": triggers, "actor": actor, **({"cause": SHARED_FIRST_MODEL} if shared else {})})
     result = {"outcome": "no_previous_version", "agent_type": current["agent_type"], "scope_key": scope,
-              "from_version_id": str(current["id"]), "from_version": current["version"], "alert_id": alert["id"],
+              "from_version_id": str(current["id"]), "from_version": current["version"],
+              "alert_id": alert["id"] if alert else None,
               "emergency_alert_id": emergency["id"], "triggers": sorted(triggers), "reason": reason}
     if not emergency["created"]:
         return {**result, "rollback_event_id": None, "note": "the emergency alert was already open (its occurrence was counted)"}

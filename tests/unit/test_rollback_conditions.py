@@ -30,7 +30,7 @@ def window(predictions=10_000, labelled=3_000, correct=2_700, overrides=800, ms=
 def test_a_healthy_window_fires_nothing_and_says_why_for_each_condition():
     verdict = rollback.judge(state(window()))
     assert verdict.triggers == {}
-    assert set(verdict.conditions) == {"accuracy_drop", "high_override_rate", "performance_degradation"}
+    assert set(verdict.conditions) == {"accuracy_drop", "high_override_rate", "performance_degradation", "sudden_failure"}
     assert all(condition["why"] for condition in verdict.conditions.values())
 
 

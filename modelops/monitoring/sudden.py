@@ -1,0 +1,83 @@
+"""Sudden failure: a model that breaks outright is caught on its last few labelled predictions.
+
+The 7-day window of the spec's conditions needs a drop to fill a good share of a week before the
+week's accuracy is past its threshold: a model that fails at once keeps serving for days. So the
+check also reads the version's last ``SHORT_WINDOW`` labelled predictions, in order, and runs a
+one-sided CUSUM (Page 1954) of a drop of ``SUDDEN_DROP`` from the version's reference accuracy p0:
+
+    S_t = max(0, S_{t-1} + log(p1 / p0))            for a right prediction
+    S_t = max(0, S_{t-1} + log((1 - p1) / (1 - p0))) for a wrong one,       p1 = p0 - SUDDEN_DROP
+
+and rolls back once S reaches ``THRESHOLD``. The CUSUM is the fastest detector of a change for a
+given rate of false alarms (Lorden 1971); over a window of 200 predictions its statistic is the
+largest log-likelihood ratio of "the last k predictions are from the broken model" against "from
+the sound one", k = 0..200. Its own noise guard is the threshold: checks follow every metrics fold,
+so the statistic is read after nearly every labelled prediction, and the threshold is set so that
+a stable model at 1,000 labelled predictions a day is rolled back falsely in under 1% of four-week
+runs (bench/bench_sudden_failure.py, docs/rollback.md).
+
+The reference p0 is the version's live accuracy over the long window when it has at least
+``MIN_REFERENCE_LABELLED`` labelled predictions (what the model has been, not what its validation
+promised); otherwise the lower 95% Wilson bound of its validation accuracy, so that a validation
+score lucky on few rows does not make ordinary live accuracy look like a collapse.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from statsmodels.stats.proportion import proportion_confint
+
+SHORT_WINDOW = 200  # the last labelled predictions read
+SUDDEN_DROP = 0.20  # the drop, in accuracy points, the CUSUM is tuned to catch fastest
+THRESHOLD = 13.0  # log-likelihood ratio at which the model is rolled back
+MIN_REFERENCE_LABELLED = 1000
+# p1 is kept off zero, where a right prediction would be impossible under the broken model
+FLOOR = 0.01
+
+
+def reference_accuracy(live_correct: int, live_labelled: int, validation_accuracy: float | None,
+                       validation_samples: int | None) -> float | None:
+    """p0: the long window's live accuracy, else the validation accuracy's lower bound, else None."""
+    if live_labelled >= MIN_REFERENCE_LABELLED:
+        return live_correct / live_labelled
+    if validation_accuracy is None:
+        return None
+    if not validation_samples:
+        return float(validation_accuracy)
+    correct = round(validation_accuracy * validation_samples)
+    return float(proportion_confint(correct, validation_samples, alpha=0.05, method="wilson")[0])
+
+
+def log_likelihood_ratios(correct, reference):
+    """Each outcome's log-likelihood ratio of the broken model (p0 - SUDDEN_DROP) against the sound one."""
+    p0 = np.clip(np.asarray(reference, dtype=float), FLOOR + SUDDEN_DROP, 1.0 - 1e-6)
+    p1 = np.maximum(p0 - SUDDEN_DROP, FLOOR)
+    return np.where(np.asarray(correct, dtype=bool), np.log(p1 / p0), np.log((1.0 - p1) / (1.0 - p0)))
+
+
+def cusum(ratios, axis: int = -1) -> np.ndarray:
+    """The CUSUM statistic after each step along ``axis``: S_t = C_t - min(0, min_{k<=t} C_k), C the
+    running sum, which is the recursion S_t = max(0, S_{t-1} + r_t) from S_0 = 0, vectorised."""
+    running = np.cumsum(ratios, axis=axis)
+    return running - np.minimum(np.minimum.accumulate(running, axis=axis), 0.0)
+
+
+def statistic(correct_in_order, reference: float) -> float:
+    """The CUSUM over the given outcomes (oldest first), at the last of them."""
+    if len(correct_in_order) == 0:
+        return 0.0
+    return float(cusum(log_likelihood_ratios(correct_in_order, reference))[-1])
+
+
+def breached(correct_in_order, reference: float | None) -> bool:
+    return reference is not None and statistic(correct_in_order, reference) >= THRESHOLD
+
+
+def expected_delay(reference: float) -> float:
+    """Labelled predictions a drop of SUDDEN_DROP takes to reach the threshold, on average (Wald's
+    approximation: threshold over the drift per prediction, the Kullback-Leibler divergence)."""
+    p0 = min(max(reference, FLOOR + SUDDEN_DROP), 1.0 - 1e-6)
+    p1 = max(p0 - SUDDEN_DROP, FLOOR)
+    divergence = p1 * math.log(p1 / p0) + (1.0 - p1) * math.log((1.0 - p1) / (1.0 - p0))
+    return THRESHOLD / divergence
