@@ -1,14 +1,18 @@
-"""Benchmarks of the six agents: training time, validation accuracy beside the majority-class
-baseline, how well confidences match accuracy, and artifact size; the classification agent at
-larger scales with its peak memory; the chat agent on BANKING77 when the data set is present.
+"""Benchmarks of the six agents beside plain models fitted on the same rows in the same run:
+accuracy, macro-F1, expected calibration error, training and prediction time, artifact size; the
+chat agent on BANKING77 when its training CSV is given, the classification agent on small
+tenants' statement lines, and classification at larger scales with its peak memory.
 
-    .venv/bin/python bench/bench_agents.py                     # everything (the 1M run takes minutes)
-    .venv/bin/python bench/bench_agents.py --scales 100000     # skip the million-row run
+    .venv/bin/python bench/bench_agents.py --banking77 PATH/TO/banking77/train.csv
+    .venv/bin/python bench/bench_agents.py --rows 5000 --scales 100000 1000000
 
-Times are medians of ``--repeats`` fits on all rows (the million-row run is fitted once).
-Accuracy, the majority-class baseline and ECE are measured on the 20% of a seeded stratified
-80/20 split, with a model fitted on the 80%. Sizes are ``joblib.dump`` bytes, uncompressed (what the artifact
-store writes and roughly what a worker holds in memory) and with ``compress=3`` for reference.
+Held-out rows: synthetic agents and BANKING77, the 20% of a seeded stratified 80/20 split (every
+model fitted on the 80%); statement lines, each tenant's later lines (``statement_corpus``).
+Every model of a row of the table is fitted on the same rows. ``fit s`` is one fit; the agent's
+fit includes its calibration (three more fits, on two thirds each). Sizes are ``joblib.dump``
+bytes, uncompressed (what the artifact store writes and roughly what a worker holds in memory).
+The baselines (``plain_baselines``): word TF-IDF + logistic regression for every agent, character
+TF-IDF + logistic regression and word+char TF-IDF + a linear SVM for the text agents.
 """
 from __future__ import annotations
 
@@ -26,13 +30,21 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from modelops import AGENT_TYPES
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
+from modelops.training.evaluation import calibration_error
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plain_baselines import BASELINES, document  # noqa: E402
+from statement_corpus import corpus  # noqa: E402
 
 SEED, TENANT = 0, 1
+TEXT_AGENTS = ("classification", "journal", "chat")
+STATEMENT_TENANTS = 5
 
 
 def artifact_sizes(model) -> tuple[int, int]:
@@ -42,43 +54,76 @@ def artifact_sizes(model) -> tuple[int, int]:
     return len(raw.getvalue()), len(packed.getvalue())
 
 
-def calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
-    """Expected calibration error: the gap between confidence and accuracy, averaged over ten
-    confidence bins weighted by their rows (0 = a confidence of 0.8 is right 80% of the time)."""
-    confidences, correct = np.asarray(confidences), np.asarray(correct, dtype=float)
-    which = np.minimum((confidences * bins).astype(int), bins - 1)
-    return float(sum(abs(correct[which == b].mean() - confidences[which == b].mean()) * (which == b).sum()
-                     for b in range(bins) if (which == b).any()) / len(confidences))
+def figures(truth: list, predicted: list, confidences: list[float] | None, fit_s: float, predict_s: float,
+            model) -> dict:
+    correct = [p == t for p, t in zip(predicted, truth)]
+    return {"accuracy": float(np.mean(correct)),
+            "macro_f1": float(f1_score([str(t) for t in truth], [str(p) for p in predicted], average="macro")),
+            "ece": None if confidences is None else calibration_error(confidences, correct),
+            "fit_s": fit_s, "predict_ms_per_1k": 1e6 * predict_s / len(truth), "raw_kb": artifact_sizes(model)[0] / 1024}
 
 
-def evaluate(agent, inputs: list[dict], labels: list, repeats: int) -> dict:
-    """Fit time on all rows; accuracy, calibration and size of a model fitted on 80% of them."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        agent.build_estimator().fit(inputs, labels)
-        times.append(time.perf_counter() - started)
-    train_x, val_x, train_y, val_y = train_test_split(inputs, labels, test_size=0.2, stratify=labels, random_state=SEED)
-    model = agent.build_estimator().fit(train_x, train_y)
+def agent_figures(agent, train: tuple[list, list], held_out: tuple[list, list]) -> dict:
     started = time.perf_counter()
-    predictions = agent.predict(model, val_x)
-    predict_seconds = time.perf_counter() - started
-    correct = [p.label == label for p, label in zip(predictions, val_y)]
-    majority = Counter(train_y).most_common(1)[0][0]
-    raw, packed = artifact_sizes(model)
-    return {"rows": len(inputs), "fit_s": statistics.median(times), "accuracy": float(np.mean(correct)),
-            "baseline": float(np.mean([label == majority for label in val_y])),
-            "ece": calibration_error([p.confidence for p in predictions], correct),
-            "predict_ms_per_1k": 1000 * predict_seconds / len(val_x) * 1000, "raw_kb": raw / 1024, "packed_kb": packed / 1024}
+    model = agent.build_estimator().fit(*train)
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    predictions = agent.predict(model, held_out[0])
+    predict_s = time.perf_counter() - started
+    return figures(held_out[1], [p.label for p in predictions], [p.confidence for p in predictions], fit_s, predict_s,
+                   model)
 
 
-def line(name: str, figures: dict) -> str:
-    return (f"{name:<26} {figures['rows']:>9,} {figures['fit_s']:>8.2f} {figures['accuracy']:>8.3f} {figures['baseline']:>8.3f}"
-            f" {figures['ece']:>6.3f} {figures['predict_ms_per_1k']:>9.1f} {figures['raw_kb']:>8.0f} {figures['packed_kb']:>8.0f}")
+def baseline_figures(make, train: tuple[list, list], held_out: tuple[list, list]) -> dict:
+    started = time.perf_counter()
+    model = make().fit([document(row) for row in train[0]], [str(label) for label in train[1]])
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    predicted = model.predict([document(row) for row in held_out[0]])
+    predict_s = time.perf_counter() - started
+    return figures([str(label) for label in held_out[1]], list(predicted), None, fit_s, predict_s, model)
 
 
-HEADER = (f"{'agent (data)':<26} {'rows':>9} {'fit s':>8} {'accuracy':>8} {'majority':>8} {'ECE':>6}"
-          f" {'ms/1k pred':>9} {'KB raw':>8} {'KB zip':>8}")
+def compare(agent, train: tuple[list, list], held_out: tuple[list, list], baselines: list[str]) -> dict[str, dict]:
+    """The agent and each named baseline, fitted on ``train`` and scored on ``held_out``."""
+    results = {f"agent ({agent.name})": agent_figures(agent, train, held_out)}
+    for name in baselines:
+        results[name] = baseline_figures(BASELINES[name], train, held_out)
+    return results
+
+
+def split(inputs: list, labels: list) -> tuple[tuple[list, list], tuple[list, list]]:
+    train_x, val_x, train_y, val_y = train_test_split(inputs, labels, test_size=0.2, stratify=labels,
+                                                      random_state=SEED)
+    return (train_x, train_y), (val_x, val_y)
+
+
+def mean_figures(runs: list[dict[str, dict]]) -> dict[str, dict]:
+    return {model: {key: None if runs[0][model][key] is None else float(np.mean([run[model][key] for run in runs]))
+                    for key in runs[0][model]} for model in runs[0]}
+
+
+HEADER = (f"{'data':<30} {'model':<24} {'train':>7} {'held':>6} {'fit s':>7} {'accuracy':>8} {'macro-F1':>8}"
+          f" {'ECE':>6} {'ms/1k':>7} {'KB':>7}")
+
+
+def print_rows(data: str, train_rows: int, held_rows: int, results: dict[str, dict]) -> None:
+    for model, f in results.items():
+        ece = "-" if f["ece"] is None else f"{f['ece']:.3f}"
+        print(f"{data:<30} {model:<24} {train_rows:>7,} {held_rows:>6,} {f['fit_s']:>7.2f} {f['accuracy']:>8.3f}"
+              f" {f['macro_f1']:>8.3f} {ece:>6} {f['predict_ms_per_1k']:>7.1f} {f['raw_kb']:>7.0f}", flush=True)
+
+
+def statement_lines(tenants: int) -> None:
+    """Small tenants: 360 statement lines each to learn from, scored on 2,000 later ones; the mean
+    over ``tenants`` tenants."""
+    agent, runs = get_agent("classification"), []
+    for seed in range(tenants):
+        training, later = corpus(seed)
+        runs.append(compare(agent, ([agent.validate_input(row) for row, _ in training], [label for _, label in training]),
+                            ([agent.validate_input(row) for row, _ in later], [label for _, label in later]),
+                            ["char tfidf+LR", "tfidf+LR", "word+char tfidf+SVM"]))
+    print_rows(f"statement lines ({tenants} tenants)", 360, 2_000, mean_figures(runs))
 
 
 def scale_run(n: int, repeats: int) -> dict:
@@ -115,38 +160,44 @@ def banking77(path: Path | None) -> tuple[list[dict], list[str]] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000, help="synthetic rows per agent")
-    parser.add_argument("--repeats", type=int, default=3, help="fits per timing")
-    parser.add_argument("--scales", type=int, nargs="*", default=[100_000, 1_000_000],
-                        help="row counts for the classification scale runs")
+    parser.add_argument("--rows", type=int, default=5_000, help="synthetic rows per agent")
+    parser.add_argument("--agents", nargs="*", default=list(AGENT_TYPES), help="synthetic agents to run")
+    parser.add_argument("--statement-tenants", type=int, default=STATEMENT_TENANTS,
+                        help="small tenants' statement lines to average over (0 skips them)")
+    parser.add_argument("--scales", type=int, nargs="*", default=[],
+                        help="row counts for the classification scale runs (none by default)")
     parser.add_argument("--banking77", type=Path, help="BANKING77's train.csv (text,category); skipped when absent")
+    parser.add_argument("--repeats", type=int, default=1, help="fits per timing in the scale runs")
     parser.add_argument("--scale-run", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.scale_run:
         print(json.dumps(scale_run(options.scale_run, options.repeats)))
         return
 
-    print(f"synthetic data: {options.rows:,} rows per agent (tenant_seed={TENANT}, seed={SEED}). fit s: median of "
-          f"{options.repeats} fits on all rows; accuracy, ECE and size: a model fitted on a stratified 80% split")
     print(HEADER)
-    for name in AGENT_TYPES:
-        agent = get_agent(name)
-        rows = generate(name, options.rows, seed=SEED, tenant_seed=TENANT)
-        print(line(f"{name} (synthetic)", evaluate(agent, [agent.validate_input(d) for d, _ in rows],
-                                                    [agent.label(e) for _, e in rows], options.repeats)), flush=True)
     real = banking77(options.banking77)
     if real is None:
         print("chat (BANKING77): no --banking77 file given or found, skipped")
     else:
         agent = get_agent("chat")
-        print(line("chat (BANKING77)", evaluate(agent, [agent.validate_input(d) for d in real[0]], real[1],
-                                                options.repeats)), flush=True)
+        train, held_out = split([agent.validate_input(row) for row in real[0]], real[1])
+        print_rows("BANKING77 (80/20 of train.csv)", len(train[1]), len(held_out[1]),
+                   compare(agent, train, held_out, ["tfidf+LR", "word+char tfidf+SVM"]))
+    if options.statement_tenants:
+        statement_lines(options.statement_tenants)
+    for name in options.agents:
+        agent = get_agent(name)
+        rows = generate(name, options.rows, seed=SEED, tenant_seed=TENANT)
+        train, held_out = split([agent.validate_input(d) for d, _ in rows], [agent.label(e) for _, e in rows])
+        baselines = ["tfidf+LR", "word+char tfidf+SVM"] if name in TEXT_AGENTS else ["tfidf+LR"]
+        print_rows(f"{name} (synthetic)", len(train[1]), len(held_out[1]), compare(agent, train, held_out, baselines))
 
+    if not options.scales:
+        return
     print("\nclassification at scale: fitted on all rows, scored on 20,000 fresh rows; one process per size")
     print(f"{'rows':>10} {'fit s':>8} {'runs':>5} {'accuracy':>8} {'majority':>8} {'ECE':>6} {'data MB':>8} {'peak MB':>8} {'KB raw':>8}")
     for n in options.scales:
-        repeats = options.repeats if n <= 100_000 else 1
-        done = subprocess.run([sys.executable, __file__, "--scale-run", str(n), "--repeats", str(repeats)],
+        done = subprocess.run([sys.executable, __file__, "--scale-run", str(n), "--repeats", str(options.repeats)],
                               capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{n:>10,} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
