@@ -46,7 +46,8 @@ BETWEEN_NAME_WORDS = r"(?:[ \t]+(?:" + PARTICLE + r"[ \t]+)*|[ \t]+[dl]['’]|-)
 
 # -- the street ---------------------------------------------------------------------------------
 
-_ENGLISH_TYPE = _alternation(USPS_SUFFIXES | COMMONWEALTH_TYPES)
+ENGLISH_TYPES = USPS_SUFFIXES | COMMONWEALTH_TYPES
+_ENGLISH_TYPE = _alternation(ENGLISH_TYPES)
 _DIRECTION = r"(?:north|south|east|west|northeast|northwest|southeast|southwest|ne|nw|se|sw|n|s|e|w)\.?"
 _ENGLISH_WORD = r"(?:[^\W\d_][\w'.-]*|\d{1,3}(?:st|nd|rd|th))"
 ENGLISH_STREET = re.compile(
@@ -76,6 +77,7 @@ WORD_BEFORE = re.compile(r"([^\W\d_]+)[ \t]*(?:to|au|à|a|an|naar)?[ \t]*[:/-]?[
 HOUSE_NUMBER_AFTER = re.compile(r"[ \t]*,?[ \t]*" + _HOUSE_NUMBER)
 GERMANIC_ENDING_TUPLE = tuple(sorted(GERMANIC_ENDINGS, key=len, reverse=True))
 WORD_TOKEN = re.compile(r"[^\W\d_][\w'’-]*\.?")
+GERMAN_PREPOSITION_FIRST_WORDS = frozenset(preposition.split()[0] for preposition in GERMAN_PREPOSITIONS)
 GERMAN_PREPOSITION_STREET = re.compile(
     r"(?<![\w-])(?:" + "|".join(GERMAN_PREPOSITIONS) + r")[ \t]+" + CAP_WORD + r"(?:[ \t]+" + CAP_WORD + r")?[ \t]+" + _HOUSE_NUMBER
 )
@@ -130,9 +132,11 @@ def find_addresses(text: str) -> Iterator[Span]:
         return
     tokens = WORD_TOKEN.findall(text)
     lower = {token.lower().rstrip(".") for token in tokens}
-    for match in ENGLISH_STREET.finditer(text):
-        if _english_plausible(match):
-            yield _with_units_and_tail(text, match.start(), match.end())
+    # Each shape runs only where its words are: the patterns cost far more than these set checks.
+    if not ENGLISH_TYPES.isdisjoint(lower):
+        for match in ENGLISH_STREET.finditer(text):
+            if _english_plausible(match):
+                yield _with_units_and_tail(text, match.start(), match.end())
     if lower & ROMANCE_TYPES or "c/" in text.lower() or "C. " in text:  # "C/ Mayor", "C. Mayor": calle
         for pattern in (ROMANCE_NUMBER_FIRST, ROMANCE_TYPE_FIRST):
             for match in pattern.finditer(text):
@@ -140,9 +144,10 @@ def find_addresses(text: str) -> Iterator[Span]:
         for match in ROMANCE_NO_NUMBER.finditer(text):
             if _romance_without_number(text, match):
                 yield _with_units_and_tail(text, match.start(), match.end())
-    for match in GERMAN_PREPOSITION_STREET.finditer(text):
-        if TAIL.match(text, match.end()):
-            yield _with_units_and_tail(text, match.start(), match.end())
+    if not GERMAN_PREPOSITION_FIRST_WORDS.isdisjoint(tokens):
+        for match in GERMAN_PREPOSITION_STREET.finditer(text):
+            if TAIL.match(text, match.end()):
+                yield _with_units_and_tail(text, match.start(), match.end())
     if any(token.lower().endswith(GERMANIC_ENDING_TUPLE) for token in tokens):
         yield from _germanic_streets(text)
     if lower & PO_BOX_WORDS:
