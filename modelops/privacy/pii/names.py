@@ -304,17 +304,19 @@ def _longest_name_at(doc: _Text, first: int, end: int) -> int:
 
 
 def _is_name(doc: _Text, start: int, end: int) -> bool:
-    if doc.is_vendor(start, end) or doc.business_after(end) or doc.merchant_around(start, end):
-        return False
     if doc.particle(start) or doc.particle(end - 1):
         return False
     cue = doc.cue_before(start) or ("weak" if doc.cue_after(end) else None)
     run = doc.name_words(start, end)
-    if cue != "person" and (doc.place_around(start, end) or (doc.is_city(start, end) and not _common_first_name(run[0]))):
-        return False  # "Berlin", "travel to Rothenburg ob der Tauber"
     if len(run) == 1:
-        return _lone_name(run[0], cue)
-    return _full_name(run, cue, doc.lower_case, doc.touches_vendor(start, end))
+        listed_as_name = _lone_name(run[0], cue)
+    else:
+        listed_as_name = _full_name(run, cue, doc.lower_case, doc.touches_vendor(start, end))
+    # Most runs fail on their words alone; what the text around says is asked only of the rest.
+    if not listed_as_name or doc.is_vendor(start, end) or doc.business_after(end) or doc.merchant_around(start, end):
+        return False
+    # "Berlin", "travel to Rothenburg ob der Tauber"
+    return cue == "person" or not (doc.place_around(start, end) or (doc.is_city(start, end) and not _common_first_name(run[0])))
 
 
 def _common_first_name(word: Word) -> bool:
