@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.integration.dashboard_support import MODELOPS, free_port, wait_for
-from tests.integration.test_main_job import COMMAND_WAIT, read_until
+from tests.integration.demo_support import COMMAND_WAIT, read_until
 from workers import pools
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -3,27 +3,16 @@ brings up the embedded servers and runs every pool and beat, `modelops up` reuse
 `modelops down` stops them, and nothing of the run is left behind.
 
 Every command is the installed `modelops` console script run as its own process, with
-DATABASE_URL and REDIS_URL unset and the local-server probes pointed at nothing. The homes live
-inside the project (``.modelops-test/``), never under /tmp: run as root, pgserver widens the
-permissions of every parent folder of its data folder.
+DATABASE_URL and REDIS_URL unset and the local-server probes pointed at nothing
+(tests/integration/demo_support.py). How a running demo stops: test_demo_stops.py.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
 
-import psutil
 import pytest
 import redis
 from sqlalchemy import create_engine, pool, text
@@ -31,141 +20,20 @@ from sqlalchemy import create_engine, pool, text
 import celeryconfig
 from modelops import migrations
 from modelops.config import redact
+from tests.integration.demo_support import (MODELOPS, PROJECT, COMMAND_WAIT, closed_port, described,
+                                            embedded_only_env, exported, modelops, processes_of,
+                                            run_processes_of, scratch_home, server_pids)
 from workers import pools
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-PROJECT = Path(__file__).resolve().parents[2]
-SCRATCH = PROJECT / ".modelops-test"
-MODELOPS = str(Path(sys.executable).parent / "modelops")
-SERVERS = ("postgres", "redis-server")
-# Generous bounds for one command (a demo starts a dozen Python processes and plays its scenario
-# on a possibly busy machine) and for processes to go; they only stop a hung run, they measure nothing.
-COMMAND_WAIT = 1500
-GONE_WAIT = 60
 # "  ingest       done in  1.234s  by host pid 42  (database role modelops_app)"
 DONE_LINE = re.compile(r"^ +(?P<queue>\S+) +done in +[\d.]+s +by \S+ pid (?P<pid>\d+) +\(database role (?P<role>\S+)\)$", re.M)
 
 
-def embedded_only_env(home: Path, **overrides: str) -> dict[str, str]:
-    """This process's environment with no server named, the probes off, and ``home`` as the data folder."""
-    named = ("DATABASE_URL", "REDIS_URL", "RESULT_BACKEND_URL", "APP_DATABASE_URL", "MODELOPS_ARTIFACT_DIR")
-    env = {key: value for key, value in os.environ.items() if key not in named}
-    env.update(MODELOPS_HOME=str(home), MODELOPS_PROBE_POSTGRES="none", MODELOPS_PROBE_REDIS="none", **overrides)
-    return env
-
-
-def modelops(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [MODELOPS, *args], env=embedded_only_env(home, **env), cwd=PROJECT,
-        capture_output=True, text=True, timeout=COMMAND_WAIT,
-    )
-
-
-def processes_of(home: Path) -> list[psutil.Process]:
-    """Live processes of ``home``: it is in their command line or their working folder, or it is their MODELOPS_HOME.
-
-    The command line finds the servers and beat, the working folder Postgres's backends (they run
-    in the data folder), the environment the worker pools (their command line names no folder).
-    """
-    inside = f"{home}{os.sep}"
-    found = []
-    for process in psutil.process_iter(["name", "cmdline", "cwd", "environ", "status"]):
-        info = process.info
-        if process.pid == os.getpid() or info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        command_line = " ".join(info["cmdline"] or [])
-        cwd = info["cwd"] or ""
-        if (
-            str(home) in command_line
-            or cwd == str(home)
-            or cwd.startswith(inside)
-            or (info["environ"] or {}).get("MODELOPS_HOME") == str(home)
-        ):
-            found.append(process)
-    return found
-
-
-def described(found: list[psutil.Process]) -> list[str]:
-    descriptions = []
-    for process in found:
-        try:
-            descriptions.append(f"{process.pid} {process.name()}: {' '.join(process.cmdline())}")
-        except psutil.NoSuchProcess:
-            pass
-    return descriptions
-
-
-def server_pids(home: Path) -> dict[str, list[int]]:
-    """The pids of ``home``'s Postgres postmaster and Redis server (the processes that name it)."""
-    pids: dict[str, list[int]] = {name: [] for name in SERVERS}
-    for process in processes_of(home):
-        if process.info["name"] in pids and str(home) in " ".join(process.info["cmdline"] or []):
-            pids[process.info["name"]].append(process.pid)
-    return {name: sorted(found) for name, found in pids.items()}
-
-
-def run_processes_of(home: Path) -> list[psutil.Process]:
-    """The processes of ``home`` that are not its servers: the pools, beat, the demo itself."""
-    return [process for process in processes_of(home) if process.info["name"] not in SERVERS]
-
-
-def wait_until_gone(home: Path) -> list[str]:
-    """The run's processes still there once they have all gone, or after GONE_WAIT seconds."""
-    deadline = time.monotonic() + GONE_WAIT
-    while (left := run_processes_of(home)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return described(left)
-
-
-def exported(up: subprocess.CompletedProcess) -> dict[str, str]:
-    """The variables of `modelops up`'s export lines, read as a shell reads them."""
-    variables = {}
-    for line in up.stdout.splitlines():
-        words = shlex.split(line)
-        assert words[0] == "export" and len(words) == 2, f"not an export line: {line!r}"
-        name, _, value = words[1].partition("=")
-        variables[name] = value
-    return variables
-
-
-def read_until(process: subprocess.Popen, prefix: str) -> list[str]:
-    """``process``'s output up to the first line that starts with ``prefix``, or to its end.
-
-    A process that neither prints the line nor exits within COMMAND_WAIT is killed, which ends the output.
-    """
-    watchdog = threading.Timer(COMMAND_WAIT, process.kill)
-    watchdog.start()
-    lines: list[str] = []
-    try:
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith(prefix):
-                break
-    finally:
-        watchdog.cancel()
-    return lines
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def home():
-    SCRATCH.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="main-job-", dir=SCRATCH)).resolve()
-    try:
+    with scratch_home() as folder:
         yield folder
-    finally:
-        # Whatever a failed test left: the servers through the command under test, then any pool
-        # or beat of a demo that did not stop them.
-        modelops(folder, "down")
-        for process in run_processes_of(folder):
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_main_command_runs_on_embedded_servers_that_up_reuses_and_down_stops(home):
@@ -291,34 +159,3 @@ def test_demo_with_an_unreachable_url_says_so_in_one_line_and_starts_nothing(hom
     assert not (home / "pg").exists() and not (home / "redis").exists()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
-def test_a_running_demo_stopped_or_killed_leaves_no_pool_or_beat_behind(home, stop):
-    """Ctrl-C (SIGINT) and a closed terminal (SIGHUP) stop the pools and beat in order; a demo killed
-    outright cannot, and its pools and beat must still go with it."""
-    demo = subprocess.Popen(
-        [MODELOPS, "demo"], env=embedded_only_env(home), cwd=PROJECT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        # every pool is up once the round trip went through all the queues; the scenario follows
-        seen = read_until(demo, "round trip through")
-        assert seen[-1:] and seen[-1].startswith("round trip through"), "".join(seen) + demo.stderr.read()
-        pool_processes = described(run_processes_of(home))
-        assert len(pool_processes) > len(pools.POOLS) + 1, "the demo, every pool and beat should be running"
-
-        demo.send_signal(stop)
-        demo.wait(timeout=COMMAND_WAIT)
-        rest, errors = demo.stdout.read(), demo.stderr.read()
-    finally:
-        demo.kill()
-        demo.stdout.close()
-        demo.stderr.close()
-
-    if stop == signal.SIGKILL:
-        assert demo.returncode == -signal.SIGKILL
-    else:
-        assert demo.returncode == 0, errors
-        assert "Traceback" not in errors
-        assert rest.splitlines()[-1] == "pools and beat stopped"
-    assert not wait_until_gone(home), f"left behind after {stop.name}"
-    assert server_pids(home)["postgres"] and server_pids(home)["redis-server"], "the servers stay for `modelops down`"
