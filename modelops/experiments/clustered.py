@@ -49,9 +49,12 @@ class RatioSums:
     @property
     def variance(self) -> float:
         """The delta-method variance of the ratio; infinite with fewer than two keys."""
+        return self.variance_about(self.ratio) if self.b else math.inf
+
+    def variance_about(self, r: float) -> float:
+        """The same with the residuals a_k - r b_k taken about ``r`` rather than the arm's own ratio."""
         if self.keys < 2 or not self.b:
             return math.inf
-        r = self.a / self.b
         residual = max(self.aa - 2.0 * r * self.ab + r * r * self.bb, 0.0)
         return self.keys / (self.keys - 1.0) * residual / (self.b * self.b)
 
@@ -87,7 +90,7 @@ def compare(treatment: RatioSums, control: RatioSums) -> Difference:
     difference = treatment.a / treatment.b - control.a / control.b
     pooled = (treatment.a + control.a) / (treatment.b + control.b)
     null_variance = pooled * (1.0 - pooled) * (1.0 / treatment.b + 1.0 / control.b)
-    variance = max(treatment.variance + control.variance, null_variance)
+    variance = max(treatment.variance_about(pooled) + control.variance_about(pooled), null_variance)
     df = max(min(treatment.keys, control.keys) - 1, 1)
     if variance == 0.0:
         return Difference(difference, 0.0, 0.0, 0.5, df, 1.0)

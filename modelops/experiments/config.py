@@ -50,6 +50,10 @@ class ABTestConfig:
     # identical models unless it is caught before the test decides, and a false stop only costs
     # a restart, so it must be sensitive early.
     label_rate_threshold: float = 0.01
+    # A difference in label rates short of a stop still holds a promotion back while its two-sided
+    # p-value is below this: a label bias of a few points takes a week or two to reach the stop,
+    # and a test may promote before that on the bias alone.
+    label_rate_hold: float = 0.05
     # The looks the sample size is planned for (daily over four weeks); more looks need slightly
     # more samples for the same power, and the plan must not count on fewer than will happen.
     planning_looks: int = 28
@@ -68,6 +72,7 @@ class ABTestConfig:
         _within("success_threshold", self.success_threshold, 0.0, 1.0)
         _within("srm_threshold", self.srm_threshold, 0.0, 1.0)
         _within("label_rate_threshold", self.label_rate_threshold, 0.0, 1.0)
+        _within("label_rate_hold", self.label_rate_hold, 0.0, 1.0)
         _within("min_segment_share", self.min_segment_share, 0.0, 1.0)
         _within("guardrail_alpha", self.guardrail_alpha, 0.0, 1.0)
         _whole("min_samples_per_variant", self.min_samples_per_variant, 1)

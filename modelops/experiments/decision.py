@@ -212,8 +212,9 @@ def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig
     continues; then treatment's accuracy against control's, by key (``clustered``), is compared
     with the group-sequential boundary for this look's information (the planned variance over
     the observed one): treatment significantly worse, overall or in a sizable segment, rejects;
-    significantly better promotes unless a sizable segment holds it back (``segments``), and
-    where the counts are small Fisher's exact test must agree (``exact``); the planned
+    significantly better promotes unless a sizable segment holds it back (``segments``) or the
+    label rates differ at ``label_rate_hold``, and where the counts are small Fisher's exact test
+    must agree (``exact``); the planned
     information reached without either rejects (futility); the maximum duration reached ends the
     test inconclusive, keeping control; otherwise it continues.
 
@@ -265,7 +266,11 @@ def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig
     segments = tuple(judge_segments(
         {name: (arms.treatment.accuracy_sums(), arms.control.accuracy_sums()) for name, arms in counts.segments.items()},
         config.min_segment_share, config.guardrail_alpha, config.success_threshold))
-    verdict, reason, exact_p = _verdict(counts, comparison, boundary, fraction, segments, final, keep_control)
+    label_hold = None
+    if labels is not None and labels.p_value is not None and labels.p_value < config.label_rate_hold:
+        label_hold = (f"label rates differ ({_percent(labels.treatment_rate)} of treatment's predictions labelled, "
+                      f"{_percent(labels.control_rate)} of control's, p = {labels.p_value:.3g} < {config.label_rate_hold})")
+    verdict, reason, exact_p = _verdict(counts, comparison, boundary, fraction, segments, label_hold, final, keep_control)
     figures = (f"accuracy {treatment.accuracy:.4f} (treatment) vs {control.accuracy:.4f} (control), "
                f"z = {comparison.z:.3f} by key, boundary {boundary.z:.3f}, information {fraction:.3f}, "
                f"alpha spent {boundary.alpha_spent:.4f} of {config.alpha}")
@@ -289,7 +294,8 @@ def _segment_figures(segments: Sequence[SegmentResult]) -> str:
 
 
 def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fraction: float,
-             segments: Sequence[SegmentResult], final: bool, keep_control: str) -> tuple[str, str, float | None]:
+             segments: Sequence[SegmentResult], label_hold: str | None, final: bool,
+             keep_control: str) -> tuple[str, str, float | None]:
     z, level = comparison.z, boundary.nominal_alpha
     if z <= -boundary.z:
         disagrees, exact_p = _exact_disagrees(counts, "less", level)
@@ -302,11 +308,13 @@ def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fract
     exact_p = None
     if z >= boundary.z:
         disagrees, exact_p = _exact_disagrees(counts, "greater", level)
-        if not disagrees and not held:
+        if not disagrees and not held and label_hold is None:
             return PROMOTE, "treatment significantly better", exact_p
     note = ""
     if held:
         note = f"; promotion held back by harm not yet ruled out for {_segment_figures(held)}"
+    elif label_hold is not None and z >= boundary.z:
+        note = f"; promotion held back: {label_hold}"
     elif exact_p is not None and z >= boundary.z:
         note = f"; Fisher's exact p = {exact_p:.3g} on these small counts does not confirm it (level {level:.3g})"
     if fraction >= 1.0:

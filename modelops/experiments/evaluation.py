@@ -1,11 +1,15 @@
 """Evaluating a running A/B test: one look a day, its decision row, and the decision carried out.
 
-A look reads the test's counts from the audit log (labelled = feedback arrived, correct = the
-prediction was right, assigned = distinct sticky keys, the unit the split is drawn by), the looks
-analysed before from earlier decision rows, and asks ``modelops.experiments.evaluate``. It writes
-exactly one decision row, with every figure, and acts in the same transaction: promote (the
+A look reads the test's counts from the audit log in one query, aggregated by the unit the split
+is drawn by (the sticky ``request_key``) and summed per arm and tenant: keys assigned, predictions
+served, labelled and right, and the sums of squares and products over keys that the variance by
+key needs (``clustered``). The tenants of a shared model's test are its segments. It reads the
+looks analysed before from earlier decision rows, and asks ``modelops.experiments.evaluate``. It
+writes exactly one decision row, with every figure, and acts in the same transaction: promote (the
 registry's promotion, the test 'promoted'), reject (the candidate retired as 'rejected', the test
-'rejected'), stop on a sample ratio mismatch (the test 'stopped', a critical alert), or nothing.
+'rejected'), end inconclusive at the maximum duration (the candidate retired as 'rejected' with
+that reason, control stays, the test 'inconclusive'), stop on a sample ratio or label-rate
+mismatch (the test 'stopped', a critical alert), or nothing.
 
 Looks are numbered by the test's day (day 1 is its first 24 hours), so a look is a natural key: a
 redelivered or repeated evaluation on the same day finds that day's row and writes nothing. This
@@ -27,7 +31,10 @@ from sqlalchemy.exc import OperationalError
 
 from modelops import db
 from modelops.experiments import lifecycle
-from modelops.experiments.decision import CONTINUE, PROMOTE, REJECT, STOP_SRM, ABCounts, Decision, Look, VariantCounts, evaluate
+from modelops.experiments.decision import (
+    CONTINUE, INCONCLUSIVE, PROMOTE, REJECT, STOP_LABEL_RATE, STOP_SRM, ABCounts, Decision, KeySums, Look, VariantCounts,
+    evaluate,
+)
 from modelops.monitoring import alerts
 from modelops.registry import promotion
 
@@ -35,17 +42,28 @@ log = logging.getLogger(__name__)
 
 DAY = dt.timedelta(days=1)
 # the decision table's name for the statistics' "continue"
-STORED_DECISION = {PROMOTE: "promote", REJECT: "reject", CONTINUE: "continue_testing", STOP_SRM: "stop_srm"}
-ENDED_STATUS = {PROMOTE: "promoted", REJECT: "rejected", STOP_SRM: "stopped"}
+STORED_DECISION = {PROMOTE: "promote", REJECT: "reject", CONTINUE: "continue_testing", STOP_SRM: "stop_srm",
+                   STOP_LABEL_RATE: "stop_label_rate", INCONCLUSIVE: "inconclusive"}
+ENDED_STATUS = {PROMOTE: "promoted", REJECT: "rejected", STOP_SRM: "stopped", STOP_LABEL_RATE: "stopped",
+                INCONCLUSIVE: "inconclusive"}
+STOPPED = {STOP_SRM: "ab_test_sample_ratio_mismatch", STOP_LABEL_RATE: "ab_test_label_rate_mismatch"}
 
-COUNTS = text("""
-    SELECT ab_group,
-           count(*) FILTER (WHERE was_correct IS NOT NULL) AS labelled,
-           count(*) FILTER (WHERE was_correct) AS correct,
-           count(DISTINCT coalesce(request_key, id::text)) AS assigned
-    FROM ai.prediction_log
-    WHERE ab_test_id = :test AND prediction_timestamp >= :started AND prediction_timestamp <= :now
-    GROUP BY ab_group
+# Per arm and tenant, the sums over keys: a prediction logged without a key is its own key.
+COUNTS_BY_KEY = text("""
+    WITH per_key AS (
+        SELECT ab_group, tenant_id, count(*) AS served,
+               count(*) FILTER (WHERE was_correct IS NOT NULL) AS labelled, count(*) FILTER (WHERE was_correct) AS correct
+        FROM ai.prediction_log
+        WHERE ab_test_id = :test AND prediction_timestamp >= :started AND prediction_timestamp <= :now
+        GROUP BY ab_group, tenant_id, coalesce(request_key, id::text)
+    )
+    SELECT k.ab_group, k.tenant_id, t.name AS tenant_name, count(*) AS assigned, sum(k.served) AS served,
+           sum(k.labelled) AS labelled, sum(k.correct) AS correct,
+           count(*) FILTER (WHERE k.labelled > 0) AS labelled_keys, sum(k.labelled * k.labelled) AS labelled_sq,
+           sum(k.correct * k.correct) AS correct_sq, sum(k.labelled * k.correct) AS labelled_correct,
+           sum(k.served * k.served) AS served_sq, sum(k.served * k.labelled) AS served_labelled
+    FROM per_key k LEFT JOIN ai.tenants t ON t.id = k.tenant_id
+    GROUP BY k.ab_group, k.tenant_id, t.name
 """)
 
 DECISIONS = text("SELECT * FROM ai.ab_test_decisions WHERE ab_test_id = :test ORDER BY look_number")
@@ -117,13 +135,25 @@ def _evaluate(connection: Connection, test_id: Any, now: dt.datetime) -> dict:
 
 
 def _counts(connection: Connection, test: dict, now: dt.datetime) -> ABCounts:
-    by_group = {row.ab_group: row for row in connection.execute(COUNTS, {"test": test["id"], "started": test["started_at"], "now": now})}
+    """The test's counts by arm; a shared model's test also by tenant (its segments)."""
+    rows = connection.execute(COUNTS_BY_KEY, {"test": test["id"], "started": test["started_at"], "now": now}).all()
 
-    def variant(group: str) -> VariantCounts:
-        row = by_group.get(group)
-        return VariantCounts(row.labelled, row.correct, row.assigned) if row else VariantCounts(0, 0, 0)
+    def arm(group: str, selected) -> VariantCounts:
+        chosen = [row for row in selected if row.ab_group == group]
+        total = {name: sum(int(getattr(row, name)) for row in chosen) for name in (
+            "assigned", "served", "labelled", "correct", "labelled_keys", "labelled_sq", "correct_sq",
+            "labelled_correct", "served_sq", "served_labelled")}
+        by_key = KeySums(total["labelled_keys"], total["labelled_sq"], total["correct_sq"], total["labelled_correct"],
+                         total["assigned"], total["served_sq"], total["served_labelled"])
+        return VariantCounts(total["labelled"], total["correct"], assigned=total["assigned"], served=total["served"],
+                             by_key=by_key)
 
-    return ABCounts(control=variant("control"), treatment=variant("treatment"))
+    segments = {}
+    if test["tenant_id"] is None:
+        for tenant in sorted({(row.tenant_id, row.tenant_name) for row in rows}, key=str):
+            mine = [row for row in rows if row.tenant_id == tenant[0]]
+            segments[f"tenant {tenant[1]} ({tenant[0]})"] = ABCounts(arm("control", mine), arm("treatment", mine))
+    return ABCounts(arm("control", rows), arm("treatment", rows), segments)
 
 
 def _decision_row(test: dict, look_number: int, decision: Decision, now: dt.datetime) -> dict:
@@ -149,9 +179,10 @@ def _act(connection: Connection, test: dict, decision: Decision, now: dt.datetim
     reason = f"A/B test {test['id']}: {decision.reason}"
     candidate = test["treatment_version_id"]
     lifecycle.end_test(connection, test, ENDED_STATUS[decision.decision], decision.reason, now)
-    if decision.decision == STOP_SRM:
-        lifecycle.return_to_candidates(connection, test, f"{reason}; fix assignment or logging, then start a new test", now)
-        _raise_srm_alert(connection, test, decision, now)
+    if decision.decision in STOPPED:
+        lifecycle.return_to_candidates(connection, test, f"{reason}; fix assignment, logging or feedback, then start "
+                                                         f"a new test", now)
+        _raise_stop_alert(connection, test, decision, now)
         return None
     if decision.decision == PROMOTE:
         promotion.promote(connection, candidate, actor=lifecycle.ACTOR, reason=reason, event="promotion", now=now)
@@ -160,15 +191,15 @@ def _act(connection: Connection, test: dict, decision: Decision, now: dt.datetim
     return lifecycle.start_next(connection, test["agent_type"], test["scope_key"], lifecycle.ACTOR, now)
 
 
-def _raise_srm_alert(connection: Connection, test: dict, decision: Decision, now: dt.datetime) -> None:
+def _raise_stop_alert(connection: Connection, test: dict, decision: Decision, now: dt.datetime) -> None:
     figures = decision.as_dict()
+    shown = ("control_assigned", "treatment_assigned", "allocation", "observed_treatment_share", "srm_p_value",
+             "control_label_rate", "treatment_label_rate", "label_rate_p_value")
     alerts.raise_alert(
-        connection, alert_type="ab_test_sample_ratio_mismatch", severity="critical",
+        connection, alert_type=STOPPED[decision.decision], severity="critical",
         tenant_id=test["tenant_id"], agent_type=test["agent_type"], model_version_id=test["treatment_version_id"],
         message=f"A/B test {test['id']} of {test['agent_type']} for {test['scope_key']} stopped: {decision.reason}",
-        details={"ab_test_id": str(test["id"]), "control_assigned": figures["control_assigned"],
-                 "treatment_assigned": figures["treatment_assigned"], "allocation": figures["allocation"],
-                 "observed_treatment_share": figures["observed_treatment_share"], "srm_p_value": figures["srm_p_value"]},
+        details={"ab_test_id": str(test["id"]), **{name: figures[name] for name in shown}},
         now=now,
     )
 

@@ -2,11 +2,18 @@
 
 The first model of an agent and scope must beat always answering the majority class on its
 validation rows. A later one is scored beside the current production model on the same validation
-rows (none of which either trained on, see ``evaluation``) and must reach 0.98 x production's
-accuracy. A tenant's candidate that passes waits for its A/B test on live traffic; a global or
-regional one is promoted at once, since no single tenant's traffic could test it. A candidate
-whose production model cannot be loaded (its artifact failed the integrity check) is held, not
-judged: the refusal is a matter for an operator, not a reason to promote or reject.
+rows (none of which either trained on, see ``evaluation``). A tenant's candidate must reach 0.98 x
+production's accuracy there, and then waits for its A/B test on live traffic.
+
+A global or regional candidate is tested too, on the traffic of every tenant the shared model
+serves, whose tenants are the test's segments (``experiments.segments``): a ratio to production's
+validation score would put a candidate 2% worse in front of every tenant without a model of its
+own. The gate only turns away a shared candidate significantly worse on the validation rows
+(statsmodels' score test of two proportions, one-sided at ``SHARED_ALPHA``; the rows are shared,
+so this unpaired test is conservative), and sends every other one to its A/B test.
+
+A candidate whose production model cannot be loaded (its artifact failed the integrity check) is
+held, not judged: the refusal is a matter for an operator, not a reason to promote or reject.
 
 ``judge`` loads and scores with no transaction open; ``apply`` records the verdict in the
 transaction that records the version.
@@ -18,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
+from statsmodels.stats.proportion import test_proportions_2indep
 
 from modelops.agents import Agent
 from modelops.registry import promotion, versions
@@ -26,6 +34,7 @@ from modelops.training.artifacts import ArtifactIntegrityError
 from modelops.training.evaluation import score
 
 ACTOR = "training"
+SHARED_ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -48,14 +57,32 @@ def judge(agent: Agent, metrics: dict, val_x: list, val_y: list, production: dic
     except ArtifactIntegrityError as error:
         return Verdict("held", f"not judged: production {production['version']} could not be loaded ({error})", **compared)
     production_accuracy = score(val_y, [p.label for p in agent.predict(model, val_x)], val_y)["summary"]["accuracy"]
+    compared["production_accuracy"] = production_accuracy
+    if shared:
+        passed, reason = shared_candidate_passes(accuracy, production_accuracy, len(val_y))
+        reason = f"{reason} (production {production['version']}, on the same {len(val_y)} validation rows)"
+        if not passed:
+            return Verdict("rejected", reason, **compared)
+        return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test on the traffic of "
+                                    f"the tenants it serves", **compared)
     passed, reason = promotion.passes_gate(accuracy, production_accuracy)
     reason = f"{reason} (production {production['version']}, on the same {len(val_y)} validation rows)"
-    compared["production_accuracy"] = production_accuracy
     if not passed:
         return Verdict("rejected", reason, **compared)
-    if shared:
-        return Verdict("production", f"passed the promotion gate: {reason}", event="promotion", **compared)
     return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test", **compared)
+
+
+def shared_candidate_passes(accuracy: float, production_accuracy: float, rows: int) -> tuple[bool, str]:
+    """A shared candidate passes unless significantly less accurate than production on the rows."""
+    correct, production_correct = round(accuracy * rows), round(production_accuracy * rows)
+    if correct >= production_correct:
+        return True, f"accuracy {accuracy:.4f} >= production's {production_accuracy:.4f}"
+    p_value = float(test_proportions_2indep(correct, rows, production_correct, rows, alternative="smaller",
+                                            method="score").pvalue)
+    verdict = f"accuracy {accuracy:.4f} against production's {production_accuracy:.4f}, one-sided p = {p_value:.3g}"
+    if p_value < SHARED_ALPHA:
+        return False, f"significantly worse: {verdict} < {SHARED_ALPHA}"
+    return True, f"not significantly worse: {verdict} >= {SHARED_ALPHA}"
 
 
 def apply(connection: Connection, version_id: uuid.UUID, verdict: Verdict, now: dt.datetime) -> dict:

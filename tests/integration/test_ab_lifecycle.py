@@ -13,9 +13,7 @@ import json
 import uuid
 
 import pytest
-from scipy.stats import chisquare
 from sqlalchemy import text
-from statsmodels.stats.proportion import proportions_ztest
 
 from modelops import clock, db, tenants
 from modelops.agents import get_agent
@@ -23,6 +21,8 @@ from modelops.agents.synthetic import generate
 from modelops.clock import FixedClock
 from modelops.config import settings
 from modelops.experiments import ABTestConfig, lifecycle, plan_sample_size
+from modelops.experiments.clustered import RatioSums, compare
+from modelops.experiments.srm import srm_p_values
 from modelops.registry import promotion
 from modelops.training.artifacts import ArtifactStore
 from tests.integration.serving_models import record_model
@@ -139,8 +139,10 @@ def test_a_clearly_better_candidate_is_promoted_once_past_its_first_week(scope, 
 
     log_group(owner, test, "control", keys=9000, labelled=9000, correct=7200)
     log_group(owner, test, "treatment", keys=1000, labelled=1000, correct=950)
-    # a second prediction for 3,000 control keys: the split is drawn per key, so it is still 9,000 : 1,000
+    # a second prediction for 3,000 control keys and 333 treatment keys, without feedback: the split
+    # is drawn per key, so it is still 9,000 : 1,000, and both arms have 75% of their predictions labelled
     log_group(owner, test, "control", keys=3000, labelled=0, correct=0, at=NOW - dt.timedelta(hours=5))
+    log_group(owner, test, "treatment", keys=333, labelled=0, correct=0, at=NOW - dt.timedelta(hours=5))
     # predictions after NOW are not part of this look
     log_group(owner, test, "treatment", keys=500, labelled=500, correct=0, at=NOW + dt.timedelta(hours=1))
 
@@ -151,11 +153,15 @@ def test_a_clearly_better_candidate_is_promoted_once_past_its_first_week(scope, 
     (row,) = decisions(owner, test["test_id"])
     assert (row["control_samples"], row["control_correct"], row["treatment_samples"], row["treatment_correct"]) == (9000, 7200, 1000, 950)
     assert (float(row["control_accuracy"]), float(row["treatment_accuracy"])) == (0.8, 0.95)
-    z, p_value = proportions_ztest([950, 7200], [1000, 9000], alternative="larger")
-    assert row["z_statistic"] == pytest.approx(z, rel=1e-9) and row["p_value"] == pytest.approx(p_value, rel=1e-6, abs=1e-300)
+    # one labelled prediction a key: the comparison by key is that of independent predictions
+    expected = compare(RatioSums.independent(950, 1000), RatioSums.independent(7200, 9000))
+    assert row["z_statistic"] == pytest.approx(expected.z, rel=1e-9)
+    assert row["p_value"] == pytest.approx(expected.p_value, rel=1e-6, abs=1e-300)
     assert row["required_sample_size"] == plan.treatment
-    assert row["srm_p_value"] == pytest.approx(chisquare([9000, 1000], f_exp=[9000, 1000]).pvalue)
+    assert row["srm_p_value"] == pytest.approx(float(srm_p_values(9000, 1000, 0.1)))
     assert row["details"]["control_assigned"] == 9000 and row["details"]["treatment_assigned"] == 1000
+    assert (row["details"]["control_served"], row["details"]["treatment_served"]) == (12000, 1333)
+    assert row["details"]["segments"] == []  # a tenant's own test has no tenant segments
     assert row["details"]["look"]["decision"] == "promote" and row["alpha_spent"] > 0
 
     scope_key = f"tenant:{tenant}"
@@ -193,7 +199,8 @@ def test_a_clearly_worse_candidate_is_rejected_and_retired(scope, owner):
     assert ab_test_row(owner, test["test_id"])["status"] == "rejected"
     (row,) = decisions(owner, test["test_id"])
     assert (row["control_samples"], row["control_correct"], row["treatment_samples"], row["treatment_correct"]) == (9000, 8100, 1000, 700)
-    assert row["z_statistic"] == pytest.approx(proportions_ztest([700, 8100], [1000, 9000], alternative="larger")[0], rel=1e-9)
+    assert row["z_statistic"] == pytest.approx(
+        compare(RatioSums.independent(700, 1000), RatioSums.independent(8100, 9000)).z, rel=1e-9)
 
 
 def test_a_12_88_split_against_10_90_stops_the_test_and_raises_one_critical_alert(scope, owner):
@@ -205,8 +212,8 @@ def test_a_12_88_split_against_10_90_stops_the_test_and_raises_one_critical_aler
     result = evaluate(test["test_id"])
     assert result["decision"]["decision"] == "stop_srm" and result["test_status"] == "stopped"
     (row,) = decisions(owner, test["test_id"])
-    expected_p = chisquare([8800, 1200], f_exp=[9000, 1000]).pvalue
-    assert expected_p < 0.001 and row["srm_p_value"] == pytest.approx(expected_p, rel=1e-6)
+    expected_p = float(srm_p_values(8800, 1200, 0.1))
+    assert expected_p < 0.001 / ABTestConfig().max_looks and row["srm_p_value"] == pytest.approx(expected_p, rel=1e-6)
     assert row["p_value"] is None and row["z_statistic"] is None  # no comparison is made on a broken split
     alerts = rows(owner, "SELECT * FROM ai.alerts WHERE alert_type = 'ab_test_sample_ratio_mismatch' AND details->>'ab_test_id' = :k", k=str(test['test_id']))
     assert len(alerts) == 1

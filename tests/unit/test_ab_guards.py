@@ -161,3 +161,16 @@ def test_a_segment_whose_harm_is_not_yet_significant_holds_promotion_back():
     assert decision.comparison.z >= decision.boundary.z
     assert decision.decision == CONTINUE
     assert "held back" in decision.reason and "receipts" in decision.reason
+
+
+def test_label_rates_that_differ_short_of_a_stop_hold_a_promotion_back():
+    # 42% against 40% labelled: p = 0.014, far from a stop, but enough doubt to wait
+    counts = ABCounts(VariantCounts(14_400, 12_240, assigned=9_000, served=36_000),
+                      VariantCounts(1_680, 1_512, assigned=1_000, served=4_000))
+    decision = evaluate(counts, [], CONFIG, START, day(14), baseline_accuracy=0.85)
+    assert decision.comparison.z >= decision.boundary.z
+    assert CONFIG.label_rate_threshold / CONFIG.max_looks < decision.label_rate.p_value < CONFIG.label_rate_hold
+    assert decision.decision == CONTINUE and "label rates differ" in decision.reason
+    same_rates = ABCounts(VariantCounts(14_400, 12_240, assigned=9_000, served=36_000),
+                          VariantCounts(1_600, 1_440, assigned=1_000, served=4_000))
+    assert evaluate(same_rates, [], CONFIG, START, day(14), baseline_accuracy=0.85).decision == PROMOTE
