@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import itertools
 import json
 import platform
@@ -25,6 +26,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import text
@@ -274,15 +276,25 @@ def validate_then_refit(agent, config: dict, train_x: list, train_y: list, val_x
     return Fitted(validation_model, served_model, metrics, confidences, time.perf_counter() - started)
 
 
-def judged_model(version: dict | None) -> dict | None:
+def judged_model(version: dict | None, artifact_root: Path) -> dict | None:
     """The version row as the gate should load it: with its validation model's artifact when it
     recorded one (a version refitted on all its rows has seen the candidate's validation rows;
-    its validation model has not). Versions from before the refit served their validation model."""
+    its validation model has not). Versions from before the refit served their validation model.
+    A version whose served artifact fails its integrity check is left as it is, so that the gate
+    refuses it and holds the candidate, as for any production model it cannot load: what serves
+    the scope is then a matter for an operator."""
     validation_model = ((version or {}).get("training_config") or {}).get("validation_model")
-    if not validation_model:
+    if not validation_model or not _intact(artifact_root / version["model_artifact_path"], version["artifact_sha256"]):
         return version
     return {**version, "model_artifact_path": validation_model["artifact_path"],
             "artifact_sha256": validation_model["artifact_sha256"]}
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except FileNotFoundError:
+        return False
 
 
 def _train(run: dict, now: dt.datetime, worker: str) -> dict:
@@ -311,7 +323,7 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     _phase(run["id"], worker, "judging")
     with _scope(tenant_id) as connection:
         production = versions.production(connection, agent_type, scope)
-    verdict = gate.judge(agent, metrics, val_x, val_y, judged_model(production), shared=tenant_id is None)
+    verdict = gate.judge(agent, metrics, val_x, val_y, judged_model(production, settings().artifact_dir), shared=tenant_id is None)
     new_version = versions.NewVersion(
         agent_type=agent_type, tenant_id=tenant_id, region=region, trained_on=now,
         training_samples=len(train_y), validation_samples=len(val_y),

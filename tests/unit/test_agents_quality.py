@@ -3,6 +3,7 @@ served model learns from every usable row while its figures and the gate stay on
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import string
 from collections import Counter
 
@@ -132,10 +133,20 @@ def test_the_served_model_learns_from_every_usable_row_and_the_figures_from_the_
     assert "expected_calibration_error" in fitted.metrics
 
 
-def test_the_gate_loads_a_refitted_versions_validation_model_and_an_older_versions_only_model():
-    refitted = {"id": 1, "model_artifact_path": "served.joblib", "artifact_sha256": "s" * 64,
+def test_the_gate_loads_a_refitted_versions_validation_model_and_an_older_versions_only_model(tmp_path):
+    (tmp_path / "served.joblib").write_bytes(b"served model")
+    served_sha = hashlib.sha256(b"served model").hexdigest()
+    refitted = {"id": 1, "model_artifact_path": "served.joblib", "artifact_sha256": served_sha,
                 "training_config": {"validation_model": {"artifact_path": "validation.joblib", "artifact_sha256": "v" * 64}}}
-    judged = judged_model(refitted)
+    judged = judged_model(refitted, tmp_path)
     assert (judged["model_artifact_path"], judged["artifact_sha256"]) == ("validation.joblib", "v" * 64)
     older = {"id": 2, "model_artifact_path": "model.joblib", "artifact_sha256": "m" * 64, "training_config": {"agent": {}}}
-    assert judged_model(older) is older and judged_model(None) is None
+    assert judged_model(older, tmp_path) is older and judged_model(None, tmp_path) is None
+
+
+def test_a_version_whose_served_artifact_was_changed_is_judged_as_it_is_so_the_gate_refuses_it(tmp_path):
+    (tmp_path / "served.joblib").write_bytes(b"served model, one byte changed")
+    tampered = {"id": 1, "model_artifact_path": "served.joblib", "artifact_sha256": hashlib.sha256(b"served model").hexdigest(),
+                "training_config": {"validation_model": {"artifact_path": "validation.joblib", "artifact_sha256": "v" * 64}}}
+    assert judged_model(tampered, tmp_path) is tampered
+    assert judged_model({**tampered, "model_artifact_path": "missing.joblib"}, tmp_path)["model_artifact_path"] == "missing.joblib"
