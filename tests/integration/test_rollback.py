@@ -28,6 +28,7 @@ from modelops.clock import FixedClock, ScaledClock
 from modelops.experiments import evaluation, lifecycle
 from modelops.monitoring import rollback
 from tests.integration.serving_models import record_model
+from tests.integration.test_ab_shared_and_labels import regional_version
 from tests.integration.test_cli import run
 from tests.integration.training_support import other_workers, start_worker, wait_until, worker_group, workers_paused
 from workers.app import app
@@ -474,3 +475,18 @@ def test_a_stable_model_is_not_rolled_back_in_four_simulated_weeks_while_a_degra
     (event,) = rows(owner, "SELECT * FROM ai.rollback_events WHERE from_version_id = :id", id=twin)
     assert event["outcome"] == "rolled_back" and "accuracy_drop" in event["triggers"]
     assert degrades_at < event["created_at"] < degrades_at + 7 * DAY
+
+
+def test_a_shared_model_without_a_previous_version_gets_a_warning_with_its_cause_and_no_critical_alert(fixed_worker, owner):
+    # a region's first shared model, four days at 4% accuracy (tenants' own labels it never saw)
+    only = regional_version(f"R{uuid.uuid4().hex[:8]}", promote=True)
+    for days_ago in range(3, -1, -1):
+        add_metrics(owner, only, None, (NOW - days_ago * DAY).date(), accuracy=0.04)
+    (result,) = check(only)
+    assert result["outcome"] == "no_previous_version" and "accuracy_drop" in result["triggers"]
+    alerts = rows(owner, "SELECT * FROM ai.alerts WHERE model_version_id = :id", id=only)
+    assert [(a["alert_type"], a["severity"], a["audience"]) for a in alerts] == [("rollback_impossible", "warning", "operations")]
+    assert "first shared model of its scope" in alerts[0]["message"] and alerts[0]["details"]["cause"]
+    assert row(owner, "SELECT is_production FROM ai.model_versions WHERE id = :id", id=only)["is_production"]
+    (event,) = rows(owner, "SELECT * FROM ai.rollback_events WHERE from_version_id = :id", id=only)
+    assert event["outcome"] == "no_previous_version"
