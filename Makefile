@@ -18,17 +18,18 @@ demo: $(STAMP)
 	$(BIN)/modelops demo $(ARGS)
 
 # Two processes, each with its own database, Redis db and worker (tests/servers.py); a file's tests
-# stay together, so that its module fixtures start once. Most tests wait on workers and servers,
-# so two processes fill two cores.
+# stay together, so that its module fixtures start once, and files go out in the order the suite
+# sorts them (the slow ones first). Most tests wait on workers and servers, so two processes fill
+# two cores.
 TEST_PROCESSES ?= 2
 
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The development loop: the unit tests and the integration tests not marked slow (no fault
 # scenarios, no browser, no main job).
 test-quick: $(STAMP)
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder -m "not slow" $(PYTEST_ARGS)
 
 up: $(STAMP)
 	$(BIN)/modelops up
