@@ -342,13 +342,14 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
     version is still production once the scope's lock is held; otherwise the result's outcome is
     'no_op'. Outcomes: rolled_back, no_previous_version, no_op."""
     check_agent(agent_type)
-    tenant = _as_uuid(tenant_id, "a tenant id") if tenant_id else None
+    # Only None means "no tenant": a false, empty or zero id from a caller is malformed, not global.
+    tenant = None if tenant_id is None else _as_uuid(tenant_id, "a tenant id")
     scope = versions.scope_key(tenant, region)
     if not isinstance(triggers, dict) or not triggers:
         raise RollbackRefused("say what triggered the rollback (triggers: a non-empty object)")
     if not all(isinstance(value, str) and value.strip() for value in (actor, reason)):
         raise RollbackRefused("a rollback needs an actor and a reason (both are recorded)")
-    if expected_version_id:
+    if expected_version_id is not None:
         expected = _as_uuid(expected_version_id, "a model version id")
     else:
         expected = _production_id(connection, agent_type, scope)

@@ -18,13 +18,12 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from sqlalchemy.engine import make_url
 
 from modelops import clock, db
 from modelops.dashboard.widgets import DASHBOARD_WIDGETS, PANELS
 from modelops.monitoring.alerts import raise_alert
 from modelops.monitoring.rollback import trigger_rollback
-from tests.integration.dashboard_support import (AGENT, MODELOPS, Relay, make_token, new_tenant, run_pipeline,
+from tests.integration.dashboard_support import (AGENT, MODELOPS, make_token, new_tenant, postgres_relay, run_pipeline,
                                                  running_dashboard)
 from tests.integration.training_support import seed, synthetic_rows, train
 from workers.app import app
@@ -78,15 +77,14 @@ def _name(tenant) -> str:
 @pytest.fixture(scope="module")
 def postgres(database):
     """Postgres reached through a relay, so that the test can take the database away."""
-    relay = Relay((make_url(database).host, make_url(database).port or 5432))
-    relay.mend()
+    relay = postgres_relay(database)
     yield relay
     relay.cut()
 
 
 @pytest.fixture(scope="module")
-def url(postgres, database, tmp_path_factory):
-    env = {"DATABASE_URL": make_url(database).set(port=postgres.port).render_as_string(hide_password=False)}
+def url(postgres, tmp_path_factory):
+    env = {"DATABASE_URL": postgres.url}
     with running_dashboard(tmp_path_factory.mktemp("e2e-dashboard"), **env) as base:
         yield base
 

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import requests
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from modelops import db, tenants
 from modelops.dashboard import access
@@ -79,11 +80,13 @@ def panel(url: str, name: str, token: dict, **filters) -> requests.Response:
 
 
 class Relay:
-    """A TCP relay from a local port to ``target``: ``cut()`` closes it and every connection through
-    it (the server behind looks down), ``mend()`` listens again on the same port."""
+    """A TCP relay from a local port to ``target`` (host and port, or a unix socket's path):
+    ``cut()`` closes it and every connection through it (the server behind looks down), ``mend()``
+    listens again on the same port."""
 
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int] | str):
         self.target = target
+        self.url: str | None = None  # for a Postgres relay, the database URL through it
         self.port = free_port()
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
@@ -113,7 +116,7 @@ class Relay:
             except OSError:
                 return  # cut
             try:
-                server = socket.create_connection(self.target, timeout=5)
+                server = self._connect()
             except OSError:
                 client.close()
                 continue
@@ -122,6 +125,27 @@ class Relay:
                 self._connections += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
+
+    def _connect(self) -> socket.socket:
+        if isinstance(self.target, str):
+            server = socket.socket(socket.AF_UNIX)
+            server.settimeout(5)
+            server.connect(self.target)
+            return server
+        return socket.create_connection(self.target, timeout=5)
+
+
+def postgres_relay(database_url: str) -> Relay:
+    """A listening relay to the Postgres of ``database_url`` (on a TCP port, or on a unix socket
+    as the embedded server listens); its ``url`` is ``database_url`` through the relay."""
+    url = make_url(database_url)
+    socket_folder = url.query.get("host")
+    port = url.port or 5432
+    relay = Relay(f"{socket_folder}/.s.PGSQL.{port}" if socket_folder else (url.host, port))
+    relay.mend()
+    through = url.difference_update_query(["host"]).set(host="127.0.0.1", port=relay.port)
+    relay.url = through.render_as_string(hide_password=False)
+    return relay
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:

@@ -18,7 +18,7 @@ from modelops.config import settings
 from modelops.dashboard import access
 from modelops.dashboard.widgets import PANELS
 from modelops.monitoring.alerts import raise_alert
-from tests.integration.dashboard_support import (Relay, bearer, make_token, new_tenant, panel, run_pipeline,
+from tests.integration.dashboard_support import (Relay, bearer, make_token, new_tenant, panel, postgres_relay, run_pipeline,
                                                  running_dashboard, wait_for)
 
 pytestmark = pytest.mark.integration
@@ -269,13 +269,11 @@ def test_a_script_with_a_bearer_token_resolves_without_the_xsrf_cookie(url, oper
 @pytest.fixture
 def relayed(database, tmp_path_factory):
     """A dashboard reaching Postgres and Redis through relays the test can cut."""
-    database_url, redis_url = make_url(settings().database_url), make_url(settings().redis_url)
-    postgres = Relay((database_url.host, database_url.port or 5432))
+    postgres = postgres_relay(settings().database_url)
+    redis_url = make_url(settings().redis_url)
     broker = Relay((redis_url.host, redis_url.port or 6379))
-    for relay in (postgres, broker):
-        relay.mend()
-    env = {"DATABASE_URL": database_url.set(port=postgres.port).render_as_string(hide_password=False),
-           "REDIS_URL": redis_url.set(port=broker.port).render_as_string(hide_password=False)}
+    broker.mend()
+    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis_url.set(port=broker.port).render_as_string(hide_password=False)}
     with running_dashboard(tmp_path_factory.mktemp("relayed-dashboard"), **env) as url:
         yield url, postgres, broker
     for relay in (postgres, broker):
