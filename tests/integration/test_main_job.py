@@ -25,7 +25,7 @@ from tests.integration.demo_support import (MODELOPS, PROJECT, COMMAND_WAIT, clo
                                             run_processes_of, scratch_home, server_pids)
 from workers import pools
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow(minutes=7)]
 # "  ingest       done in  1.234s  by host pid 42  (database role modelops_app)"
 DONE_LINE = re.compile(r"^ +(?P<queue>\S+) +done in +[\d.]+s +by \S+ pid (?P<pid>\d+) +\(database role (?P<role>\S+)\)$", re.M)
 
