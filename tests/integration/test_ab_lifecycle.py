@@ -15,7 +15,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from modelops import clock, db, tenants
+from modelops import db, tenants
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
 from modelops.clock import FixedClock
@@ -26,8 +26,8 @@ from modelops.experiments.srm import srm_p_values
 from modelops.registry import promotion
 from modelops.training.artifacts import ArtifactStore
 from tests.integration.serving_models import record_model
-from tests.integration.test_cli import run
-from tests.integration.training_support import other_workers, start_worker, worker_group, workers_paused
+from tests.cli import run
+from tests.fixtures import clock_set_to
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -41,21 +41,13 @@ SHADOW = "modelops.experiments.shadow_evaluate"
 
 
 @pytest.fixture(scope="module")
-def fixed_worker(database, broker, owner, tmp_path_factory):
-    """A worker of every queue whose clock stands at NOW, as this process's does; other workers
-    of the session stop consuming meanwhile, so every task sent here reaches this one."""
+def fixed_worker(worker, owner):
+    """The run's worker of every queue, and this process, with the clock standing at NOW."""
     with owner.begin() as connection:
         for month in (dt.date(2031, 5, 1), dt.date(2031, 6, 1)):
             connection.execute(text("SELECT ai.ensure_month_partition('ai.prediction_log', :month)"), {"month": month})
-    previous = clock.use(FixedClock(NOW))
-    group = worker_group(tmp_path_factory.mktemp("ab-worker"), MODELOPS_CLOCK=f"fixed:{NOW.isoformat()}")
-    try:
-        with workers_paused(other_workers()):
-            start_worker(group, "ab-fixed")
-            yield
-    finally:
-        group.stop()
-        clock.use(previous)
+    with clock_set_to(FixedClock(NOW)):
+        yield
 
 
 @pytest.fixture
@@ -371,22 +363,21 @@ def test_shadow_replay_reports_candidate_and_production_accuracy_on_the_same_log
 
 def test_the_command_line_starts_shows_evaluates_and_replays(scope, owner):
     tenant, production, (candidate,) = scope(91)
-    env = {"MODELOPS_CLOCK": f"fixed:{NOW.isoformat()}"}
-    started = run("ab", "start", "--version", str(candidate), "--json", env=env)
+    started = run("ab", "start", "--version", str(candidate), "--json")
     assert started.returncode == 0, started.stderr
     test_id = json.loads(started.stdout)["test_id"]
-    status = run("ab", "status", "--tenant", str(tenant), "--json", env=env)
+    status = run("ab", "status", "--tenant", str(tenant), "--json")
     (listed,) = json.loads(status.stdout)["tests"]
     assert listed["id"] == test_id and listed["status"] == "running" and listed["latest_decision"] is None
     assert listed["control_version_id"] == str(production) and listed["treatment_version_id"] == str(candidate)
 
-    evaluated = run("ab", "evaluate", test_id, "--json", env=env)
+    evaluated = run("ab", "evaluate", test_id, "--json")
     (result,) = json.loads(evaluated.stdout)["tests"]
     assert result["decision"]["decision"] == "continue_testing" and result["decision"]["look_number"] == 1
-    status = run("ab", "status", "--tenant", str(tenant), "--json", env=env)
+    status = run("ab", "status", "--tenant", str(tenant), "--json")
     assert json.loads(status.stdout)["tests"][0]["latest_decision"]["reason"] == "running 0.0 of at least 7.0 days"
 
-    shadow = run("ab", "shadow", "--version", str(candidate), "--json", env=env)
+    shadow = run("ab", "shadow", "--version", str(candidate), "--json")
     assert shadow.returncode == 0 and json.loads(shadow.stdout)["rows"] == 0  # production has logged nothing
-    refused = run("ab", "start", "--version", str(production), env=env)
+    refused = run("ab", "start", "--version", str(production))
     assert refused.returncode == 2 and refused.stderr.startswith("error: ") and "is production" in refused.stderr

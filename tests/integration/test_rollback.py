@@ -29,7 +29,7 @@ from modelops.experiments import evaluation, lifecycle
 from modelops.monitoring import rollback
 from tests.integration.serving_models import record_model
 from tests.integration.test_ab_shared_and_labels import regional_version
-from tests.integration.test_cli import run
+from tests.cli import run
 from tests.integration.training_support import other_workers, start_worker, wait_until, worker_group, workers_paused
 from workers.app import app
 
