@@ -30,6 +30,7 @@ from modelops.monitoring import rollback
 from tests.integration.serving_models import record_model
 from tests.integration.test_ab_shared_and_labels import regional_version
 from tests.cli import run
+from tests.fixtures import clock_set_to
 from tests.integration.training_support import other_workers, start_worker, wait_until, worker_group, workers_paused
 from workers.app import app
 
@@ -44,21 +45,13 @@ DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
-def fixed_worker(database, broker, owner, tmp_path_factory):
-    """A worker of every queue whose clock stands at NOW, as this process's does; other workers of
-    the session stop consuming meanwhile."""
+def fixed_worker(worker, owner):
+    """The run's worker of every queue, and this process, with the clock standing at NOW."""
     with owner.begin() as connection:
         for month in (dt.date(2031, 7, 1), dt.date(2031, 8, 1)):
             connection.execute(text("SELECT ai.ensure_month_partition('ai.prediction_log', :month)"), {"month": month})
-    previous = clock.use(FixedClock(NOW))
-    group = worker_group(tmp_path_factory.mktemp("rollback-worker"), MODELOPS_CLOCK=f"fixed:{NOW.isoformat()}")
-    try:
-        with workers_paused(other_workers()):
-            start_worker(group, "rollback-fixed")
-            yield group
-    finally:
-        group.stop()
-        clock.use(previous)
+    with clock_set_to(FixedClock(NOW)):
+        yield worker
 
 
 @contextmanager
