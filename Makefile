@@ -26,10 +26,13 @@ TEST_PROCESSES ?= 2
 test: $(STAMP)
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
-# The development loop: the unit tests and the integration tests not marked slow (no fault
-# scenarios, no browser, no main job).
+# The development loop: the unit tests not marked slow (the statistical simulations are), and a
+# few quick integration modules that start the run's worker and go through the broker and the database.
+QUICK_INTEGRATION := tests/integration/test_worker_round_trip.py tests/integration/test_cli.py \
+                     tests/integration/test_row_level_security.py tests/integration/test_feedback_intake.py
+
 test-quick: $(STAMP)
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder -m "not slow" tests/unit $(QUICK_INTEGRATION) $(PYTEST_ARGS)
 
 up: $(STAMP)
 	$(BIN)/modelops up

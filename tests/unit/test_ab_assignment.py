@@ -40,6 +40,7 @@ def test_the_same_key_stays_in_its_group_across_calls():
     assert set(first) == {CONTROL, TREATMENT}
 
 
+@pytest.mark.slow
 def test_the_same_key_gets_the_same_group_in_another_process_with_another_hash_seed():
     keys = KEYS[:500]
     here = [assign("test-process", key) for key in keys]

@@ -107,6 +107,7 @@ def a_a_promotions(rng, tests: int, rho: float, by_key: bool) -> int:
     return promoted
 
 
+@pytest.mark.slow
 def test_clustered_a_a_tests_promote_at_most_alpha_by_key_and_far_more_by_prediction():
     # Within-key correlation 0.05, 1,000 labelled a day from 500 keys, daily looks for six weeks.
     tests = 300

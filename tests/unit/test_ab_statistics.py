@@ -111,6 +111,7 @@ def a_a():
     return sim, run_daily(sim)
 
 
+@pytest.mark.slow
 def test_a_a_tests_read_daily_for_four_weeks_promote_falsely_at_most_alpha(a_a):
     sim, outcomes = a_a
     promoted = outcomes.count(PROMOTE)
@@ -144,6 +145,7 @@ def test_the_naive_daily_p_value_on_the_same_a_a_data_promotes_far_too_often(a_a
     assert naive > 2 * outcomes.count(PROMOTE)
 
 
+@pytest.mark.slow
 def test_a_true_lift_of_the_success_threshold_is_promoted_with_the_planned_power():
     plan = plan_sample_size(BASELINE, CONFIG)
     # The planned size is reached within the simulated four weeks.
@@ -189,6 +191,7 @@ def test_a_true_10_90_split_is_flagged_at_most_at_the_looks_level():
         assert flagged <= int(binom.ppf(0.9995, runs, level)), total
 
 
+@pytest.mark.slow
 def test_daily_ratio_checks_of_a_healthy_split_stay_within_the_tests_allowance():
     runs = 50_000
     treatment = np.cumsum(np.random.default_rng(28).binomial(ASSIGNED, CONFIG.allocation, size=(runs, DAYS)), axis=1)

@@ -215,6 +215,7 @@ for name, agent in AGENTS.items():
 """
 
 
+@pytest.mark.slow
 def test_another_process_with_another_hash_seed_fits_the_same_bytes():
     """What a second worker would write for the same data: string hashing and memory addresses
     differ between processes, and neither may reach an artifact."""

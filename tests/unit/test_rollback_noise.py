@@ -120,6 +120,7 @@ def simulate(model: Model, runs: int, seed: int, rule=guarded) -> np.ndarray:
     return np.where(fired.any(axis=1), fired.argmax(axis=1), -1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", [BUSY, SMALL, NEAR_PERFECT, NOISY_FEW_VALIDATION],
                          ids=["busy", "small", "near-perfect", "noisy-few-validation"])
 def test_a_stable_model_is_never_rolled_back_in_four_weeks_of_ordinary_noise(model):
