@@ -4,23 +4,18 @@ does) and its resources panel finds every pool on this host, Flower answers, and
 with the rest."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.integration.dashboard_support import MODELOPS, free_port, wait_for
-from tests.integration.demo_support import COMMAND_WAIT, read_until
+from tests.integration.demo_support import COMMAND_WAIT, PROJECT, embedded_only_env, read_until, scratch_home
 from workers import pools
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def status_of(client, url: str) -> int | None:
@@ -31,11 +26,18 @@ def status_of(client, url: str) -> int | None:
         return None
 
 
-def test_the_demo_serves_the_dashboard_and_flower_and_stops_them(database, broker):
-    home = Path(tempfile.mkdtemp(prefix="demo-dashboard-", dir=PROJECT / ".modelops-test"))
+@pytest.fixture
+def home():
+    # Servers of its own (embedded, as a new user's): the scenario the demo starts trains global
+    # models, which must not land in the database the rest of the run shares.
+    with scratch_home() as folder:
+        yield folder
+
+
+def test_the_demo_serves_the_dashboard_and_flower_and_stops_them(home):
     dashboard_port, flower_port = free_port(), free_port()
     demo = subprocess.Popen([MODELOPS, "demo", "--dashboard-port", str(dashboard_port), "--flower-port", str(flower_port)],
-                            env={**os.environ, "MODELOPS_HOME": str(home)}, cwd=PROJECT,
+                            env=embedded_only_env(home), cwd=PROJECT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         output = "".join(read_until(demo, "flower "))
@@ -65,7 +67,6 @@ def test_the_demo_serves_the_dashboard_and_flower_and_stops_them(database, broke
         demo.kill()
         demo.stdout.close()
         demo.stderr.close()
-        shutil.rmtree(home, ignore_errors=True)
     for port in (dashboard_port, flower_port):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=5)
