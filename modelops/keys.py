@@ -11,6 +11,7 @@ out (a service's credential) reveals nothing of the secret or of any other purpo
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -62,12 +63,20 @@ def _from_file(path: Path) -> bytes:
 
 
 def secret_key() -> bytes:
-    value = os.environ.get(KEY_VARIABLE)
-    if value:
-        return _parse(value, KEY_VARIABLE)
-    return _from_file(key_file())
+    return _secret_key(os.environ.get(KEY_VARIABLE) or None, key_file())
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_key(value: str | None, path: Path) -> bytes:
+    # read once per process and place: every signed message needs it
+    return _parse(value, KEY_VARIABLE) if value else _from_file(path)
 
 
 def derived_key(purpose: str) -> bytes:
     """The key of one purpose (``"artifacts"``, ``"internal-tasks"``, ``"service:ledger:1"``...)."""
-    return hmac.new(secret_key(), purpose.encode("utf-8"), hashlib.sha256).digest()
+    return _derived_key(secret_key(), purpose)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derived_key(secret: bytes, purpose: str) -> bytes:
+    return hmac.new(secret, purpose.encode("utf-8"), hashlib.sha256).digest()
