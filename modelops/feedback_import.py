@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelops import intake
+from modelops.auth import services
+from modelops.auth.client import ServiceCaller
 
 TASK_NAME = "modelops.feedback.record_batch"
 CHUNK = 1000
@@ -57,7 +59,9 @@ def _admit_inline(chunk, caller: str) -> list[dict]:
 def _admit_via_broker(chunk, caller: str) -> list[dict]:
     from workers.app import app  # the broker path needs Celery; the inline path does not
 
-    result = app.send_task(TASK_NAME, args=[[event for _, event in chunk]], kwargs={"caller": caller})
+    issued = services.current(caller)  # signed as the caller, a registered service (this process holds the secret key)
+    signed = ServiceCaller.from_hex(issued.name, issued.credential).kwargs(TASK_NAME, events=[event for _, event in chunk])
+    result = app.send_task(TASK_NAME, kwargs=signed)
     return result.get(timeout=300)["results"]
 
 

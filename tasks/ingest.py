@@ -1,4 +1,4 @@
-"""Feedback intake tasks other services call by name (see docs/contracts.md)."""
+"""Feedback intake tasks other services call by name, in a signed envelope (see docs/contracts.md)."""
 from collections import Counter
 
 from sqlalchemy.exc import OperationalError
@@ -6,6 +6,7 @@ from sqlalchemy.exc import OperationalError
 from modelops import intake
 from tasks.privacy import scrub_and_store
 from workers.app import app
+from workers.authentication import PublicTask
 
 # Accepted events travel to the scrub queue in chunks this size: one scrub batch, one insert each.
 STORE_CHUNK = 1000
@@ -23,17 +24,27 @@ def _admit_and_forward(events: list, caller: str | None, task_name: str) -> list
     return [verdict.as_dict() for verdict in verdicts]
 
 
-@app.task(name="modelops.feedback.record", **TRANSIENT)
+def event_refusal(status: str, reason: str) -> dict:
+    return {"status": status, "reason": reason}
+
+
+def batch_refusal(status: str, reason: str) -> dict:
+    return {"counts": {status: 1}, "results": [event_refusal(status, reason)]}
+
+
+@app.task(name="modelops.feedback.record", base=PublicTask, arguments=("event",),
+          answer_refusal=staticmethod(event_refusal), **TRANSIENT)
 def record(event, caller: str | None = None) -> dict:
     """One feedback event. Result: {status: accepted|duplicate|rejected|refused, idempotency_key, reason}."""
     return _admit_and_forward([event], caller, record.name)[0]
 
 
-@app.task(name="modelops.feedback.record_batch", **TRANSIENT)
+@app.task(name="modelops.feedback.record_batch", base=PublicTask, arguments=("events",),
+          answer_refusal=staticmethod(batch_refusal), **TRANSIENT)
 def record_batch(events, caller: str | None = None) -> dict:
     """Many events in one message. Result: {counts: {status: n}, results: [per event, in order]}."""
     if not isinstance(events, list):
         intake.record_rejection(events, "events must be a JSON array", record_batch.name)
-        return {"counts": {"rejected": 1}, "results": [{"status": "rejected", "reason": "events must be a JSON array"}]}
+        return batch_refusal("rejected", "events must be a JSON array")
     results = _admit_and_forward(events, caller, record_batch.name)
     return {"counts": dict(Counter(result["status"] for result in results)), "results": results}

@@ -17,8 +17,10 @@ from celery.backends.redis import RedisBackend
 from celery_batches import Batches
 
 from modelops import audit, serving
+from modelops.serving import callers
 from workers import shutdown
 from workers.app import app
+from workers.authentication import PublicTask, open_calls
 
 # A batch leaves when this many requests wait, or at the next tick once a pool process is free.
 FLUSH_EVERY = 500
@@ -77,9 +79,10 @@ def store_answers(requests, answers) -> None:
 @app.task(name="modelops.serving.predict", base=GatheredRequests, flush_every=FLUSH_EVERY,
           flush_interval=FLUSH_INTERVAL, acks_late=False)
 def predict(requests) -> None:
-    """Each request's kwargs: tenant_id, agent_type, input_data, optional request_key."""
+    """Each request's signed envelope holds: tenant_id, agent_type, input_data, optional request_key."""
     try:
-        answers = serving.predict_many([request.kwargs for request in requests])
+        answers = callers.predict_opened(open_calls(predict.name, [(request.id, request.args, request.kwargs)
+                                                                   for request in requests]))
     except Exception as error:
         for request in requests:  # every caller learns of the failure now, instead of waiting out its time-out
             app.backend.mark_as_failure(request.id, error, call_errbacks=False)
@@ -87,11 +90,19 @@ def predict(requests) -> None:
     store_answers(requests, answers)
 
 
-@app.task(name="modelops.serving.predict_batch", acks_late=False)
-def predict_batch(items) -> list[dict]:
-    """A list of requests as ``predict`` takes them -> one answer each, in order."""
+def batch_refusal(status: str, reason: str) -> list[dict]:
+    return [{"status": status, "reason": reason}]
+
+
+@app.task(name="modelops.serving.predict_batch", base=PublicTask, arguments=("items",),
+          answer_refusal=staticmethod(batch_refusal), acks_late=False)
+def predict_batch(items, caller: str | None = None) -> list[dict]:
+    """A list of requests as ``predict`` takes them -> one answer each, in order. ``caller`` is the
+    signing service (None only when this process's own code calls the task directly)."""
     problem = serving.batch_problem(items)
-    return [serving.refused(problem)] if problem else serving.predict_many(items)
+    if problem:
+        return [serving.refused(problem)]
+    return serving.predict_many(items) if caller is None else callers.predict_for([(caller, item) for item in items])
 
 
 @app.task(name="modelops.audit.reproduce_prediction")

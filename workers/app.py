@@ -1,15 +1,19 @@
-"""The one Celery application."""
+"""The one Celery application: it signs what it publishes, and its tasks are internal unless
+declared public (workers/authentication.py)."""
 import gc
 
-from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from modelops import db
+from workers import redaction
+from workers.authentication import SigningCelery
 
 TASK_MODULES = ("tasks.maintenance", "tasks.ingest", "tasks.privacy", "tasks.training", "tasks.serving",
                 "tasks.experiments", "tasks.rollback", "tasks.metrics")
 
-app = Celery("modelops", include=TASK_MODULES)
+# Task events and logs show summaries of the arguments, never their values (workers/redaction.py).
+app = SigningCelery("modelops", include=TASK_MODULES, task_cls="workers.authentication:InternalTask",
+                    amqp=redaction.SummarisingAMQP)
 app.config_from_object("celeryconfig")
 
 

@@ -5,7 +5,7 @@ The CLI is the composition root: the one place in this package that reaches into
 testable without Celery. Each module adds the commands of one area to the `main` group.
 """
 from modelops.cli import data, database, experiments, monitoring, serving, stack, training  # noqa: F401  (registers their commands)
-from modelops.cli import dashboard, operator  # noqa: F401  (registers their commands)
+from modelops.cli import dashboard, operator, service_credentials  # noqa: F401  (registers their commands)
 from modelops.cli.base import main
 
 __all__ = ["main"]

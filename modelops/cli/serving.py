@@ -12,6 +12,7 @@ from modelops import services
 from modelops.cli.base import CommandError, checked, main
 from modelops.config import settings
 
+CLI_SERVICE = "modelops-cli"
 PREDICT_BATCH_TASK = "modelops.serving.predict_batch"
 # lines sent per batch: big enough for one vectorised predict to pay off, small enough to stream
 CHUNK = 1000
@@ -73,8 +74,14 @@ def _predict(requests: list[dict], inline: bool, timeout: float) -> list[dict]:
 
     from workers.app import app
 
+    from modelops.auth import services as calling_services
+    from modelops.auth.client import ServiceCaller
+
+    # The operator predicts as a calling service of its own, a member of the tenants it asks for.
+    issued = calling_services.ensure(CLI_SERVICE, sorted({request["tenant_id"] for request in requests}))
+    signed = ServiceCaller.from_hex(issued.name, issued.credential).kwargs(PREDICT_BATCH_TASK, items=requests)
     try:
-        return app.send_task(PREDICT_BATCH_TASK, args=[requests]).get(timeout=timeout)
+        return app.send_task(PREDICT_BATCH_TASK, kwargs=signed).get(timeout=timeout)
     except CeleryTimeout:
         raise CommandError(f"no answer within {timeout:g}s: is a serving worker running (`modelops worker --pool serving`)?") from None
 

@@ -7,7 +7,9 @@ kept even though the work it guarded is not done).
 """
 from __future__ import annotations
 
+import time
 import uuid
+from typing import Any
 
 from sqlalchemy import text
 
@@ -32,10 +34,43 @@ def authorize(caller: str | None, tenant_id: uuid.UUID | str | None, action: str
 
 
 def _refuse(caller: str, tenant_id, action: str, reason: str) -> None:
+    record_refusal(caller, tenant_id, action, reason)
+    raise PermissionError(reason)
+
+
+def record_refusal(caller: str, tenant_id, action: str, reason: str) -> None:
+    """Keep a refusal in ``ai.access_audit``, in a transaction of its own."""
     with db.unscoped() as connection:
         connection.execute(
             text("""INSERT INTO ai.access_audit (principal, tenant_id, action, allowed, reason)
                     VALUES (:caller, :tenant, :action, false, :reason)"""),
-            {"caller": caller, "tenant": str(tenant_id) if tenant_id else None, "action": action, "reason": reason},
+            {"caller": caller[:200], "tenant": str(tenant_id) if tenant_id else None, "action": action[:200],
+             "reason": reason[:2000]},
         )
-    raise PermissionError(reason)
+
+
+class Memberships:
+    """Membership checks for a stream of calls (predictions): ``authorize`` with each granted
+    (caller, tenant) remembered for a few seconds, so that a batch of a thousand requests from one
+    service costs one lookup per tenant, not one per request. A membership removed takes hold
+    within ``remember_seconds``; every refusal is checked and recorded afresh."""
+
+    def __init__(self, remember_seconds: float = 10.0):
+        self.remember_seconds = remember_seconds
+        self._granted: dict[tuple[str, str], float] = {}
+
+    def problem(self, caller: str, tenant_id: Any, action: str) -> str | None:
+        """Why ``caller`` may not act for ``tenant_id`` (recorded), or None when it may."""
+        try:
+            tenant = str(uuid.UUID(str(tenant_id)))
+        except ValueError:
+            return None  # not a tenant at all: the request's own validation rejects it, touching no tenant's data
+        granted = self._granted.get((caller, tenant))
+        if granted is not None and time.monotonic() - granted < self.remember_seconds:
+            return None
+        try:
+            authorize(caller, tenant, action)
+        except PermissionError as error:
+            return str(error)
+        self._granted[(caller, tenant)] = time.monotonic()
+        return None

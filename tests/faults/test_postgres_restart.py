@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, pool
 from modelops import db, migrations, tenants
 from tests.faults.servers import private_postgres, private_redis, stack
 from tests.faults.support import CALLER, RECORD_BATCH, chunks, collect, feedback_events, poll, send, stored
+from tests.callers import signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,7 +41,7 @@ def test_postgres_restarted_during_an_intake_of_10000_events_stores_each_exactly
                 workers.start("ingest")
                 workers.start("privacy")
                 events = feedback_events(tenant, EVENTS, "pg-restart")
-                sent = [send(workers.client, RECORD_BATCH, args=[batch], kwargs={"caller": CALLER})
+                sent = [send(workers.client, RECORD_BATCH, kwargs=signed(RECORD_BATCH, CALLER, events=batch))
                         for batch in chunks(events, BATCH)]
 
                 assert poll(lambda: stored(owner, tenant)[1] >= EVENTS // 4, timeout=120), "the intake did not get going"

@@ -26,6 +26,7 @@ from tests.faults.servers import private_redis, stack
 from tests.faults.support import (
     CALLER, RECORD_BATCH, broker_backlog, chunks, collect, feedback_events, poll, send, stored,
 )
+from tests.callers import signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,7 +56,7 @@ def confirm(client, events: list[dict], owner, tenant) -> list[int]:
     """Send every event again until all answer duplicate; the number each round carried again."""
     carried = []
     for _ in range(CONFIRMATION_ROUNDS):
-        sent = [send(client, RECORD_BATCH, args=[batch], kwargs={"caller": CALLER}) for batch in chunks(events, 500)]
+        sent = [send(client, RECORD_BATCH, kwargs=signed(RECORD_BATCH, CALLER, events=batch)) for batch in chunks(events, 500)]
         answers = collect(client, sent, timeout=120)
         assert all(answer and answer["status"] == "SUCCESS" for answer in answers), "a confirmation batch failed"
         again = sum(answer["result"]["counts"].get("accepted", 0) for answer in answers)
@@ -73,7 +74,7 @@ def test_redis_restarted_during_an_intake_loses_nothing(database, owner, tmp_pat
         workers.start("ingest")
         workers.start("privacy")
         events = feedback_events(tenant, EVENTS, f"redis-restart-{tenant}")
-        sent = [send(workers.client, RECORD_BATCH, args=[batch], kwargs={"caller": CALLER}) for batch in chunks(events, BATCH)]
+        sent = [send(workers.client, RECORD_BATCH, kwargs=signed(RECORD_BATCH, CALLER, events=batch)) for batch in chunks(events, BATCH)]
 
         assert poll(lambda: stored(owner, tenant)[1] >= EVENTS // 4, timeout=120), "the intake did not get going"
         at_crash = stored(owner, tenant)[1]

@@ -22,6 +22,7 @@ from modelops import db, tenants
 from modelops.dashboard import access
 from modelops.supervisor import ProcessGroup
 from tests.integration.training_support import seed, synthetic_rows, train, wait_until
+from tests.callers import signed
 from workers.app import app
 
 MODELOPS = str(Path(sys.executable).parent / "modelops")
@@ -192,7 +193,7 @@ def run_pipeline(tenant: uuid.UUID, member: str, tenant_seed: int, predictions: 
         else:
             event |= {"source": "suggestion_approved"}
         events.append(event)
-    recorded = app.send_task(RECORD_BATCH, args=[events], kwargs={"caller": member}).get(timeout=STARTUP_WAIT)
+    recorded = app.send_task(RECORD_BATCH, kwargs=signed(RECORD_BATCH, member, events=events)).get(timeout=STARTUP_WAIT)
     assert recorded["counts"] == {"accepted": predictions}, recorded
     ids = [answer["prediction_id"] for answer in answers]
     wait_until(lambda: _with_feedback(ids) == predictions, STARTUP_WAIT, interval=0.2, what="feedback on every prediction")

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from modelops import db, tenants
 from workers.app import app
 from workers.roundtrip import round_trip
+from tests.callers import signed
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +75,7 @@ def rows_for(tenant, key) -> int:
 def test_every_source_kind_lands_as_a_training_row(worker, tenant_pair, source):
     a, _ = tenant_pair
     sent = event(a, source, confidence_score=0.83)
-    result = app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)
+    result = app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)
     assert result == {"status": "accepted", "idempotency_key": sent["idempotency_key"]}
     row = wait_for_row(a, sent["idempotency_key"])
     _, was_correct, label = SOURCES[source]
@@ -100,7 +101,7 @@ def test_a_correction_updates_the_prediction_it_answers(worker, tenant_pair, own
                                    VALUES (:p, :v, 'classification', :t, :input, :out)"""),
                            {"p": prediction, "v": version, "t": a, "input": json.dumps(TXN), "out": json.dumps({"category": "Travel"})})
     sent = event(a, "user_correction", prediction_id=str(prediction), user_feedback="this is our cloud bill")
-    app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)
+    app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)
     wait_for_row(a, sent["idempotency_key"])
     with db.tenant_scope(a) as connection:
         logged = connection.execute(text("SELECT * FROM ai.prediction_log WHERE id = :p"), {"p": prediction}).mappings().one()
@@ -113,10 +114,10 @@ def test_a_correction_updates_the_prediction_it_answers(worker, tenant_pair, own
 def test_a_second_delivery_changes_nothing(worker, tenant_pair):
     a, _ = tenant_pair
     sent = event(a)
-    first = [app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}) for _ in range(3)]
+    first = [app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)) for _ in range(3)]
     assert {r.get(timeout=20)["status"] for r in first} <= {"accepted", "duplicate"}
     wait_for_row(a, sent["idempotency_key"])
-    again = app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)
+    again = app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)
     assert again["status"] == "duplicate"
     time.sleep(0.5)  # any stray store task has run by now
     assert rows_for(a, sent["idempotency_key"]) == 1
@@ -126,16 +127,16 @@ def test_an_event_without_a_key_gets_one_from_its_content(worker, tenant_pair):
     a, _ = tenant_pair
     sent = event(a, user_feedback=f"unique {uuid.uuid4()}")
     del sent["idempotency_key"]
-    first = app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)
+    first = app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)
     assert first["idempotency_key"].startswith("sha256:")
     wait_for_row(a, first["idempotency_key"])
-    assert app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)["status"] == "duplicate"
+    assert app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)["status"] == "duplicate"
 
 
 def test_a_cross_tenant_attempt_is_refused_and_audited(worker, tenant_pair):
     a, b = tenant_pair
     sent = event(b)
-    result = app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)
+    result = app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)
     assert result["status"] == "refused" and "svc-a" in result["reason"]
     with db.operator_scope() as connection:
         audited = connection.execute(text(
@@ -164,7 +165,7 @@ def test_a_malformed_event_is_rejected_with_its_reason_and_leaves_no_row(worker,
         raw["idempotency_key"] = key = f"bad-{uuid.uuid4()}"
     else:
         key = None
-    result = app.send_task(RECORD, args=[raw], kwargs={"caller": "svc-a"}).get(timeout=20)
+    result = app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=raw)).get(timeout=20)
     assert result["status"] == "rejected" and named in result["reason"]
     if key:
         with db.operator_scope() as connection:
@@ -178,7 +179,7 @@ def test_a_batch_with_bad_events_stores_the_good_ones(worker, tenant_pair):
     a, _ = tenant_pair
     good = [event(a) for _ in range(5)]
     bad = {"tenant_id": str(a), "agent_type": "chat", "source": "nope", "input_data": {}}
-    result = app.send_task(RECORD_BATCH, args=[[good[0], bad, *good[1:], good[0]]], kwargs={"caller": "svc-a"}).get(timeout=20)
+    result = app.send_task(RECORD_BATCH, kwargs=signed(RECORD_BATCH, "svc-a", events=[good[0], bad, *good[1:], good[0]])).get(timeout=20)
     assert result["counts"] == {"accepted": 5, "rejected": 1, "duplicate": 1}
     assert [r["status"] for r in result["results"]][:2] == ["accepted", "rejected"]
     for sent in good:
@@ -188,7 +189,7 @@ def test_a_batch_with_bad_events_stores_the_good_ones(worker, tenant_pair):
 def test_personal_data_is_scrubbed_before_it_is_stored(worker, tenant_pair):
     a, _ = tenant_pair
     sent = event(a, user_feedback="call me at jane.doe@example.com", input_data={**TXN, "memo": "refund to jane.doe@example.com"})
-    app.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=20)
+    app.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=20)
     row = wait_for_row(a, sent["idempotency_key"])
     assert "jane.doe@example.com" not in json.dumps(dict(row), default=str)
     assert "[EMAIL]" in row["input_data"]["memo"] and "[EMAIL]" in row["user_feedback"]
@@ -204,7 +205,7 @@ def test_a_client_that_imports_nothing_of_ours_and_names_no_queue_is_served(work
     plain = Celery(broker=settings().redis_url, backend=settings().redis_url)
     sent = event(a)
     try:
-        result = plain.send_task(RECORD, args=[sent], kwargs={"caller": "svc-a"}).get(timeout=60)
+        result = plain.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=60)
     finally:
         plain.close()
     assert result["status"] == "accepted"

@@ -17,6 +17,7 @@ from tests.fixtures import clock_set_to
 from tests.integration.training_support import (
     CHECK_TRIGGERS, TRAIN_MODEL, events, queue_run, run_row, seed, synthetic_rows, versions_of, wait_until,
 )
+from tests.callers import signed
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -67,7 +68,7 @@ def send_feedback(tenant, rows: list[tuple[dict, dict]], extra: list[dict] = ())
     """Through the intake's task, as other services send it; returns once the scrub task stored them."""
     before = stored_rows(tenant)
     batch = events(tenant, AGENT, rows) + list(extra)
-    result = app.send_task("modelops.feedback.record_batch", args=[batch], kwargs={"caller": CALLER}).get(timeout=60)
+    result = app.send_task("modelops.feedback.record_batch", kwargs=signed("modelops.feedback.record_batch", CALLER, events=batch)).get(timeout=60)
     assert result["counts"] == {"accepted": len(batch)}
     wait_until(lambda: stored_rows(tenant) == before + len(batch), timeout=60, what="the feedback being stored")
 

@@ -12,6 +12,7 @@ from modelops.privacy.pii import scrub_many
 from tests.faults.support import poll
 from tests.integration.serving_models import record_model
 from tests.security.support import event, rows_of, run
+from tests.callers import signed
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -65,10 +66,9 @@ def test_injection_strings_in_every_field_are_stored_verbatim_and_never_executed
     lines.write_text("\n".join(json.dumps(e) for e in sent[:half]) + "\n")
     imported = run("feedback", "import", str(lines), "--caller", member, "--inline")
     assert imported.returncode == 0 and f"accepted: {half}" in imported.stdout, imported.stdout + imported.stderr
-    answer = app.send_task("modelops.feedback.record_batch", args=[sent[half:]], kwargs={"caller": member}).get(timeout=30)
+    answer = app.send_task("modelops.feedback.record_batch", kwargs=signed("modelops.feedback.record_batch", member, events=sent[half:])).get(timeout=30)
     assert answer["counts"] == {"accepted": len(sent) - half}, answer
-    refused = app.send_task("modelops.feedback.record", args=[{**sent[0], "agent_type": injection(6)}],
-                            kwargs={"caller": member}).get(timeout=30)
+    refused = app.send_task("modelops.feedback.record", kwargs=signed("modelops.feedback.record", member, event={**sent[0], "agent_type": injection(6)})).get(timeout=30)
     assert refused["status"] == "rejected"
 
     record_model("classification", tenant, tenant_seed=4711)

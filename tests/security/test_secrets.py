@@ -21,6 +21,7 @@ from modelops import db, migrations, tenants
 from tests.faults.servers import free_port, ping, private_postgres, private_redis, stack
 from tests.faults.support import collect, send
 from tests.security.support import event, run
+from tests.callers import signed
 
 pytestmark = pytest.mark.integration
 
@@ -72,8 +73,8 @@ def test_no_password_or_token_appears_in_worker_logs_task_results_or_command_out
                                    timeout=120)
                 # Postgres goes away under a task: its connection errors and retries are logged
                 postgres.stop()
-                during_outage = send(client, "modelops.feedback.record", args=[event(tenant, "secret-3")],
-                                     kwargs={"caller": "svc-secrets"})
+                during_outage = send(client, "modelops.feedback.record",
+                                     kwargs=signed("modelops.feedback.record", "svc-secrets", event=event(tenant, "secret-3")))
                 time.sleep(3)
                 postgres.start()
                 answers += collect(client, [during_outage], timeout=120)

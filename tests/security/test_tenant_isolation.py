@@ -14,6 +14,7 @@ from sqlalchemy import text
 from tests.faults.support import logged_predictions
 from tests.integration.serving_models import record_model
 from tests.security.support import event, rows_of, run, tenant_with_member
+from tests.callers import signed
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -39,9 +40,8 @@ def wait_for_key(owner, tenant, key: str, timeout: float = 30) -> None:
 def test_a_member_of_one_tenant_cannot_write_feedback_into_another_through_the_tasks(worker, owner):
     (a, member_a), (b, _) = tenant_with_member("iso-a"), tenant_with_member("iso-b")
     before_b = rows_of(owner, "training_data", b)
-    single = app.send_task(RECORD, args=[event(b, "into-b-1")], kwargs={"caller": member_a}).get(timeout=30)
-    batch = app.send_task(RECORD_BATCH, args=[[event(a, "own-a-1"), event(b, "into-b-2")]],
-                          kwargs={"caller": member_a}).get(timeout=30)
+    single = app.send_task(RECORD, kwargs=signed(RECORD, member_a, event=event(b, "into-b-1"))).get(timeout=30)
+    batch = app.send_task(RECORD_BATCH, kwargs=signed(RECORD_BATCH, member_a, events=[event(a, "own-a-1"), event(b, "into-b-2")])).get(timeout=30)
     assert single["status"] == "refused" and member_a in single["reason"]
     assert [r["status"] for r in batch["results"]] == ["accepted", "refused"]
     wait_for_key(owner, a, "own-a-1")  # the tenant's own event went all the way, so the refusal is not a stall
@@ -53,7 +53,7 @@ def test_feedback_naming_another_tenants_prediction_does_not_touch_it(worker, ow
     (a, member_a), (b, _) = tenant_with_member("iso-pred-a"), tenant_with_member("iso-pred-b")
     _, (prediction_of_b,) = logged_predictions(owner, b, 1)
     sent = event(a, "answers-b", prediction_id=str(prediction_of_b))
-    assert app.send_task(RECORD, args=[sent], kwargs={"caller": member_a}).get(timeout=30)["status"] == "accepted"
+    assert app.send_task(RECORD, kwargs=signed(RECORD, member_a, event=sent)).get(timeout=30)["status"] == "accepted"
     wait_for_key(owner, a, "answers-b")
     (logged,) = rows_of(owner, "prediction_log", b)
     # stored as A's row (A's own word about A's data), but B's audit row kept its verdict-less state
@@ -93,6 +93,6 @@ def test_the_command_line_imports_a_members_events_only_into_its_own_tenant(work
 
 def test_a_caller_that_is_no_member_of_any_tenant_is_refused_and_audited(worker, owner):
     (a, _), stranger = tenant_with_member("iso-stranger"), f"stranger-{uuid.uuid4().hex[:6]}"
-    answer = app.send_task(RECORD, args=[event(a, "from-a-stranger")], kwargs={"caller": stranger}).get(timeout=30)
+    answer = app.send_task(RECORD, kwargs=signed(RECORD, stranger, event=event(a, "from-a-stranger"))).get(timeout=30)
     assert answer["status"] == "refused"
     assert rows_of(owner, "training_data", a) == [] and len(refusals(owner, stranger)) == 1
