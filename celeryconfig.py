@@ -56,6 +56,10 @@ task_routes = {
     # reproducing a logged prediction is a replay, like the shadow replays: off the latency-sensitive queue
     "modelops.audit.*": {"queue": "evaluate"},
     "modelops.maintenance.*": {"queue": "maintenance"},
+    # Rebuilding the aggregates reads every opted-in tenant: it runs where the system role is, not on
+    # the scrub queue, whose pool other services can reach and so runs as the front-facing role alone
+    # (an exact name wins over the globs).
+    "modelops.privacy.build_aggregates": {"queue": "maintenance"},
 }
 
 # JSON only: other services send plain JSON, and nothing received is ever unpickled.

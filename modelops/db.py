@@ -1,11 +1,15 @@
-"""The engine and the one session helper.
+"""The engines and the session scopes.
 
-Every unit of work opens a scope: a tenant scope sets ``app.tenant_id`` for the transaction, so
-that Postgres's row-level security shows and accepts only that tenant's rows; an operator scope
-switches to the operator role for work that spans tenants (metric folds, rollback checks, the
-scheduler). Either way the scope commits on success, rolls back on error and closes, and only
-plain values should leave it. Engines are made lazily per process, so a forked worker never
-shares its parent's connections.
+Every unit of work opens a scope. A tenant scope sets ``app.tenant_id`` for the transaction, so
+that Postgres's row-level security shows and accepts only that tenant's rows; it runs as the
+front-facing role (``modelops_app``), as does an unscoped transaction. An operator scope, for work
+that spans tenants (metric folds, rollback checks, the scheduler), runs as the system role and
+switches to the operator role; a dashboard scope runs as the dashboard's read-only role. Each
+scope needs its role's URL in this process's environment (``modelops.config``): the pools that
+face other services are given the front-facing role's alone, so an operator scope there fails
+before it reaches the database (``RoleUnavailable``). Every scope commits on success, rolls back
+on error and closes, and only plain values should leave it. Engines are made lazily per process,
+so a forked worker never shares its parent's connections.
 """
 from __future__ import annotations
 
@@ -16,18 +20,31 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from modelops.config import OPERATOR_ROLE, settings
+from modelops.config import (APP_ROLE, DASHBOARD_ROLE, OPERATOR_ROLE, ROLE_URL_VARIABLES, SYSTEM_ROLE,
+                             settings)
 
 _engines: dict[tuple[int, str], Engine] = {}
 
 
+class RoleUnavailable(RuntimeError):
+    """This process was not given the database role a scope needs (by design, for a front-facing pool)."""
+
+
 def engine(url: str | None = None) -> Engine:
-    """The application's engine (as the application role), one per process and URL."""
-    url = url or settings().app_database_url
+    """An engine for ``url`` (by default the front-facing role's), one per process and URL."""
+    url = url or role_url(APP_ROLE)
     key = (os.getpid(), url)
     if key not in _engines:
         _engines[key] = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     return _engines[key]
+
+
+def role_url(role: str) -> str:
+    url = settings().role_urls.get(role)
+    if url is None:
+        raise RoleUnavailable(f"this process may not log in as {role} (it was given no {ROLE_URL_VARIABLES[role]}): "
+                              "a pool facing other services acts across tenants only through definer functions")
+    return url
 
 
 def owner_engine() -> Engine:
@@ -53,9 +70,17 @@ def tenant_scope(tenant_id: uuid.UUID | str) -> Iterator[Connection]:
 
 @contextmanager
 def operator_scope() -> Iterator[Connection]:
-    """A transaction acting across tenants, as the operator role."""
-    with engine().begin() as connection:
+    """A transaction acting across tenants: the system role, switched to the operator role."""
+    with engine(role_url(SYSTEM_ROLE)).begin() as connection:
         connection.execute(text(f"SET LOCAL ROLE {OPERATOR_ROLE}"))
+        yield connection
+
+
+@contextmanager
+def dashboard_scope() -> Iterator[Connection]:
+    """A transaction as the dashboard's role: every tenant's rows to read, tokens and sessions
+    through definer functions only, nothing to write but an alert's resolution."""
+    with engine(role_url(DASHBOARD_ROLE)).begin() as connection:
         yield connection
 
 

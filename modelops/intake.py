@@ -118,10 +118,9 @@ def _existing_keys(tenant: uuid.UUID, keys: set[str]) -> set[str]:
         return set(rows.scalars())
 
 
-INSERT_REJECTION = text("""
-    INSERT INTO ai.rejected_events (tenant_id, task_name, reason, payload, idempotency_key)
-    VALUES (:tenant, :task, :reason, CAST(:payload AS jsonb), :key)
-""")
+# A definer function: a rejected event may name no tenant, or one that does not exist (it is then
+# kept without one), which no tenant's scope could write.
+INSERT_REJECTIONS = text("SELECT ai.record_rejected_events(CAST(:events AS jsonb))")
 
 
 def record_rejection(raw: Any, reason: str, task_name: str) -> None:
@@ -134,19 +133,11 @@ def record_rejections(rejected: list[tuple[Any, str]], task_name: str) -> None:
     if not rejected:
         return
     scrubbed = scrub_many([_jsonable(raw) for raw, _ in rejected])
-    rows = [{"tenant": _tenant_of(raw), "task": task_name, "reason": reason[:2000], "payload": json.dumps(result.value),
+    rows = [{"tenant": _tenant_of(raw), "task": task_name, "reason": reason[:2000], "payload": result.value,
              "key": _key_of(raw)}
             for (raw, reason), result in zip(rejected, scrubbed)]
-    named = list({row["tenant"] for row in rows if row["tenant"]})
-    # the operator scope: a rejected event may name no tenant, or one that does not exist
-    with db.operator_scope() as connection:
-        known = set()
-        if named:
-            found = connection.execute(text("SELECT id FROM ai.tenants WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": named})
-            known = {str(tenant) for tenant in found.scalars()}
-        for row in rows:
-            row["tenant"] = row["tenant"] if row["tenant"] in known else None
-        connection.execute(INSERT_REJECTION, rows)
+    with db.unscoped() as connection:
+        connection.execute(INSERT_REJECTIONS, {"events": json.dumps(rows)})
 
 
 def _key_of(raw: Any) -> str | None:
@@ -263,8 +254,8 @@ def _scrub_by_country(texts: list, tenants: list[uuid.UUID]) -> list:
     """Each event scrubbed with its tenant's country, whose national formats (phones) differ."""
     if not texts:
         return []
-    with db.operator_scope() as connection:
-        found = connection.execute(text("SELECT id, country FROM ai.tenants WHERE id = ANY(CAST(:ids AS uuid[]))"),
+    with db.unscoped() as connection:  # a definer function: the front-facing role reads no tenant's row
+        found = connection.execute(text("SELECT tenant_id, country FROM ai.tenant_countries(CAST(:ids AS uuid[]))"),
                                    {"ids": [str(tenant) for tenant in set(tenants)]})
         countries = {tenant: country for tenant, country in found}
     by_country: dict[str | None, list[int]] = {}

@@ -25,10 +25,11 @@ class ProcessGroup:
         self.processes: dict[str, subprocess.Popen] = {}
         log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start ``argv`` with the group's environment, or with ``env`` (a pool's own) when given."""
         log = open(self.log_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
-            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            argv, env=self.env if env is None else env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_end_with(os.getpid()) if _prctl else None,
         )
         log.close()  # the child holds its own descriptor

@@ -19,7 +19,10 @@ os.environ["MODELOPS_CLOCK"] = f"file:{CLOCK_FILE}"
 os.environ["MODELOPS_HOME"] = str(TEST_HOME)
 os.environ["MODELOPS_ARTIFACT_DIR"] = str(TEST_HOME / "artifacts")
 os.environ.pop("RESULT_BACKEND_URL", None)
-os.environ.pop("APP_DATABASE_URL", None)
+# The run's own processes derive every role's URL from the owner's (DATABASE_URL); the workers it
+# starts are given their roles' URLs alone (workers.pools.environment).
+for role_url in ("APP_DATABASE_URL", "SYSTEM_DATABASE_URL", "DASHBOARD_DATABASE_URL"):
+    os.environ.pop(role_url, None)
 
 pytest_plugins = ["tests.fixtures", "tests.worker_logs"]
 

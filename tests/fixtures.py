@@ -66,7 +66,7 @@ def running_pool(log_dir, pool_name: str):
     from workers.roundtrip import round_trip
 
     group = ProcessGroup(log_dir, dict(os.environ))
-    group.start(pool_name, pools.worker_command(pool_name, loglevel="WARNING"))
+    group.start(pool_name, pools.worker_command(pool_name, loglevel="WARNING"), env=pools.environment(pool_name))
     try:
         round_trip(pools.queues_of(pool_name), timeout=90)
         yield group
@@ -76,11 +76,13 @@ def running_pool(log_dir, pool_name: str):
 
 @pytest.fixture(scope="session")
 def worker(database, broker, tmp_path_factory):
-    """One real worker process consuming every queue, as `modelops worker --pool all` runs it."""
+    """One real worker process consuming every queue, as `modelops worker --pool all` runs it: with
+    the front-facing and the system roles' URLs, and no owner URL. Its tenant scopes (serving,
+    intake, scrubbing) run as the front-facing role, cross-tenant work as the system role."""
     from workers import pools
     from workers.roundtrip import round_trip
 
-    group = ProcessGroup(tmp_path_factory.mktemp("worker-logs"), dict(os.environ))
+    group = ProcessGroup(tmp_path_factory.mktemp("worker-logs"), pools.environment(pools.ALL))
     group.start("worker-all", pools.worker_command(pools.ALL, concurrency=2, loglevel="WARNING"))
     try:
         round_trip(timeout=90)  # returns once the worker consumes every queue

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import text
 
 from modelops import db, services
-from modelops.config import settings
+from modelops.config import ROLE_URL_VARIABLES, settings
 
 
 class CommandError(click.ClickException):
@@ -26,7 +26,9 @@ def adopt_running_services() -> None:
         return
     running = services.running(settings().home)
     if running:
-        os.environ.setdefault("DATABASE_URL", running.database_url)
+        # a process started with its roles' URLs (the demo's dashboard) keeps to them: no owner URL
+        if not any(os.environ.get(variable) for variable in ROLE_URL_VARIABLES.values()):
+            os.environ.setdefault("DATABASE_URL", running.database_url)
         os.environ.setdefault("REDIS_URL", running.redis_url)
 
 

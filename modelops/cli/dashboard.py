@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from modelops import db, services
 from modelops.cli.base import CommandError, checked, existing_tenant, main
-from modelops.config import settings
+from modelops.config import APP_ROLE, DASHBOARD_ROLE, runtime_environment, settings
 
 DASHBOARD_PORT = 8050
 FLOWER_PORT = 5555
@@ -27,6 +27,15 @@ TENANT_HOLDER = "dashboard-viewer"
 def dashboard_command(host: str, port: int) -> list[str]:
     """The command line that serves the dashboard, for a supervisor to start."""
     return [_modelops(), "dashboard", "--host", host, "--port", str(port)]
+
+
+def dashboard_environment(env) -> dict[str, str]:
+    """The dashboard's environment: the front-facing role (its tenant users' scopes) and its own
+    read-only role (its operators' panels), no owner URL. Its panels compare tenants, so its
+    operators read across them; a role of its own, rather than definer functions per panel, keeps
+    every panel's query as it is while the role can write nothing but an alert's resolution and
+    reaches tokens and sessions only through definer functions (modelops.dashboard.access)."""
+    return runtime_environment(env, (APP_ROLE, DASHBOARD_ROLE))
 
 
 def flower_command(address: str, port: int) -> list[str]:
@@ -112,7 +121,7 @@ def dashboard(host: str, port: int) -> None:
     import celeryconfig
     from modelops.dashboard.server import serve
 
-    checked(services.check_postgres, settings().database_url)
+    checked(services.check_postgres, db.role_url(DASHBOARD_ROLE))  # the dashboard never logs in as the owner
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         serve(host, port, tuple(celeryconfig.QUEUES),
@@ -168,6 +177,6 @@ def token_revoke(token_id: uuid.UUID) -> None:
 def flower(address: str, port: int) -> None:
     """Start Flower, Celery's monitor, on this deployment's broker (basic auth from MODELOPS_FLOWER_AUTH)."""
     checked(services.check_redis, settings().redis_url)
-    env = flower_environment(dict(os.environ), address)
+    env = runtime_environment(flower_environment(dict(os.environ), address), ())  # Flower never reads the database
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "flower", f"--address={address}", f"--port={port}"]
     os.execve(argv[0], argv, env)

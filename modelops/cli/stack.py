@@ -13,9 +13,9 @@ import click
 from modelops import migrations, services
 from modelops.cli import scenario
 from modelops.cli.base import CommandError, checked, main
-from modelops.cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, create_token, dashboard_command, flower_command,
-                                    flower_environment, free_port)
-from modelops.config import redact, settings
+from modelops.cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, create_token, dashboard_command, dashboard_environment,
+                                    flower_command, flower_environment, free_port)
+from modelops.config import redact, runtime_environment, settings
 from modelops.simulation import platform
 
 
@@ -72,7 +72,7 @@ def worker(pool: str, concurrency: int | None) -> None:
     except ValueError as error:
         raise CommandError(str(error)) from None
     checked(services.check_redis, settings().redis_url)
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, pools.environment(pool))
 
 
 @main.command()
@@ -82,7 +82,7 @@ def beat() -> None:
 
     checked(services.check_redis, settings().redis_url)
     argv = pools.beat_command(str(settings().home / "celerybeat-schedule"))
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, pools.beat_environment())
 
 
 @main.command()
@@ -121,8 +121,8 @@ def _start_watching(group, dashboard_port: int, flower_port: int) -> None:
     flower_environment(dict(os.environ), LOCAL)  # a malformed MODELOPS_FLOWER_AUTH stops the demo here, not Flower later
     token = create_token("operator", None, "demo", DEMO_TOKEN_TTL, created_by="modelops demo")["token"]
     dashboard_port, flower_port = free_port(LOCAL, dashboard_port), free_port(LOCAL, flower_port)
-    group.start("dashboard", dashboard_command(LOCAL, dashboard_port))
-    group.start("flower", flower_command(LOCAL, flower_port))
+    group.start("dashboard", dashboard_command(LOCAL, dashboard_port), env=dashboard_environment(os.environ))
+    group.start("flower", flower_command(LOCAL, flower_port))  # the group's environment: no database URL
     click.echo(f"dashboard http://{LOCAL}:{dashboard_port}/?token={token} (an operator's sign-in link, valid {DEMO_TOKEN_TTL})")
     click.echo(f"flower    http://{LOCAL}:{flower_port}/")
 
@@ -159,14 +159,15 @@ def demo(once: bool, days: int, tenants: int, speed: float, timeout: float, dash
 
     from modelops.supervisor import ProcessGroup
 
-    group = ProcessGroup(home / "logs", dict(os.environ))
+    # Each process is given the database roles it needs and never the owner's URL (workers.pools).
+    group = ProcessGroup(home / "logs", runtime_environment(os.environ, ()))
     # A stop request (`kill`, a closed terminal) ends the command through the `finally` below, which
     # stops the pools and beat; Ctrl-C arrives as KeyboardInterrupt.
     for request in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(request, lambda *_: sys.exit(0))
     try:
         for name in pools.POOLS:
-            group.start(f"worker-{name}", pools.worker_command(name))
+            group.start(f"worker-{name}", pools.worker_command(name), env=pools.environment(name))
         click.echo(f"started  {len(pools.POOLS)} worker pools (logs in {home / 'logs'})")
         _start_watching(group, dashboard_port, flower_port)
         started = time.monotonic()
@@ -179,7 +180,7 @@ def demo(once: bool, days: int, tenants: int, speed: float, timeout: float, dash
         schedule = home / "demo-beat-schedule"
         for leftover in home.glob("demo-beat-schedule*"):
             leftover.unlink()
-        group.start("beat", pools.beat_command(str(schedule)))
+        group.start("beat", pools.beat_command(str(schedule)), env=pools.beat_environment())
         scenario.play(made, days, begun)
         if once:
             return

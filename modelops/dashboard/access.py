@@ -3,9 +3,12 @@
 An operator's token sees every tenant; a tenant's token sees its tenant only, and only while its
 holder is a member of that tenant (ai.tenant_members), so removing the member ends the access
 without touching the token. Secrets are random and shown once; the database keeps their SHA-256.
-Every function takes the caller's connection in the operator's scope (credentials are checked
-before anyone knows which tenant the caller is) and commits nothing itself; its ``now`` is the
-wall clock's (``wall_now``), whatever clock the data runs on.
+Every function takes the caller's connection and commits nothing itself; its ``now`` is the wall
+clock's (``wall_now``), whatever clock the data runs on. Tokens are made and revoked by the command
+line in the operator's scope. The dashboard checks them (before anyone knows which tenant the
+caller is) and keeps sessions in its own role's scope, only through definer functions
+(ai.dashboard_token_principal and the like, schemas/migrations/versions/0010_least_privilege_roles.py):
+its role never reads a token's or a session's hash.
 """
 from __future__ import annotations
 
@@ -91,21 +94,9 @@ def revoke_token(connection: Connection, token_id: uuid.UUID, now: dt.datetime) 
     return bool(revoked)
 
 
-# A token that is live: not revoked, not expired, and (for a tenant's) held by a member of its tenant.
-LIVE_TOKEN = """
-    t.revoked_at IS NULL AND t.expires_at > :now
-    AND (t.role = 'operator' OR EXISTS (SELECT 1 FROM ai.tenant_members m
-                                        WHERE m.tenant_id = t.tenant_id AND m.principal = t.principal))
-"""
-TOKEN_PRINCIPAL = text(f"""
-    SELECT t.id, t.role, t.principal, t.tenant_id FROM ai.dashboard_tokens t
-    WHERE t.token_sha256 = :digest AND {LIVE_TOKEN}
-""")
-SESSION_PRINCIPAL = text(f"""
-    SELECT t.id, t.role, t.principal, t.tenant_id
-    FROM ai.dashboard_sessions s JOIN ai.dashboard_tokens t ON t.id = s.token_id
-    WHERE s.session_sha256 = :digest AND s.expires_at > :now AND {LIVE_TOKEN}
-""")
+# The principal of a live token: not revoked, not expired, and (for a tenant's) held by a member of its tenant.
+TOKEN_PRINCIPAL = text("SELECT * FROM ai.dashboard_token_principal(:digest, :now)")
+SESSION_PRINCIPAL = text("SELECT * FROM ai.dashboard_session_principal(:digest, :now)")
 
 
 def principal_for_token(connection: Connection, secret: str, now: dt.datetime) -> Principal | None:
@@ -120,18 +111,16 @@ def principal_for_session(connection: Connection, secret: str, now: dt.datetime)
 def open_session(connection: Connection, principal: Principal, now: dt.datetime) -> str:
     """A session for a principal that just showed its token; returns the cookie's secret."""
     secret = secrets.token_urlsafe(32)
+    # ending no later than its token; ended sessions are of no use to anyone, so each login sweeps them
     connection.execute(
-        text("""INSERT INTO ai.dashboard_sessions (session_sha256, token_id, created_at, expires_at)
-                SELECT :digest, id, :now, least(expires_at, :session_end) FROM ai.dashboard_tokens WHERE id = :token"""),
+        text("SELECT ai.open_dashboard_session(:digest, :token, :now, :session_end)"),
         {"digest": digest(secret), "token": principal.token_id, "now": now, "session_end": now + SESSION_TTL},
     )
-    # ended sessions are of no use to anyone: each login sweeps them
-    connection.execute(text("DELETE FROM ai.dashboard_sessions WHERE expires_at <= :now"), {"now": now})
     return secret
 
 
 def close_session(connection: Connection, secret: str) -> None:
-    connection.execute(text("DELETE FROM ai.dashboard_sessions WHERE session_sha256 = :digest"), {"digest": digest(secret)})
+    connection.execute(text("SELECT ai.close_dashboard_session(:digest)"), {"digest": digest(secret)})
 
 
 def _principal(row) -> Principal | None:

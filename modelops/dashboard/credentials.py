@@ -48,7 +48,7 @@ class Credentials:
         if age < CHECKED_FOR:
             return principal
         try:
-            with db.operator_scope() as connection:
+            with db.dashboard_scope() as connection:
                 principal = lookup(connection, secret, access.wall_now())
         except DBAPIError as error:
             if principal is not None and age < STALE_GRACE:

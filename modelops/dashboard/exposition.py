@@ -60,7 +60,7 @@ class SystemCollector:
         yield from families
 
     def _database_families(self) -> list:
-        with db.operator_scope() as connection:
+        with db.dashboard_scope() as connection:
             rows = {name: connection.execute(query).all() for name, query in (
                 ("predictions", PREDICTIONS), ("feedback", FEEDBACK), ("rejected", REJECTED),
                 ("runs", TRAINING_RUNS), ("rollbacks", ROLLBACKS), ("alerts", ALERTS),

@@ -83,7 +83,7 @@ class Handler(tornado.web.RequestHandler):
 
     async def start_session(self, principal: access.Principal) -> None:
         def open_session() -> str:
-            with db.operator_scope() as connection:
+            with db.dashboard_scope() as connection:
                 return access.open_session(connection, principal, access.wall_now())
 
         secret = await self.blocking(open_session)
@@ -144,7 +144,7 @@ class LogoutHandler(Handler):
     async def post(self) -> None:
         if secret := self.get_cookie(SESSION_COOKIE):
             def close() -> None:
-                with db.operator_scope() as connection:
+                with db.dashboard_scope() as connection:
                     access.close_session(connection, secret)
 
             self.state.credentials.forget("session", secret)

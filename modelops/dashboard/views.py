@@ -1,6 +1,7 @@
 """What each endpoint answers, apart from HTTP: a panel's JSON in the principal's scope, the filter
 menus, an alert resolved. A tenant's user reads through db.tenant_scope, so row-level security
-decides what it sees whatever a query asks for; an operator reads through db.operator_scope."""
+decides what it sees whatever a query asks for; an operator reads through db.dashboard_scope, as
+the dashboard's own role (read-only across tenants: see modelops.dashboard.access)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ class Refused(PermissionError):
 @contextmanager
 def scope_of(principal: Principal):
     if principal.is_operator:
-        with db.operator_scope() as connection:
+        with db.dashboard_scope() as connection:
             yield connection
     else:
         with db.tenant_scope(principal.tenant_id) as connection:
@@ -58,5 +59,5 @@ def resolve_alert(principal: Principal, alert_id: str, note: str) -> dict:
         raise Refused("resolving alerts is an operator's act")
     if not note.strip():
         raise ValueError("say how the alert was resolved (the note is kept with it)")
-    with db.operator_scope() as connection:
+    with db.dashboard_scope() as connection:
         return alerts.resolve_alert(connection, alert_id, resolved_by=f"dashboard:{principal.name}", note=note, now=clock.now())

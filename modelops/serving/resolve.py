@@ -8,10 +8,15 @@ region and opt-in, the shared (regional and global) production pointers of the a
 running A/B tests of those scopes. Only keys whose signature changed are resolved again. If the
 isolation policy comes to read other rows, they belong in the signature too.
 
-Routes span tenants (a batch mixes them), so they are read in the operator's scope; nothing is
-written here.
+Routes span tenants (a batch mixes them), and serving runs as the front-facing role, which is no
+operator: the signatures and the running tests come from two definer functions that return those
+figures and nothing else, and each changed key is resolved in its own tenant's scope (row-level
+security shows it the tenant's row and versions and the shared models), all in one transaction
+that switches tenant as the audit log's writer does. Nothing is written here.
 """
 from __future__ import annotations
+
+from itertools import groupby
 
 from sqlalchemy import Connection, text
 
@@ -20,35 +25,17 @@ from modelops.registry.resolution import serving_model
 from modelops.serving.pointers import Key, Known
 from modelops.serving.routes import Route, RunningTest, ServedModel
 
-SIGNATURES = text("""
-    WITH keys AS (
-        SELECT k.agent_type, k.tenant_id, 'tenant:' || k.tenant_id AS scope_key
-        FROM unnest(CAST(:agents AS text[]), CAST(:tenants AS uuid[])) AS k(agent_type, tenant_id)
-    )
-    SELECT keys.agent_type, keys.tenant_id, concat_ws('|',
-        coalesce((SELECT v.id::text FROM ai.model_versions v
-                  WHERE v.is_production AND v.agent_type = keys.agent_type AND v.scope_key = keys.scope_key), '-'),
-        coalesce((SELECT coalesce(t.region, '') || ':' || t.aggregate_opt_in FROM ai.tenants t WHERE t.id = keys.tenant_id), '-'),
-        coalesce((SELECT string_agg(v.id::text, ',' ORDER BY v.id) FROM ai.model_versions v
-                  WHERE v.is_production AND v.agent_type = keys.agent_type AND v.tenant_id IS NULL), '-'),
-        coalesce((SELECT string_agg(concat_ws(':', a.id, a.control_version_id, a.treatment_version_id, a.allocation), ',' ORDER BY a.id)
-                  FROM ai.ab_tests a
-                  WHERE a.status = 'running' AND a.agent_type = keys.agent_type
-                    AND (a.scope_key = keys.scope_key OR a.tenant_id IS NULL)), '-')
-    ) AS signature
-    FROM keys
-""")
-
-RUNNING_TESTS = text("""
-    SELECT a.id AS test_id, a.control_version_id, a.allocation, v.*
-    FROM ai.ab_tests a JOIN ai.model_versions v ON v.id = a.treatment_version_id
-    WHERE a.status = 'running' AND a.control_version_id = ANY(CAST(:controls AS uuid[]))
-""")
+# the query itself is ai.route_signatures (schemas/migrations/versions/0010_least_privilege_roles.py)
+SIGNATURES = text("SELECT * FROM ai.route_signatures(CAST(:agents AS text[]), CAST(:tenants AS uuid[]))")
+RUNNING_TESTS = text("SELECT * FROM ai.running_tests(CAST(:controls AS uuid[]))")
+VERSIONS = text("SELECT * FROM ai.model_versions WHERE id = ANY(CAST(:ids AS uuid[]))")
+# what db.tenant_scope does at the start of its transaction, done again for each tenant of this one
+SWITCH_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
 
 
 def refresh_routes(keys: list[Key], known: dict[Key, Known]) -> dict[Key, Known]:
     """(signature, route) for every key; routes whose signature is unchanged are kept as they were."""
-    with db.operator_scope() as connection:
+    with db.unscoped() as connection:
         signatures = signatures_of(connection, keys)
         changed = [key for key in keys if key not in known or known[key][0] != signatures[key]]
         resolved = resolve(connection, changed) if changed else {}
@@ -61,6 +48,15 @@ def signatures_of(connection: Connection, keys: list[Key]) -> dict[Key, str]:
 
 
 def resolve(connection: Connection, keys: list[Key]) -> dict[Key, Route]:
+    """The route of each key, each tenant's keys resolved in that tenant's scope."""
+    routes: dict[Key, Route] = {}
+    for tenant_id, tenant_keys in groupby(sorted(keys, key=lambda key: str(key[1])), key=lambda key: key[1]):
+        connection.execute(SWITCH_TENANT, {"tenant": str(tenant_id)})
+        routes.update(_resolve_in_tenant_scope(connection, list(tenant_keys)))
+    return routes
+
+
+def _resolve_in_tenant_scope(connection: Connection, keys: list[Key]) -> dict[Key, Route]:
     served: dict[Key, tuple[dict | None, str]] = {}
     for agent_type, tenant_id in keys:
         try:
@@ -69,10 +65,20 @@ def resolve(connection: Connection, keys: list[Key]) -> dict[Key, Route]:
         except LookupError as error:  # an unknown tenant: nothing may serve it
             served[(agent_type, tenant_id)] = (None, str(error))
     controls = sorted({version["id"] for version, _ in served.values() if version}, key=str)
-    tests = {row["control_version_id"]: RunningTest(row["test_id"], float(row["allocation"]), ServedModel.from_row(row))
-             for row in connection.execute(RUNNING_TESTS, {"controls": controls}).mappings()} if controls else {}
+    tests = _running_tests(connection, controls) if controls else {}
     return {
         key: Route(ServedModel.from_row(version), reason, tests.get(version["id"])) if version
         else Route(None, f"no {key[0]} model serves tenant {key[1]}: {reason}")
         for key, (version, reason) in served.items()
     }
+
+
+def _running_tests(connection: Connection, controls: list) -> dict:
+    """The running test of each control version, its treatment read in the current tenant's scope
+    (the tenant's own candidate, or a shared one, the only treatments a control serving it can have)."""
+    running = connection.execute(RUNNING_TESTS, {"controls": controls}).mappings().all()
+    treatments = {row["id"]: row for row in connection.execute(
+        VERSIONS, {"ids": [test["treatment_version_id"] for test in running]}).mappings()} if running else {}
+    return {test["control_version_id"]: RunningTest(test["test_id"], float(test["allocation"]),
+                                                    ServedModel.from_row(treatments[test["treatment_version_id"]]))
+            for test in running if test["treatment_version_id"] in treatments}

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import Connection, text
 
 from modelops import quality
+from modelops.config import APP_ROLE, DASHBOARD_ROLE, OPERATOR_ROLE, SYSTEM_ROLE
 from modelops.dashboard.filters import Query
 from modelops.dashboard.panels import agent_is, records, tenant_is
 
@@ -19,8 +20,8 @@ DAILY_SAMPLES = text(f"""
     WHERE created_at >= :since AND {agent_is('agent_type::text')} AND {tenant_is('tenant_id')}
     GROUP BY 1, 2 ORDER BY 1, 2
 """)
-# Every table that holds a tenant's rows must have row-level security on, and the role the
-# application logs in as must be unable to bypass it: the two facts isolation rests on.
+# Every table that holds a tenant's rows must have row-level security on, and the roles the
+# runtime logs in as must be unable to bypass it: the facts isolation rests on.
 TENANT_TABLES = text("""
     SELECT c.relname AS table_name, c.relrowsecurity AS row_level_security
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -28,7 +29,22 @@ TENANT_TABLES = text("""
       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
     ORDER BY 1
 """)
-LOGIN_ROLE = text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = session_user")
+# Per role: whether it exists, whether it can become the operator (a member, however indirectly,
+# which SET ROLE needs), and whether it is or can become a role that skips row-level security
+# (superuser or BYPASSRLS). A role is a member of itself, so its own attributes count.
+ROLE_POWERS = text("""
+    SELECT r.rolname,
+           pg_has_role(r.oid, o.oid, 'MEMBER') AS can_become_operator,
+           EXISTS (SELECT 1 FROM pg_roles b WHERE (b.rolsuper OR b.rolbypassrls) AND pg_has_role(r.oid, b.oid, 'MEMBER')) AS bypasses
+    FROM pg_roles r, pg_roles o
+    WHERE r.rolname = ANY(CAST(:roles AS text[])) AND o.rolname = :operator
+""")
+LOGIN_ROLE = text("SELECT session_user")
+# The runtime roles, and whether each may act across tenants by design.
+RUNTIME_ROLES = {APP_ROLE: "faces other services (serving, intake, scrubbing) and the dashboard's tenant users",
+                 DASHBOARD_ROLE: "the dashboard's operators: reads across tenants, no credentials",
+                 SYSTEM_ROLE: "training, experiments, monitoring, maintenance: acts across tenants by design"}
+ACROSS_TENANTS_BY_DESIGN = {SYSTEM_ROLE}
 REFUSALS = text("SELECT count(*) FROM ai.access_audit WHERE NOT allowed AND created_at >= :since")
 
 
@@ -76,14 +92,24 @@ def _totals(agents: list[dict], rejected: list[dict]) -> dict:
 
 
 def _isolation(connection: Connection, query: Query) -> dict:
+    """Row-level security on every tenant table, and for each runtime role what Postgres says it can
+    do: a role facing other services (or the dashboard's) that can become the operator, or any role
+    that can skip row-level security, breaks isolation, whatever the code above it intends."""
     tables = records(connection.execute(TENANT_TABLES))
-    role = connection.execute(LOGIN_ROLE).one()
     unprotected = [table["table_name"] for table in tables if not table["row_level_security"]]
-    bypass = bool(role.rolsuper or role.rolbypassrls)
+    powers = {row.rolname: row for row in connection.execute(ROLE_POWERS, {"roles": list(RUNTIME_ROLES), "operator": OPERATOR_ROLE})}
+    roles = [{"role": role, "purpose": purpose, "exists": role in powers,
+              "can_become_operator": role in powers and powers[role].can_become_operator,
+              "bypasses": role in powers and powers[role].bypasses,
+              "across_tenants_by_design": role in ACROSS_TENANTS_BY_DESIGN}
+             for role, purpose in RUNTIME_ROLES.items()]
+    broken = [role["role"] for role in roles
+              if role["bypasses"] or (role["can_become_operator"] and not role["across_tenants_by_design"])]
+    login_role = connection.execute(LOGIN_ROLE).scalar_one()
     return {
-        "ok": not unprotected and not bypass,
-        "tables": len(tables), "unprotected": unprotected,
-        "login_role": role.rolname, "login_role_bypasses": bypass,
+        "ok": not unprotected and not broken,
+        "tables": len(tables), "unprotected": unprotected, "roles": roles, "broken_roles": broken,
+        "login_role": login_role, "login_role_bypasses": login_role in broken,
         # the access log is the operators' to read
         "refused_today": connection.execute(REFUSALS, {"since": query.start_of_today}).scalar() if query.is_operator else None,
     }

@@ -224,7 +224,9 @@
           el("span", {class: `badge ${iso.ok ? "ok" : "critical"}`, text: iso.ok ? "isolated" : "NOT isolated"}),
           ` row-level security on ${iso.tables - iso.unprotected.length} of ${iso.tables} tenant tables` +
           (iso.unprotected.length ? ` (missing: ${iso.unprotected.join(", ")})` : "") +
-          `; login role ${iso.login_role} ${iso.login_role_bypasses ? "CAN" : "cannot"} bypass it` +
+          `; ${iso.broken_roles.length ? `roles that CAN bypass it or become the operator: ${iso.broken_roles.join(", ")}`
+                                       : "no runtime role can bypass it, and only the system role can become the operator"}` +
+          ` (this page reads as ${iso.login_role})` +
           (iso.refused_today === null ? "" : `; ${iso.refused_today} refused access attempts today`)),
       ];
     },
