@@ -18,6 +18,7 @@ gone, and there is nothing to publish to.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from queue import Empty
 
@@ -87,6 +88,20 @@ def _not_begun(pool) -> list[list]:
     return groups
 
 
+def _finish_begun_writes(pool) -> None:
+    """Write to its process the rest of each job whose writing has begun.
+
+    A job larger than a pipe's buffer is written in pieces, as its process reads; the event loop
+    that drives the writing has stopped, and Celery's flush finishes only the writes it still
+    counts as active, so a job can be left half written: its process never runs it and the pool
+    waits for its answer forever. Begun, it cannot be given back, so it is finished."""
+    processes = getattr(pool, "_pool", None)
+    for job in _pool_jobs(pool):
+        writer = job._writer() if getattr(job, "_writer", None) else None
+        if writer is not None and job._write_to is not None and inspect.getgeneratorstate(writer) == inspect.GEN_SUSPENDED:
+            processes._flush_writer(job._write_to, writer)
+
+
 def _hold_written(pool) -> None:
     """Count the jobs being written to a process, or written whole, as taken by it.
 
@@ -135,6 +150,7 @@ class GivingBackConsumer(Consumer):
         if stopping():
             _take_reply_in_flight(self)
             self.give_back_unstarted()
+            _finish_begun_writes(self.pool)
             _hold_written(self.pool)
         super().on_close()
 
