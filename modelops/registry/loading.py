@@ -1,4 +1,4 @@
-"""A version's fitted model, from the shared artifact store, only if its bytes are the recorded ones."""
+"""A version's fitted model, from the shared artifact store, only if the store vouches for it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,8 +9,9 @@ from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
 
 
 def load_estimator(version: Mapping[str, Any]) -> Any:
-    """The estimator of a ``model_versions`` row; ArtifactIntegrityError when its file is missing,
-    changed or swapped (checked before anything is unpickled)."""
+    """The estimator of a ``model_versions`` row; ArtifactIntegrityError when its path leads out of
+    the store, its signature does not verify, or its file is missing, changed or swapped (all
+    checked before anything is unpickled: ``ArtifactStore.load``)."""
     if not version.get("model_artifact_path") or not version.get("artifact_sha256"):
         raise ArtifactIntegrityError(f"model version {version.get('id')} records no artifact")
     return ArtifactStore(settings().artifact_dir).load(version["model_artifact_path"], version["artifact_sha256"])

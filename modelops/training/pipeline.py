@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import itertools
 import json
 import platform
@@ -284,17 +283,10 @@ def judged_model(version: dict | None, artifact_root: Path) -> dict | None:
     refuses it and holds the candidate, as for any production model it cannot load: what serves
     the scope is then a matter for an operator."""
     validation_model = ((version or {}).get("training_config") or {}).get("validation_model")
-    if not validation_model or not _intact(artifact_root / version["model_artifact_path"], version["artifact_sha256"]):
+    if not validation_model or not ArtifactStore(artifact_root).intact(version["model_artifact_path"], version["artifact_sha256"]):
         return version
     return {**version, "model_artifact_path": validation_model["artifact_path"],
             "artifact_sha256": validation_model["artifact_sha256"]}
-
-
-def _intact(path: Path, sha256: str) -> bool:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
-    except FileNotFoundError:
-        return False
 
 
 def _train(run: dict, now: dt.datetime, worker: str) -> dict:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from modelops import clock, db, tenants
 from modelops.agents.synthetic import generate
 from modelops.clock import ScaledClock
+from modelops.config import settings
 from modelops.monitoring import counters, fold
 from tests.integration.serving_models import record_model
 from tests.fixtures import clock_set_to
@@ -143,9 +144,11 @@ def test_predictions_and_feedback_are_counted_exactly_on_the_day_of_the_predicti
                 "b_classification": record_model("classification", b, tenant_seed=12)["id"],
                 "a_chat": record_model("chat", a, tenant_seed=11)["id"],
                 "c_broken": record_model("classification", c, tenant_seed=13)["id"]}
-    with owner.begin() as connection:  # its artifact no longer matches: every request to it fails
-        connection.execute(text("UPDATE ai.model_versions SET artifact_sha256 = repeat('0', 64) WHERE id = :v"),
-                           {"v": versions["c_broken"]})
+    with owner.connect() as connection:
+        broken = connection.execute(text("SELECT model_artifact_path FROM ai.model_versions WHERE id = :v"),
+                                    {"v": versions["c_broken"]}).scalar_one()
+    # its artifact's signature no longer verifies: every request to it fails (saving the model signs it again)
+    (settings().artifact_dir / f"{broken}.sig").write_text("0" * 64)
 
     # -- predictions: batches (with bad requests among them) and single messages
     a_requests = requests_for(a, "classification", 60, seed=1)
@@ -381,10 +384,9 @@ def test_postgres_unreachable_during_a_fold_leaves_the_counters_to_be_folded_lat
     fold_now()
     predict_for(tenant, 25, seed=8)
 
-    unreachable = "postgresql+psycopg://{}@127.0.0.1:1/modelops"  # nothing listens on port 1
+    unreachable = "postgresql+psycopg://modelops_app@127.0.0.1:1/modelops"  # nothing listens on port 1
     with metrics_consumers_paused():
-        group, _ = start_monitoring_worker(stack, tmp_path, "no-postgres", APP_DATABASE_URL=unreachable.format("modelops_app"),
-                                           SYSTEM_DATABASE_URL=unreachable.format("modelops_system"))
+        group, _ = start_monitoring_worker(stack, tmp_path, "no-postgres", APP_DATABASE_URL=unreachable)
         try:
             failed = app.send_task(FOLD)
             failed.get(timeout=60, propagate=False)
