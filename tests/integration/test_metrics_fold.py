@@ -384,9 +384,10 @@ def test_postgres_unreachable_during_a_fold_leaves_the_counters_to_be_folded_lat
     fold_now()
     predict_for(tenant, 25, seed=8)
 
-    unreachable = "postgresql+psycopg://modelops_app@127.0.0.1:1/modelops"  # nothing listens on port 1
+    unreachable = "postgresql+psycopg://{}@127.0.0.1:1/modelops"  # nothing listens on port 1
     with metrics_consumers_paused():
-        group, _ = start_monitoring_worker(stack, tmp_path, "no-postgres", APP_DATABASE_URL=unreachable)
+        group, _ = start_monitoring_worker(stack, tmp_path, "no-postgres", APP_DATABASE_URL=unreachable.format("modelops_app"),
+                                           SYSTEM_DATABASE_URL=unreachable.format("modelops_system"))
         try:
             failed = app.send_task(FOLD)
             failed.get(timeout=60, propagate=False)
