@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The test of a Node.js caller (tests/integration/test_node_client.py) needs celery-node, pinned here.
+NODE_CLIENT := tests/node/node_modules/.package-lock.json
+
+$(NODE_CLIENT): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(NODE_CLIENT)
 
 demo: $(STAMP)
 	$(BIN)/modelops demo $(ARGS)
@@ -23,7 +29,7 @@ demo: $(STAMP)
 # two cores.
 TEST_PROCESSES ?= 2
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_CLIENT)
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The development loop: the unit tests not marked slow (the statistical simulations are), and a
