@@ -1,24 +1,28 @@
 """Watching the system: `modelops dashboard`, `modelops token create | revoke`, `modelops flower`."""
 from __future__ import annotations
 
-import ipaddress
 import json
-import logging
 import os
 import socket
 import sys
+import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import click
 from sqlalchemy import text
 
 from modelops import db, services
 from modelops.cli.base import CommandError, checked, existing_tenant, main
+from modelops.cli.flower_auth import FlowerAuth, flower_auth
 from modelops.config import APP_ROLE, DASHBOARD_ROLE, runtime_environment, settings
+from modelops.dashboard import sign_in
 
 DASHBOARD_PORT = 8050
 FLOWER_PORT = 5555
+DASHBOARD_URL = f"http://127.0.0.1:{DASHBOARD_PORT}"
+SIGN_IN_LINK_LIFETIME = f"{sign_in.CODE_TTL // 60} minutes"
 # Who a token is for when the command line names no one.
 OPERATOR_HOLDER = "operator"
 TENANT_HOLDER = "dashboard-viewer"
@@ -48,19 +52,19 @@ def _modelops() -> str:
     return str(Path(sys.executable).parent / "modelops")
 
 
-def flower_environment(env: dict[str, str], address: str) -> dict[str, str]:
-    """Flower's environment: MODELOPS_FLOWER_AUTH (user:password) becomes its basic auth, passed in
-    the environment rather than on a command line that every user of the host can read. Flower on
-    an address other hosts reach must have it."""
-    auth = env.get("MODELOPS_FLOWER_AUTH", "")
-    if auth and (":" not in auth or auth.startswith(":") or auth.endswith(":")):
-        raise CommandError("MODELOPS_FLOWER_AUTH must be user:password")
-    if not auth and not _loopback(address):
-        raise CommandError(f"Flower on {address} is reachable from other hosts: set MODELOPS_FLOWER_AUTH=user:password first")
-    flower_env = {key: value for key, value in env.items() if key != "FLOWER_BASIC_AUTH"}
-    if auth:
-        flower_env["FLOWER_BASIC_AUTH"] = auth
-    return flower_env
+def flower_environment(env: dict[str, str], auth: FlowerAuth) -> dict[str, str]:
+    """Flower's environment: its basic auth is passed there rather than on a command line that
+    every user of the host can read."""
+    return {**env, "FLOWER_BASIC_AUTH": auth.basic_auth}
+
+
+def sign_in_link(dashboard_url: str, token: str) -> str:
+    """A one-time link to the dashboard at ``dashboard_url`` that signs a browser in with ``token``
+    once its user presses the button there (modelops.dashboard.sign_in)."""
+    from modelops.dashboard import access
+
+    code = sign_in.issue(access.digest(token), time.time())
+    return f"{dashboard_url.rstrip('/')}/sign-in?{urlencode({'code': code})}"
 
 
 def free_port(host: str, preferred: int) -> int:
@@ -106,25 +110,23 @@ def _is_member(tenant_id: uuid.UUID, principal: str) -> bool:
                                   {"t": tenant_id, "p": principal}).first() is not None
 
 
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return address == "localhost"
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on (0.0.0.0: every interface)")
 @click.option("--port", default=DASHBOARD_PORT, show_default=True, help="the port to listen on")
 def dashboard(host: str, port: int) -> None:
-    """Serve the monitoring dashboard (sign in with a token from `modelops token create`)."""
+    """Serve the monitoring dashboard (sign in with a token or a one-time link from `modelops token create`)."""
     import celeryconfig
-    from modelops.dashboard.server import serve
+    from modelops.dashboard import logs
+    from modelops.dashboard.server import serve, trusted_proxies
 
     checked(services.check_postgres, db.role_url(DASHBOARD_ROLE))  # the dashboard never logs in as the owner
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        serve(host, port, tuple(celeryconfig.QUEUES),
+        proxies = trusted_proxies(os.environ)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    logs.configure()
+    try:
+        serve(host, port, tuple(celeryconfig.QUEUES), proxies,
               ready=lambda: click.echo(f"dashboard on http://{host}:{port}/ (Ctrl-C stops it)"))
     except OSError as error:
         raise CommandError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
@@ -142,11 +144,15 @@ def token() -> None:
 @click.option("--holder", default=None, help="who the token is for (a tenant's token: a member of the tenant, "
                                              f"added as a viewer if not one yet); default {TENANT_HOLDER} or {OPERATOR_HOLDER}")
 @click.option("--ttl", default="12h", show_default=True, help="how long it works: 90m, 12h, 30d")
+@click.option("--link", is_flag=False, flag_value=DASHBOARD_URL, default=None, metavar="[URL]",
+              help=f"also print a one-time sign-in link to the dashboard at URL (default {DASHBOARD_URL})")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def token_create(role: str, tenant: str | None, holder: str | None, ttl: str, as_json: bool) -> None:
+def token_create(role: str, tenant: str | None, holder: str | None, ttl: str, link: str | None, as_json: bool) -> None:
     """Print a new dashboard token (shown this once; only its hash is kept)."""
     checked(services.check_postgres, settings().database_url)
     created = create_token(role, tenant, holder, ttl)
+    if link:
+        created["sign_in_link"] = sign_in_link(link, created["token"])
     if as_json:
         click.echo(json.dumps(created))
         return
@@ -154,6 +160,8 @@ def token_create(role: str, tenant: str | None, holder: str | None, ttl: str, as
         click.echo(f"# {created['principal']} added to tenant {created['tenant_id']} as a viewer", err=True)
     scope = f"tenant {created['tenant_id']}" if created["tenant_id"] else "every tenant"
     click.echo(f"# token {created['id']} for {created['principal']} ({scope}), expires {created['expires_at']} UTC", err=True)
+    if link:
+        click.echo(f"# sign-in link, for one browser, within {SIGN_IN_LINK_LIFETIME}: {created['sign_in_link']}", err=True)
     click.echo(created["token"])
 
 
@@ -175,8 +183,15 @@ def token_revoke(token_id: uuid.UUID) -> None:
 @click.option("--address", default="127.0.0.1", show_default=True, help="the address to listen on")
 @click.option("--port", default=FLOWER_PORT, show_default=True, help="the port to listen on")
 def flower(address: str, port: int) -> None:
-    """Start Flower, Celery's monitor, on this deployment's broker (basic auth from MODELOPS_FLOWER_AUTH)."""
+    """Start Flower, Celery's monitor, on this deployment's broker, behind basic auth
+    (MODELOPS_FLOWER_AUTH=user:password, else a generated password kept in <home>/flower-auth)."""
     checked(services.check_redis, settings().redis_url)
-    env = runtime_environment(flower_environment(dict(os.environ), address), ())  # Flower never reads the database
+    auth = flower_auth(os.environ, settings().home)
+    if auth.generated:
+        click.echo(f"flower: basic auth user {auth.user}, password {auth.password} "
+                   f"(shown this once; kept in {auth.kept_in}, readable by you only)", err=True)
+    elif auth.kept_in:
+        click.echo(f"flower: basic auth as kept in {auth.kept_in}", err=True)
+    env = runtime_environment(flower_environment(dict(os.environ), auth), ())  # Flower never reads the database
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "flower", f"--address={address}", f"--port={port}"]
     os.execve(argv[0], argv, env)

@@ -13,13 +13,14 @@ import click
 from modelops import migrations, services
 from modelops.cli import scenario
 from modelops.cli.base import CommandError, checked, main
-from modelops.cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, create_token, dashboard_command, dashboard_environment,
-                                    flower_command, flower_environment, free_port)
+from modelops.cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, SIGN_IN_LINK_LIFETIME, create_token, dashboard_command,
+                                    dashboard_environment, flower_command, free_port, sign_in_link)
+from modelops.cli.flower_auth import flower_auth
 from modelops.config import redact, runtime_environment, settings
 from modelops.simulation import platform
 
 
-# The demo's dashboard and Flower listen on this host only; its sign-in link works this long.
+# The demo's dashboard and Flower listen on this host only; a browser signed in through its link stays so this long.
 LOCAL = "127.0.0.1"
 DEMO_TOKEN_TTL = "12h"
 # A simulated day every 20 real seconds: long enough for a day's traffic and the system's reactions.
@@ -118,13 +119,17 @@ def _print_round_trip(answers: list[dict], as_json: bool) -> None:
 
 def _start_watching(group, dashboard_port: int, flower_port: int) -> None:
     """The dashboard (with a sign-in link that carries an operator's token) and Flower, on this host only."""
-    flower_environment(dict(os.environ), LOCAL)  # a malformed MODELOPS_FLOWER_AUTH stops the demo here, not Flower later
+    # made here, so that the password is shown on this terminal rather than in Flower's log (and a
+    # malformed MODELOPS_FLOWER_AUTH stops the demo now, not Flower later)
+    flower = flower_auth(os.environ, settings().home)
     token = create_token("operator", None, "demo", DEMO_TOKEN_TTL, created_by="modelops demo")["token"]
     dashboard_port, flower_port = free_port(LOCAL, dashboard_port), free_port(LOCAL, flower_port)
     group.start("dashboard", dashboard_command(LOCAL, dashboard_port), env=dashboard_environment(os.environ))
     group.start("flower", flower_command(LOCAL, flower_port))  # the group's environment: no database URL
-    click.echo(f"dashboard http://{LOCAL}:{dashboard_port}/?token={token} (an operator's sign-in link, valid {DEMO_TOKEN_TTL})")
-    click.echo(f"flower    http://{LOCAL}:{flower_port}/")
+    link = sign_in_link(f"http://{LOCAL}:{dashboard_port}", token)
+    click.echo(f"dashboard {link} (an operator's sign-in link, for one browser, within {SIGN_IN_LINK_LIFETIME}; "
+               "`modelops token create --role operator --link` prints another)")
+    click.echo(f"flower    http://{LOCAL}:{flower_port}/ ({flower.described})")
 
 
 @main.command()

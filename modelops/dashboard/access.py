@@ -101,7 +101,12 @@ SESSION_PRINCIPAL = text("SELECT * FROM ai.dashboard_session_principal(:digest, 
 
 def principal_for_token(connection: Connection, secret: str, now: dt.datetime) -> Principal | None:
     """The principal of a live token; None for a wrong, expired or revoked one (which is which is not told)."""
-    return _principal(connection.execute(TOKEN_PRINCIPAL, {"digest": digest(secret), "now": now}).first())
+    return principal_for_digest(connection, digest(secret), now)
+
+
+def principal_for_digest(connection: Connection, token_digest: str, now: dt.datetime) -> Principal | None:
+    """The principal of the live token whose SHA-256 is ``token_digest`` (how a sign-in code names its token)."""
+    return _principal(connection.execute(TOKEN_PRINCIPAL, {"digest": token_digest, "now": now}).first())
 
 
 def principal_for_session(connection: Connection, secret: str, now: dt.datetime) -> Principal | None:

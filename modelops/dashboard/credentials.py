@@ -33,6 +33,10 @@ class Credentials:
     def token(self, secret: str) -> Principal | None:
         return self._check("token", secret, access.principal_for_token)
 
+    def token_digest(self, token_digest: str) -> Principal | None:
+        """The principal of the token whose SHA-256 is ``token_digest`` (what a sign-in code names)."""
+        return self._check("token digest", token_digest, access.principal_for_digest)
+
     def session(self, secret: str) -> Principal | None:
         return self._check("session", secret, access.principal_for_session)
 

@@ -6,27 +6,31 @@ small authenticated app needs: XSRF protection, templates with escaping, static 
 reads are blocking, so they run on a small thread pool beside the event loop.
 
 Who is asking: a bearer token (scripts, Prometheus), else the session cookie a token started (the
-`?token=` link or the login form). Without either, a page request gets the login form with 401, an
-API request a 401 JSON body.
+login form, or the button of a one-time sign-in link: modelops.dashboard.sign_in). Without either, a
+page request gets the login form with 401, an API request a 401 JSON body. Following a link never
+signs a browser in by itself: that takes a POST with the page's XSRF field.
 """
 from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import json
-import logging
-import re
 import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import redis
 import tornado.web
 from sqlalchemy.exc import DBAPIError
 
 from modelops import db
-from modelops.dashboard import access, exposition, views
+from modelops.config import settings
+from modelops.dashboard import access, exposition, logs, sign_in, views
 from modelops.dashboard.credentials import Credentials, DatabaseUnavailable
 from modelops.dashboard.panels.resources import ResourceSampler
+from modelops.dashboard.queues import broker
 from modelops.dashboard.widgets import PANELS, PANELS_BY_NAME
 
 HERE = Path(__file__).parent
@@ -38,8 +42,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-TOKEN_IN_URI = re.compile(r"([?&]token=)[^&]*")
-log = logging.getLogger("modelops.dashboard")
+# The proxies in front of the dashboard, comma-separated: only then are X-Forwarded-For and
+# X-Forwarded-Proto taken for the client's address and scheme.
+TRUSTED_PROXY_VARIABLE = "MODELOPS_TRUSTED_PROXY"
+SIGN_IN_REFUSED = "That sign-in link is wrong, expired or used already: ask for another, or paste a token."
 
 
 class State:
@@ -104,22 +110,65 @@ class Handler(tornado.web.RequestHandler):
 class PageHandler(Handler):
     async def get(self) -> None:
         try:
-            if token := self.get_query_argument("token", None):
-                # a link that carries a token starts a session, then drops the token from the address bar
-                principal = await self.blocking(self.state.credentials.token, token)
-                if principal is None:
-                    return self.login_page(401, "That token is wrong, expired or revoked.")
-                await self.start_session(principal)
-                return self.redirect(self.reverse_url("page"))
             principal = await self.identify()
         except DatabaseUnavailable as error:
             return self.unavailable_page(error)
         if principal is None:
-            return self.login_page(401, "Your session ended; sign in again." if self.get_cookie(SESSION_COOKIE) else None)
+            return self.login_page(401, self.why_signed_out())
         self.set_header("Cache-Control", "no-store")
         self.xsrf_token  # noqa: B018  (sets the cookie the page's resolve action sends back)
         self.render("dashboard.html", principal=principal, panels=PANELS,
                     panel_config=json.dumps([{"name": p.name, "title": p.title, "interval": p.refresh_interval} for p in PANELS]))
+
+
+    def why_signed_out(self) -> str | None:
+        if self.get_query_argument("token", None):
+            return "A link with a token does not sign in: paste the token here, or ask for a sign-in link."
+        return "Your session ended; sign in again." if self.get_cookie(SESSION_COOKIE) else None
+
+
+class SignInHandler(Handler):
+    """A one-time sign-in link: GET shows whom the code signs in as and a button; the button's POST
+    (XSRF-checked, as every POST here) spends the code and starts the session."""
+
+    async def get(self) -> None:
+        code = self.get_query_argument("code", "")
+        try:
+            principal = await self.blocking(self.redeem, code, spend=False)
+        except DatabaseUnavailable as error:
+            return self.unavailable_page(error)
+        if principal is None:
+            return self.login_page(401, SIGN_IN_REFUSED)
+        self.set_header("Cache-Control", "no-store")
+        self.render("sign_in.html", principal=principal, code=code)
+
+    async def post(self) -> None:
+        try:
+            principal = await self.blocking(self.redeem, self.get_body_argument("code", ""), spend=True)
+        except DatabaseUnavailable as error:
+            return self.unavailable_page(error)
+        if principal is None:
+            return self.login_page(401, SIGN_IN_REFUSED)
+        await self.start_session(principal)
+        self.redirect(self.reverse_url("page"))
+
+    def redeem(self, code: str, spend: bool) -> access.Principal | None:
+        """The principal a live, unused code signs in as (spending the code when ``spend``), else None;
+        DatabaseUnavailable when the database or the broker, which records the codes used, does not answer."""
+        now = time.time()
+        try:
+            granted = sign_in.read(code, now)
+        except sign_in.InvalidCode:
+            return None
+        principal = self.state.credentials.token_digest(granted.token_digest)
+        if principal is None:
+            return None
+        try:
+            client = broker(settings().redis_url)
+            unused = sign_in.spend(client, granted, now) if spend else not sign_in.spent(client, granted)
+        except redis.RedisError as error:
+            raise DatabaseUnavailable(f"broker unreachable ({type(error).__name__}): sign in with a token instead") from None
+        return principal if unused else None
 
 
 class LoginHandler(Handler):
@@ -226,19 +275,12 @@ class HealthHandler(tornado.web.RequestHandler):
         self.finish({"status": "ok"})
 
 
-def _log_request(handler: tornado.web.RequestHandler) -> None:
-    """Tornado's access line, with any token in the address replaced by ***."""
-    request = handler.request
-    uri = TOKEN_IN_URI.sub(r"\1***", request.uri or "")
-    log.info("%d %s %s (%s) %.1fms", handler.get_status(), request.method, uri, request.remote_ip,
-             1000.0 * request.request_time())
-
-
 def make_app(queues: tuple[str, ...]) -> tornado.web.Application:
     state = State(queues)
     routes = [
         tornado.web.url(r"/", PageHandler, {"state": state}, name="page"),
         tornado.web.url(r"/login", LoginHandler, {"state": state}, name="login"),
+        tornado.web.url(r"/sign-in", SignInHandler, {"state": state}, name="sign_in"),
         tornado.web.url(r"/logout", LogoutHandler, {"state": state}, name="logout"),
         tornado.web.url(r"/api/panels/([a-z_]+)", PanelHandler, {"state": state}),
         tornado.web.url(r"/api/filters", FiltersHandler, {"state": state}),
@@ -249,15 +291,28 @@ def make_app(queues: tuple[str, ...]) -> tornado.web.Application:
     return tornado.web.Application(
         routes, template_path=str(HERE / "templates"), static_path=str(HERE / "static"),
         xsrf_cookies=True, xsrf_cookie_kwargs={"samesite": "Strict", "path": "/"},
-        log_function=_log_request,
+        log_function=logs.log_request,
     )
 
 
-def serve(host: str, port: int, queues: tuple[str, ...], ready=None) -> None:
-    """Serve until SIGINT or SIGTERM; ``ready`` (if given) is called once the port is open."""
+def trusted_proxies(env: dict[str, str]) -> list[str]:
+    """The addresses of MODELOPS_TRUSTED_PROXY; ValueError naming one that is not an IP address."""
+    proxies = [address.strip() for address in env.get(TRUSTED_PROXY_VARIABLE, "").split(",") if address.strip()]
+    for address in proxies:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ValueError(f"{TRUSTED_PROXY_VARIABLE}: {address!r} is not an IP address") from None
+    return proxies
+
+
+def serve(host: str, port: int, queues: tuple[str, ...], proxies: list[str], ready=None) -> None:
+    """Serve until SIGINT or SIGTERM; ``ready`` (if given) is called once the port is open. The
+    X-Forwarded-* headers are read only when ``proxies`` (the trusted proxies' addresses) names some:
+    without a proxy in front, any client could set them to another address or to https."""
 
     async def main() -> None:
-        server = make_app(queues).listen(port, address=host, xheaders=True)
+        server = make_app(queues).listen(port, address=host, xheaders=bool(proxies), trusted_downstream=proxies)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for request in (signal.SIGINT, signal.SIGTERM):

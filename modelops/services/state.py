@@ -1,4 +1,4 @@
-"""What ``bring_up`` found or started, kept in ``<home>/services.json`` for later commands."""
+"""What ``bring_up`` found or started, kept in ``<home>/services.json`` (mode 0600) for later commands."""
 from __future__ import annotations
 
 import fcntl
@@ -29,7 +29,10 @@ class Record:
 def save(home: Path, record: Record) -> None:
     path = home / STATE_FILE
     partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps({**asdict(record.services), "pids": record.pids}, indent=2) + "\n")
+    partial.unlink(missing_ok=True)  # one left by an interrupted save may have another mode
+    # readable by its owner only: the database URL holds the owner's password
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(json.dumps({**asdict(record.services), "pids": record.pids}, indent=2) + "\n")
     os.replace(partial, path)  # readers see the old record or the new one, never half of one
 
 

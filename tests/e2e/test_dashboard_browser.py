@@ -2,7 +2,8 @@
 with an explicit driver path, so nothing is downloaded), over a database seeded by the real
 pipeline: models trained by a worker, predictions served by it, feedback through the intake task,
 the counters folded, an A/B test looked at, a candidate promoted by hand with `modelops promote`
-and rolled back. The page is signed in to through its login form; every panel fills; an alert
+and rolled back. The page is signed in to through its login form (an operator) and through a
+one-time sign-in link and its button (a tenant's user); every panel fills; an alert
 raised while it is open appears within the alerts panel's refresh interval; the rollback is in the
 versions panel; the database going away shows a notice, and coming back clears it; a tenant's
 user sees its own tenant only. Screenshots are kept in test-artifacts/."""
@@ -20,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from modelops import clock, db
+from modelops.cli.dashboard import sign_in_link
 from modelops.dashboard.widgets import DASHBOARD_WIDGETS, PANELS
 from modelops.monitoring.alerts import raise_alert
 from modelops.monitoring.rollback import trigger_rollback
@@ -170,10 +172,12 @@ def test_an_operator_signs_in_and_watches_the_system(browser, url, world, postgr
 
 def test_a_tenants_user_sees_its_tenant_only(browser, url, world):
     token = make_token("tenant", world["a"], holder="alice@e2e")
-    browser.get(f"{url}/?token={token['token']}")
+    browser.get(sign_in_link(url, token["token"]))
+    assert "alice@e2e" in browser.page_source and not browser.find_elements(By.ID, "panel-models")  # not signed in yet
+    browser.find_element(By.CSS_SELECTOR, "form.sign-in-form button[type=submit]").click()
     wait(browser, 60, lambda: all(panel(browser, p.name).get_attribute("data-state") in ("ready", "empty") for p in PANELS),
          "every panel answered")
-    assert "?token=" not in browser.current_url
+    assert "code=" not in browser.current_url
     page = browser.find_element(By.TAG_NAME, "body").text
     assert world["a_name"] in page and world["b_name"] not in page and str(world["b"]) not in page
     assert "shown to operators" in panel(browser, "resources").text

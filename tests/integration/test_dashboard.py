@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from modelops import clock, db
+from modelops.cli.dashboard import sign_in_link
 from modelops.config import settings
 from modelops.dashboard import access
 from modelops.dashboard.widgets import PANELS
@@ -55,9 +56,11 @@ def tenant_a(shop):
 
 
 def signed_in(url: str, token: dict) -> requests.Session:
-    """A browser-like session that followed a `?token=` link."""
+    """A browser-like session that followed a one-time sign-in link and pressed its button."""
     session = requests.Session()
-    response = session.get(url, params={"token": token["token"]}, timeout=30)
+    page = session.get(sign_in_link(url, token["token"]), timeout=30)
+    code = re.search(r'name="code" value="([^"]+)"', page.text).group(1)
+    response = session.post(f"{url}/sign-in", data={"code": code, "_xsrf": session.cookies["_xsrf"]}, timeout=30)
     assert response.status_code == 200, response.text
     return session
 
@@ -76,12 +79,15 @@ def test_without_credentials_the_page_is_the_login_form_with_401(url):
     assert api.status_code == 401 and "sign in" in api.json()["error"]
 
 
-def test_a_token_link_starts_a_session_and_leaves_the_token_out_of_the_address(url, operator):
+def test_a_sign_in_link_starts_a_session_once_its_button_is_pressed(url, operator):
     session = requests.Session()
-    link = session.get(url, params={"token": operator["token"]}, allow_redirects=False, timeout=30)
+    page = session.get(sign_in_link(url, operator["token"]), timeout=30)
+    code = re.search(r'name="code" value="([^"]+)"', page.text).group(1)
+    pressed = session.post(f"{url}/sign-in", data={"code": code, "_xsrf": session.cookies["_xsrf"]},
+                           allow_redirects=False, timeout=30)
 
-    assert link.status_code == 302 and link.headers["Location"] == "/"
-    cookie = link.headers["Set-Cookie"]
+    assert pressed.status_code == 302 and pressed.headers["Location"] == "/"
+    cookie = pressed.headers["Set-Cookie"]
     assert "modelops_session=" in cookie and "HttpOnly" in cookie and operator["token"] not in cookie
     page = session.get(url, timeout=30)
     assert page.status_code == 200
@@ -108,9 +114,14 @@ def revoked_token() -> dict:
                          ids=["wrong", "expired", "revoked"])
 def test_a_wrong_expired_or_revoked_token_gets_401_and_the_login_page(url, make):
     token = make()
-    link = requests.get(url, params={"token": token["token"]}, allow_redirects=False, timeout=30)
-    assert link.status_code == 401 and "wrong, expired or revoked" in link.text and 'name="token"' in link.text
-    assert "Set-Cookie" not in link.headers or "modelops_session" not in link.headers["Set-Cookie"]
+    session = requests.Session()
+    form = session.get(f"{url}/login", timeout=30)
+    field = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    login = session.post(f"{url}/login", data={"token": token["token"], "_xsrf": field}, allow_redirects=False, timeout=30)
+    assert login.status_code == 401 and "wrong, expired or revoked" in login.text and 'name="token"' in login.text
+    assert "Set-Cookie" not in login.headers or "modelops_session" not in login.headers["Set-Cookie"]
+    link = session.get(sign_in_link(url, token["token"]), timeout=30)
+    assert link.status_code == 401 and "wrong, expired or used already" in link.text
     api = requests.get(f"{url}/api/panels/alerts", headers=bearer(token), timeout=30)
     assert api.status_code == 401
 

@@ -1,7 +1,7 @@
 """The README's main command starts the dashboard and Flower beside every pool and prints where they
-are: the dashboard's sign-in link works (for hours of real time, whatever the demo's simulated clock
-does) and its resources panel finds every pool on this host, Flower answers, and Ctrl-C stops them
-with the rest."""
+are: the dashboard's one-time sign-in link works (on the wall clock, whatever the demo's simulated
+clock does) and its resources panel finds every pool on this host, Flower answers the user and
+password the demo printed, and Ctrl-C stops them with the rest."""
 from __future__ import annotations
 
 import re
@@ -41,9 +41,10 @@ def test_the_demo_serves_the_dashboard_and_flower_and_stops_them(home):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         output = "".join(read_until(demo, "flower "))
-        link = re.search(rf"^dashboard (http://127\.0\.0\.1:{dashboard_port}/\?token=mdo_\S+) ", output, re.M)
+        link = re.search(rf"^dashboard (http://127\.0\.0\.1:{dashboard_port}/sign-in\?code=mdo_signin_\S+) ", output, re.M)
         assert link, output
-        assert re.search(rf"^flower    http://127\.0\.0\.1:{flower_port}/$", output, re.M), output
+        flower = re.search(rf"^flower    http://127\.0\.0\.1:{flower_port}/ \(user (\S+), password (\S+)\)$", output, re.M)
+        assert flower, output
 
         session = requests.Session()
         answers = []
@@ -52,13 +53,20 @@ def test_the_demo_serves_the_dashboard_and_flower_and_stops_them(home):
                      "the dashboard's sign-in link")
         except AssertionError:
             raise AssertionError(f"answers {answers[-3:]}; {(home / 'logs' / 'dashboard.log').read_text()}") from None
+        code = re.search(r'name="code" value="([^"]+)"', session.get(link.group(1), timeout=30).text).group(1)
+        pressed = session.post(f"http://127.0.0.1:{dashboard_port}/sign-in",
+                               data={"code": code, "_xsrf": session.cookies["_xsrf"]}, timeout=30)
+        assert pressed.status_code == 200, pressed.text
 
         def pools_seen() -> set:
             answer = session.get(f"http://127.0.0.1:{dashboard_port}/api/panels/resources", timeout=30).json()
             return {pool["pool"] for pool in answer["data"]["pools"]}
 
         wait_for(lambda: pools_seen() >= set(pools.POOLS), "every pool in the resources panel")
-        wait_for(lambda: status_of(requests, f"http://127.0.0.1:{flower_port}/") == 200, "Flower to answer")
+        assert status_of(requests, f"http://127.0.0.1:{flower_port}/") in (None, 401)
+        flower_auth = requests.Session()
+        flower_auth.auth = flower.groups()
+        wait_for(lambda: status_of(flower_auth, f"http://127.0.0.1:{flower_port}/") == 200, "Flower to answer its user")
 
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=COMMAND_WAIT)

@@ -85,12 +85,8 @@ def test_flower_refuses_a_request_without_its_basic_auth(flower):
     assert requests.get(f"{flower}/api/workers", auth=("watcher", "wrong"), timeout=30).status_code == 401
 
 
-@pytest.mark.parametrize("env, message", [
-    ({}, "set MODELOPS_FLOWER_AUTH=user:password first"),
-    ({"MODELOPS_FLOWER_AUTH": "no-colon"}, "MODELOPS_FLOWER_AUTH must be user:password"),
-])
-def test_flower_reachable_from_other_hosts_needs_basic_auth(database, env, message):
-    environment = {key: value for key, value in os.environ.items() if key != "MODELOPS_FLOWER_AUTH"}
-    result = subprocess.run([MODELOPS, "flower", "--address", "0.0.0.0", "--port", str(free_port())],
-                            env={**environment, **env}, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+def test_a_malformed_flower_password_stops_the_command(database):
+    result = subprocess.run([MODELOPS, "flower", "--port", str(free_port())],
+                            env={**os.environ, "MODELOPS_FLOWER_AUTH": "no-colon"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "MODELOPS_FLOWER_AUTH must be user:password" in result.stderr
+    assert "Traceback" not in result.stderr
