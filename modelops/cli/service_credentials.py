@@ -55,3 +55,17 @@ def service_revoke(name: str) -> None:
     except services.ServiceError as error:
         raise CommandError(str(error)) from None
     click.echo(f"revoked {name}")
+
+
+@service.command("redis-acl")
+@click.argument("name")
+def service_redis_acl(name: str) -> None:
+    """Print the Redis ACL command of a Redis user for the service, with a new password."""
+    import secrets
+    import shlex
+
+    from modelops.auth.redis_acl import setuser_command
+
+    click.echo(shlex.join(setuser_command(name, secrets.token_hex(24))))
+    click.echo(f"Run it on the broker (redis-cli), then give the service redis://{name}:PASSWORD@HOST:PORT/DB; "
+               f"its task ids must begin with '{name}-'.", err=True)
