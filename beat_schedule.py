@@ -2,10 +2,13 @@
 from datetime import timedelta
 
 from modelops import clock
+from modelops.training.schedule import CHECK_INTERVAL, RETRAINING_SCHEDULE
 
 # The shortest real interval a simulated cadence may shrink to: an hourly task on a clock running
 # a day in 20 s would otherwise fire several times a second.
 FLOOR = timedelta(seconds=10)
+# The least time a tick has to be picked up before it expires.
+MIN_EXPIRY = timedelta(seconds=5)
 
 
 def simulated(interval: timedelta) -> timedelta:
@@ -14,97 +17,57 @@ def simulated(interval: timedelta) -> timedelta:
     seconds; cadences about real processes (metric folds, dead workers) stay in real time."""
     return max(interval / clock.speed(), min(interval, FLOOR))
 
+
+def every(interval: timedelta, task: str, **fields) -> dict:
+    """An entry that fires every ``interval`` and whose tick expires when the next one is due: while
+    its pool is down, ticks do not pile up (a check a minute would be 1,440 a day, each then run
+    against every production model); the first tick after the pool is back does the work."""
+    expires = max(interval, MIN_EXPIRY).total_seconds()
+    return {"task": task, "schedule": interval, "options": {"expires": expires}, **fields}
+
+
 beat_schedule = {
     # Daily: month partitions of the audit log must exist before the first prediction of a month
     # lands, and those past the retention period are dropped.
-    "maintain-prediction-log-partitions": {
-        "task": "modelops.maintenance.maintain_partitions",
-        "schedule": simulated(timedelta(hours=24)),
-    },
+    "maintain-prediction-log-partitions": every(simulated(timedelta(hours=24)), "modelops.maintenance.maintain_partitions"),
     # Daily: the retrain and drift check histories older than MODELOPS_CHECK_RETENTION_DAYS go.
-    "prune-check-histories": {
-        "task": "modelops.maintenance.prune_checks",
-        "schedule": simulated(timedelta(hours=24)),
-    },
+    "prune-check-histories": every(simulated(timedelta(hours=24)), "modelops.maintenance.prune_checks"),
     # Weekly: the opt-in country and region aggregates follow consent changes within a week, and a
     # tenant that opted out leaves the next build.
-    "build-aggregate-datasets": {
-        "task": "modelops.privacy.build_aggregates",
-        "schedule": simulated(timedelta(days=7)),
-    },
+    "build-aggregate-datasets": every(simulated(timedelta(days=7)), "modelops.privacy.build_aggregates"),
     # Every 5 minutes: a training job whose worker died is sent to another worker within minutes
     # instead of after the broker's visibility timeout (an hour), and a queued run whose message was
     # lost (the broker keeps nothing on disk) is sent again rather than blocking its tenant's training.
-    "free-stale-training-claims": {
-        "task": "modelops.maintenance.free_stale_claims",
-        "schedule": timedelta(minutes=5),
-    },
+    "free-stale-training-claims": every(timedelta(minutes=5), "modelops.maintenance.free_stale_claims"),
     # Weekly, like the aggregates it reads: the regional models follow the rebuilt aggregates, and the
     # global models are retrained only when their synthetic data, config or libraries changed
     # (otherwise the run is skipped with that reason), so a deployment's upgrade reaches them within a week.
-    "refresh-shared-models": {
-        "task": "modelops.training.refresh_shared_models",
-        "schedule": simulated(timedelta(days=7)),
-    },
-    # Retrain checks, one per agent at the cadence of its schedule (RETRAINING_SCHEDULE's frequency):
-    # each is one cheap query over every tenant, and queues training where min_samples new samples
-    # or max_age_days have accumulated. Daily for the agents whose evidence arrives daily.
-    "retrain-check-classification": {
-        "task": "modelops.training.check_triggers", "schedule": simulated(timedelta(days=1)), "kwargs": {"agent_type": "classification"},
-    },
-    "retrain-check-reconciliation": {
-        "task": "modelops.training.check_triggers", "schedule": simulated(timedelta(days=1)), "kwargs": {"agent_type": "reconciliation"},
-    },
-    "retrain-check-journal": {
-        "task": "modelops.training.check_triggers", "schedule": simulated(timedelta(days=1)), "kwargs": {"agent_type": "journal"},
-    },
-    # Weekly for the agents whose evidence is aggregated weekly.
-    "retrain-check-insight": {
-        "task": "modelops.training.check_triggers", "schedule": simulated(timedelta(days=7)), "kwargs": {"agent_type": "insight"},
-    },
-    "retrain-check-chat": {
-        "task": "modelops.training.check_triggers", "schedule": simulated(timedelta(days=7)), "kwargs": {"agent_type": "chat"},
-    },
-    "retrain-check-compliance": {
-        "task": "modelops.training.check_triggers", "schedule": simulated(timedelta(days=7)), "kwargs": {"agent_type": "compliance"},
-    },
+    "refresh-shared-models": every(simulated(timedelta(days=7)), "modelops.training.refresh_shared_models"),
+    # Retrain checks, one per agent at the cadence of its schedule (RETRAINING_SCHEDULE's frequency:
+    # daily for the agents whose evidence arrives daily, weekly for those aggregated weekly): each is
+    # one cheap query over every tenant, and queues training where min_samples new samples or
+    # max_age_days have accumulated.
+    **{f"retrain-check-{agent}": every(simulated(CHECK_INTERVAL[config["frequency"]]), "modelops.training.check_triggers",
+                                       kwargs={"agent_type": agent})
+       for agent, config in RETRAINING_SCHEDULE.items()},
     # Daily: one look per running A/B test a day, the cadence its sample size and sequential
     # boundaries are planned for (28 looks over four weeks); looking more often would cost power.
-    "evaluate-ab-tests": {
-        "task": "modelops.experiments.evaluate_running_tests",
-        "schedule": simulated(timedelta(days=1)),
-    },
+    "evaluate-ab-tests": every(simulated(timedelta(days=1)), "modelops.experiments.evaluate_running_tests"),
     # Every second: the Redis counters of predictions and feedback folded into ai.model_metrics, so
     # that a count is in the table within 2 s (the spec asks for 5). A tick not started within 5 s
     # (the monitoring pool down or busy) expires: the next one folds everything counted meanwhile.
-    "fold-metric-counters": {
-        "task": "modelops.metrics.fold_counters",
-        "schedule": timedelta(seconds=1),
-        "options": {"expires": 5},
-    },
+    "fold-metric-counters": every(timedelta(seconds=1), "modelops.metrics.fold_counters"),
     # Hourly: yesterday's and today's ai.daily_performance rows. Yesterday's move while feedback on
     # its predictions still arrives, and today's is current within the hour for the dashboard.
-    "build-daily-performance": {
-        "task": "modelops.metrics.build_daily_performance",
-        "schedule": simulated(timedelta(hours=1)),
-    },
+    "build-daily-performance": every(simulated(timedelta(hours=1)), "modelops.metrics.build_daily_performance"),
     # Every minute: every production model's rollback conditions, the safety net under the check
     # each metrics fold sends for the versions it touched (a lost message delays a rollback by a
     # minute at most, not until the model's next prediction).
-    "check-production-models": {
-        "task": "modelops.rollback.check_all_models",
-        "schedule": timedelta(minutes=1),
-    },
+    "check-production-models": every(timedelta(minutes=1), "modelops.rollback.check_all_models"),
     # Hourly: input drift against each production model's training profile. Drift builds over
     # days; an hour's predictions are enough for a stable index and the check reads a sample only.
-    "check-input-drift": {
-        "task": "modelops.rollback.check_drift",
-        "schedule": simulated(timedelta(hours=1)),
-    },
+    "check-input-drift": every(simulated(timedelta(hours=1)), "modelops.rollback.check_drift"),
     # Every 10 seconds: alerts not notified yet (a channel refused them, or they were raised
     # outside the monitoring tasks, such as the A/B evaluation's) go to the notifiers.
-    "deliver-alert-notifications": {
-        "task": "modelops.rollback.deliver_alerts",
-        "schedule": timedelta(seconds=10),
-    },
+    "deliver-alert-notifications": every(timedelta(seconds=10), "modelops.rollback.deliver_alerts"),
 }

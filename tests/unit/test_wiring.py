@@ -23,6 +23,13 @@ def test_every_beat_entry_names_a_registered_task_routed_to_a_declared_queue():
         assert routed_queue(entry["task"]) in celeryconfig.QUEUES, f"{key}: routed to an undeclared queue"
 
 
+def test_every_beat_tick_expires_when_the_next_is_due():
+    # while a pool is down its ticks must not pile up on the broker
+    for key, entry in beat_schedule.items():
+        interval = entry["schedule"].total_seconds()
+        assert entry["options"]["expires"] == max(interval, 5.0), key
+
+
 def test_every_task_is_named_by_area_and_verb_and_routes_to_a_declared_queue():
     for name in OUR_TASKS:
         assert len(name.split(".")) == 3, name
@@ -62,6 +69,6 @@ def test_each_agent_is_checked_for_retraining_at_its_schedules_cadence():
 
     checks = {entry["kwargs"]["agent_type"]: entry["schedule"] for entry in beat_schedule.values()
               if entry["task"] == "modelops.training.check_triggers"}
-    assert set(checks) == set(AGENT_TYPES)
+    assert set(checks) == set(AGENT_TYPES) == set(RETRAINING_SCHEDULE)
     for agent, interval in checks.items():
         assert interval == CHECK_INTERVAL[RETRAINING_SCHEDULE[agent]["frequency"]], agent
