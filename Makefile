@@ -53,7 +53,8 @@ worker-%: $(STAMP)
 beat: $(STAMP)
 	$(BIN)/modelops beat
 
-# Flower on 127.0.0.1:5555 (ARGS="--address 0.0.0.0" exposes it, with MODELOPS_FLOWER_AUTH=user:password set).
+# Flower on 127.0.0.1:5555, behind basic auth (MODELOPS_FLOWER_AUTH=user:password, else a generated password
+# printed once); ARGS="--address 0.0.0.0" exposes it beyond this host.
 flower: $(STAMP)
 	$(BIN)/modelops flower $(ARGS)
 
