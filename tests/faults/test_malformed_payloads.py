@@ -20,6 +20,7 @@ from sqlalchemy import text
 import celeryconfig
 from modelops import tenants
 from modelops.config import settings
+from tests import callers
 from tests.faults import malformed
 from tests.faults.servers import ping, private_redis, stack
 from tests.faults.support import CALLER, collect, idle, poll, send
@@ -77,9 +78,10 @@ def test_3000_malformed_messages_are_each_turned_away_with_a_reason_and_nothing_
         database, owner, tmp_path, figures):
     seed = int(os.environ.get("MODELOPS_TEST_FAULT_SEED") or random.randrange(2**32))
     feedback_tenant = tenants.create_tenant(f"faults-malformed-{uuid.uuid4().hex[:6]}")
-    tenants.add_member(feedback_tenant, CALLER)
     model_tenant = tenants.create_tenant(f"faults-malformed-model-{uuid.uuid4().hex[:6]}")
     record_model("classification", model_tenant, tenant_seed=7)  # so that a request can get as far as a model
+    callers.caller(CALLER, [feedback_tenant, model_tenant])  # the signing service, a member of both
+    callers.caller(malformed.OUTSIDER)  # registered, a member of neither
     messages = []
     for offset, (strategy, count) in enumerate(malformed.quotas(feedback_tenant, model_tenant, CALLER, MESSAGES)):
         messages += malformed.draw(strategy, count, seed + offset)
@@ -92,8 +94,9 @@ def test_3000_malformed_messages_are_each_turned_away_with_a_reason_and_nothing_
         # the session's own workers finish what earlier tests left them, so that no row moves under the counts
         poll(lambda: idle(settings().redis_url, tuple(celeryconfig.QUEUES)), timeout=30)
         before = row_counts(owner)
+        calls = [malformed.sealed(message, lambda service: callers.caller(service).credential) for message in messages]
         started = time.monotonic()
-        sent = [send(workers.client, message.task, args=message.args, kwargs=message.kwargs) for message in messages]
+        sent = [send(workers.client, message.task, args=args, kwargs=kwargs) for message, (args, kwargs) in zip(messages, calls)]
         answers = collect(workers.client, sent, timeout=600)
         elapsed = time.monotonic() - started
         assert poll(lambda: idle(broker.url(), tuple(celeryconfig.QUEUES)), timeout=60), "the worker did not finish"
@@ -103,7 +106,7 @@ def test_3000_malformed_messages_are_each_turned_away_with_a_reason_and_nothing_
         exited = workers.group.exited()
 
     outcomes, items = Counter(), Counter()
-    recorded = Counter()  # what the feedback contract says the refusals write
+    recorded = Counter()  # what the contracts say the refusals write
     examples: dict[str, tuple] = {}
     for message, answer in zip(messages, answers):
         outcome, statuses = judge(message, answer)
@@ -111,8 +114,9 @@ def test_3000_malformed_messages_are_each_turned_away_with_a_reason_and_nothing_
         items.update(statuses)
         if outcome not in ("answered", "failed"):
             examples.setdefault(f"{message.task}: {outcome[:50]}", (message, outcome))
-        if message.task in FEEDBACK:
+        if message.task in FEEDBACK and message.recorded:
             recorded["rejected_events"] += statuses["rejected"]
+        if message.task in malformed.PUBLIC:  # a call not authenticated, or of a non-member
             recorded["access_audit"] += statuses["refused"]
     written = {table: after[table] - before[table] for table in after if after[table] != before.get(table)}
     partial = {table: delta for table, delta in written.items() if table not in recorded}
