@@ -11,6 +11,7 @@ from sqlalchemy import text
 from modelops import clock, db, tenants
 from modelops.agents.synthetic import generate
 from modelops.monitoring import drift
+from tests.callers import signed_batch
 from tests.integration.training_support import seed, synthetic_rows, train
 from workers.app import app
 
@@ -36,7 +37,7 @@ def predict(tenant, tenant_seed: int, count: int, data_seed: int) -> None:
     requests = [{"tenant_id": str(tenant), "agent_type": AGENT, "input_data": row}
                 for row, _ in generate(AGENT, count, seed=data_seed, tenant_seed=tenant_seed)]
     for start in range(0, len(requests), 500):
-        answers = app.send_task(PREDICT_BATCH, args=[requests[start:start + 500]]).get(timeout=120)
+        answers = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, requests[start:start + 500])).get(timeout=120)
         assert all(answer["status"] == "predicted" for answer in answers)
 
 

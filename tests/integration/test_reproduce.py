@@ -19,6 +19,7 @@ from modelops import AGENT_TYPES, tenants
 from modelops.agents.synthetic import generate, reconciliation_cases
 from modelops.config import settings
 from modelops.supervisor import ProcessGroup
+from tests.callers import signed_batch
 from tests.fixtures import running_pool
 from tests.integration.serving_models import record_model
 from workers import pools
@@ -27,6 +28,7 @@ from workers.app import app
 pytestmark = pytest.mark.integration
 
 REPRODUCE = "modelops.audit.reproduce_prediction"
+PREDICT_BATCH = "modelops.serving.predict_batch"
 MODELOPS = str(Path(sys.executable).parent / "modelops")
 PER_AGENT = 200
 SAMPLE = 1000
@@ -64,7 +66,7 @@ def logged_predictions(database, broker, tmp_path_factory) -> list[dict]:
     try:
         batches = [[{"tenant_id": str(tenant), "agent_type": agent_type, "input_data": i} for i in inputs_of(agent_type)]
                    for agent_type in AGENT_TYPES]
-        pending = [client.send_task("modelops.serving.predict_batch", args=[batch], queue=queue) for batch in batches]
+        pending = [client.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, batch), queue=queue) for batch in batches]
         answers = [answer for result in pending for answer in result.get(timeout=120)]
     finally:
         group.stop()

@@ -15,7 +15,7 @@ import pytest
 from celery import Celery
 from sqlalchemy import text
 
-from modelops import AGENT_TYPES, clock, db, tenants
+from modelops import AGENT_TYPES, clock, db, serving, tenants
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
 from modelops.config import settings
@@ -23,6 +23,7 @@ from modelops.experiments.assignment import assign
 from modelops.registry import promotion
 from modelops.registry.resolution import serving_model
 from modelops.serving.auditlog import logged_confidence
+from tests.callers import signed, signed_batch, signed_prediction
 from tests.fixtures import running_pool
 from tests.integration.serving_models import record_model
 from workers.app import app
@@ -54,6 +55,11 @@ def requests_for(tenant, agent_type="classification", n=1, seed=7, **extra) -> l
             for input_data, _ in generate(agent_type, n, seed=seed)]
 
 
+def predict(request: dict):
+    """One ``predict`` call, signed by a member of the request's tenant."""
+    return app.send_task(PREDICT, kwargs=signed_prediction(PREDICT, **request))
+
+
 def logged(owner, prediction_ids: list[str]) -> dict[str, dict]:
     """The audit rows of these predictions, read past row-level security."""
     with owner.connect() as connection:
@@ -67,7 +73,7 @@ def test_a_batch_with_bad_items_answers_every_other_item_and_logs_each_answer(sh
     batch[4]["input_data"]["amount"] = "a lot"
     batch[12] = "not a request"
     batch[25]["agent_type"] = "forecasting"
-    answers = app.send_task(PREDICT_BATCH, args=[batch]).get(timeout=60)
+    answers = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, batch)).get(timeout=60)
 
     bad = {4: "input_data.amount:", 12: "request:", 25: "agent_type:"}
     assert len(answers) == len(batch)
@@ -97,9 +103,9 @@ def test_a_batch_with_bad_items_answers_every_other_item_and_logs_each_answer(sh
 
 
 def test_a_payload_that_is_not_a_list_is_refused_and_the_worker_keeps_serving(shop):
-    answers = app.send_task(PREDICT_BATCH, args=[{"tenant_id": str(shop["a"])}]).get(timeout=30)
+    answers = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, {"tenant_id": str(shop["a"])})).get(timeout=30)
     assert answers == [{"status": "rejected", "reason": "items: expected a list of prediction requests, got dict"}]
-    assert app.send_task(PREDICT, kwargs=requests_for(shop["a"])[0]).get(timeout=30)["status"] == "predicted"
+    assert predict(requests_for(shop["a"])[0]).get(timeout=30)["status"] == "predicted"
 
 
 def test_predictions_are_never_recorded_as_unacknowledged_in_the_broker(shop, broker):
@@ -123,7 +129,8 @@ def test_predictions_are_never_recorded_as_unacknowledged_in_the_broker(shop, br
     watcher = threading.Thread(target=watch)
     watcher.start()
     watching.wait(5)
-    results = [app.send_task(PREDICT, kwargs=item) for item in requests_for(shop["a"], n=40, seed=31)]
+    calls = [signed_prediction(PREDICT, **item) for item in requests_for(shop["a"], n=40, seed=31)]
+    results = [app.send_task(PREDICT, kwargs=call) for call in calls]
     assert all(result.get(timeout=60)["status"] == "predicted" for result in results)
     broker.set("stop-watching", 1)
     watcher.join(10)
@@ -135,12 +142,14 @@ def test_predictions_are_never_recorded_as_unacknowledged_in_the_broker(shop, br
 
 
 def test_single_messages_from_a_plain_celery_client_each_get_their_own_answer(shop, owner):
-    # another service's client: no import of ours, no routes, so it names the queue
+    # another service's client: no import of ours, no routes, so it names the queue (and signs its
+    # calls as any language can, docs/contracts.md)
     client = Celery(broker=settings().redis_url, backend=settings().redis_url)
     sent = requests_for(shop["a"], n=150, seed=21) + requests_for(shop["b"], n=150, seed=22)
     sent = [item for pair in zip(sent[:150], sent[150:]) for item in pair]  # the tenants interleaved
     sent[33]["input_data"]["date"] = "not a date"
-    results = [client.send_task(PREDICT, kwargs=item, queue="predict") for item in sent]
+    calls = [signed_prediction(PREDICT, **item) for item in sent]
+    results = [client.send_task(PREDICT, kwargs=call, queue="predict") for call in calls]
     answers = [result.get(timeout=60) for result in results]
 
     assert answers[33]["status"] == "rejected" and answers[33]["reason"].startswith("input_data.date:")
@@ -158,7 +167,7 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
     tenant = tenants.create_tenant("serving-ab")
     control = record_model("classification", tenant, tenant_seed=3)
     treatment = record_model("classification", tenant, tenant_seed=4, promote=False)
-    before = app.send_task(PREDICT, kwargs=requests_for(tenant)[0]).get(timeout=30)  # its route is now cached
+    before = predict(requests_for(tenant)[0]).get(timeout=30)  # its route is now cached
     assert before["ab_group"] is None and before["model_version"]["id"] == str(control["id"])
     with owner.begin() as connection:
         test_id = connection.execute(text("""
@@ -170,14 +179,14 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
     try:
         time.sleep(1.0)  # a serving process re-reads the routes it serves at most every half second
         batch = [{**item, "request_key": f"customer-{i}"} for i, item in enumerate(requests_for(tenant, n=400, seed=31))]
-        answers = app.send_task(PREDICT_BATCH, args=[batch]).get(timeout=60)
-        singles = [app.send_task(PREDICT, kwargs=item) for item in batch[:40]]
+        answers = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, batch)).get(timeout=60)
+        singles = [predict(item) for item in batch[:40]]
         single_answers = [result.get(timeout=60) for result in singles]
     finally:
         with owner.begin() as connection:
             connection.execute(text("UPDATE ai.ab_tests SET status = 'stopped', ended_at = now() WHERE id = :id"), {"id": test_id})
     time.sleep(1.0)
-    after = app.send_task(PREDICT_BATCH, args=[batch[:40]]).get(timeout=60)  # the stopped test no longer splits
+    after = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, batch[:40])).get(timeout=60)  # the stopped test no longer splits
     assert {answer["ab_group"] for answer in after} == {None}
     assert {answer["model_version"]["id"] for answer in after} == {str(control["id"])}
 
@@ -195,7 +204,7 @@ def test_an_ab_test_splits_requests_by_sticky_key_and_logs_group_and_version(sho
 
 
 def served_version(tenant) -> str:
-    return app.send_task(PREDICT, kwargs=requests_for(tenant, seed=int(time.monotonic() * 1000) % 10_000)[0]).get(timeout=30)["model_version"]["version"]
+    return predict(requests_for(tenant, seed=int(time.monotonic() * 1000) % 10_000)[0]).get(timeout=30)["model_version"]["version"]
 
 
 def move_pointer(tenant, version_id, event: str) -> float:
@@ -222,21 +231,25 @@ def test_a_promotion_and_a_rollback_are_picked_up_by_the_running_worker_within_a
     committed = move_pointer(tenant, second["id"], "promotion")
     print(f"\npromotion answered by {second['version']} {seconds_until_served(tenant, second['version'], committed):.3f} s after its commit")
     time.sleep(max(0.0, committed + 1.0 - time.monotonic()))
-    later = [app.send_task(PREDICT, kwargs=item) for item in requests_for(tenant, n=20, seed=41)]
+    later = [predict(item) for item in requests_for(tenant, n=20, seed=41)]
     assert {result.get(timeout=30)["model_version"]["version"] for result in later} == {"v1.1"}
-    batch = app.send_task(PREDICT_BATCH, args=[requests_for(tenant, n=20, seed=42)]).get(timeout=30)
+    batch = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, requests_for(tenant, n=20, seed=42))).get(timeout=30)
     assert {answer["model_version"]["id"] for answer in batch} == {str(second["id"])}
 
     committed = move_pointer(tenant, first["id"], "rollback")
     print(f"rollback answered by {first['version']} {seconds_until_served(tenant, first['version'], committed):.3f} s after its commit")
     time.sleep(max(0.0, committed + 1.0 - time.monotonic()))
-    later = [app.send_task(PREDICT, kwargs=item) for item in requests_for(tenant, n=20, seed=43)]
+    later = [predict(item) for item in requests_for(tenant, n=20, seed=43)]
     assert {result.get(timeout=30)["model_version"]["id"] for result in later} == {str(first["id"])}
 
 
 def test_a_tenant_unknown_to_the_platform_gets_a_clear_error(shop):
-    stranger = uuid.uuid4()
-    answer = app.send_task(PREDICT, kwargs=requests_for(stranger)[0]).get(timeout=30)
+    stranger = uuid.uuid4()  # no service can be a member of it: the caller is refused, as for any tenant not its own
+    answer = app.send_task(PREDICT, kwargs=signed(PREDICT, **requests_for(stranger)[0])).get(timeout=30)
+    assert answer["status"] == "refused"
+    assert str(stranger) in answer["reason"] and "may not act for" in answer["reason"]
+    # in process (the caller's membership is not checked there) the request gets as far as the tenant
+    (answer,) = serving.predict_many(requests_for(stranger))
     assert answer["status"] == "unavailable"
     assert str(stranger) in answer["reason"] and "does not exist" in answer["reason"]
 
@@ -244,7 +257,7 @@ def test_a_tenant_unknown_to_the_platform_gets_a_clear_error(shop):
 @pytest.mark.parametrize("agent_type", AGENT_TYPES)
 def test_a_tenant_without_a_model_of_its_own_is_served_as_the_isolation_policy_says(shop, agent_type):
     newcomer = tenants.create_tenant("serving-newcomer")
-    answer = app.send_task(PREDICT, kwargs=requests_for(newcomer, agent_type)[0]).get(timeout=30)
+    answer = predict(requests_for(newcomer, agent_type)[0]).get(timeout=30)
     with db.tenant_scope(newcomer) as connection:
         policy = serving_model(connection, agent_type, newcomer)
     if policy.version is None:
@@ -258,7 +271,7 @@ def test_a_model_trained_under_other_library_versions_is_logged_as_not_reproduci
 
     tenant = tenants.create_tenant("serving-old-environment")
     record_model("insight", tenant, tenant_seed=1, training_environment={**environment(), "scikit-learn": "1.0.2"})
-    answer = app.send_task(PREDICT, kwargs=requests_for(tenant, "insight")[0]).get(timeout=30)
+    answer = predict(requests_for(tenant, "insight")[0]).get(timeout=30)
     row = logged(owner, [answer["prediction_id"]])[answer["prediction_id"]]
     assert row["is_reproducible"] is False
     assert "scikit-learn" in row["reproducibility_note"] and "1.0.2 at training" in row["reproducibility_note"]
