@@ -16,7 +16,8 @@ scrubber (``scrub_many``) runs on the very values the intake scrubbed. Both star
 word cache (cleared, then warmed on a batch of other events), so neither profits from the other.
 
 With ``--worker`` it then starts ``modelops worker --pool ingest`` and ``modelops worker --pool
-privacy`` and sends ``modelops.feedback.record_batch`` by name from a plain Celery client, timing
+privacy`` and sends ``modelops.feedback.record_batch`` by name from a plain Celery client, each
+batch in an envelope signed as the calling service (made before the clock starts), timing
 from the send until every accepted row is visible in the table: one batch at a time, then all
 rounds' batches at once (after four small warm-up batches); the workers' logs give how long each
 task ran.
@@ -56,9 +57,12 @@ from sqlalchemy import text  # noqa: E402
 
 from modelops import db, intake, migrations, tenants  # noqa: E402
 from modelops.agents.synthetic import generate  # noqa: E402
+from modelops.auth import services  # noqa: E402
+from modelops.auth.client import ServiceCaller  # noqa: E402
 from modelops.privacy.pii import lexicon, names, scrub_many  # noqa: E402
 from modelops.supervisor import ProcessGroup  # noqa: E402
 from schemas.feedback import FeedbackEvent  # noqa: E402
+from workers.authentication import SigningCelery  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_intake"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -161,16 +165,15 @@ class EventGenerator:
 # -- the database -------------------------------------------------------------------------------
 
 def prepare_database(url: str, tenant_count: int) -> tuple[list[uuid.UUID], dict]:
-    """Migrate the bench database; new tenants with the bench's caller as a member; a model version
-    per tenant and agent, for the prediction log."""
+    """Migrate the bench database; new tenants with the bench's caller, a registered calling
+    service, as a member; a model version per tenant and agent, for the prediction log."""
     migrations.ensure_database(url)
     migrations.upgrade(database_url=url)
     run = uuid.uuid4().hex[:8]
     created = []
     for number in range(tenant_count):
-        tenant = tenants.create_tenant(f"bench-intake-{run}-{number}", country="US", region="NA")
-        tenants.add_member(tenant, CALLER)
-        created.append(tenant)
+        created.append(tenants.create_tenant(f"bench-intake-{run}-{number}", country="US", region="NA"))
+    services.ensure(CALLER, created)
     versions = {}
     with db.operator_scope() as connection:
         for tenant in created:
@@ -406,14 +409,16 @@ def task_seconds(since: dict[Path, int]) -> dict[str, list[float]]:
     return seconds
 
 
-def send_and_wait(client, batches: list[list[dict]]) -> float:
-    """Send the batches at once; seconds from the first send until every accepted row is visible."""
+def send_and_wait(client, caller: ServiceCaller, batches: list[list[dict]]) -> float:
+    """Send the batches at once, each signed by ``caller``; seconds from the first send until every
+    accepted row is visible (the envelopes are made before: a service's signing is not the intake's work)."""
+    calls = [caller.kwargs(TASK_NAME, events=events) for events in batches]
     keys = {(e["tenant_id"], e["idempotency_key"]) for events in batches for e in events if accepted_shape(e)}
     last_of_batch_and_tenant = {(index, e["tenant_id"]): (e["tenant_id"], e["idempotency_key"])
                                 for index, events in enumerate(batches) for e in events if accepted_shape(e)}
     sent = time.monotonic()
-    for events in batches:
-        client.send_task(TASK_NAME, args=[events], kwargs={"caller": CALLER}, queue="ingest")
+    for kwargs in calls:
+        client.send_task(TASK_NAME, kwargs=kwargs, queue="ingest")
     return wait_visible(keys, set(last_of_batch_and_tenant.values())) - sent
 
 
@@ -421,17 +426,19 @@ def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], redis_
     # A plain client, as another service has: nothing of ours imported, no routes, so the queue is
     # named (without it a message goes to Celery's default queue, which no pool consumes).
     client = Celery(broker=redis_url, backend=redis_url)
+    issued = services.current(CALLER)
+    caller = ServiceCaller.from_hex(issued.name, issued.credential)
     log_dir = Path(tempfile.mkdtemp(prefix="bench-intake-workers-"))
     group = start_workers(log_dir, database_url, redis_url)
     try:
-        wait_ready(client)
+        wait_ready(SigningCelery(broker=redis_url, backend=redis_url))  # pings are internal: the system's own messages
         # Every worker process loads the name lists and opens its connections on its first task.
-        send_and_wait(client, warm_up)
+        send_and_wait(client, caller, warm_up)
         time.sleep(1)  # a task logs its success just after its rows are visible
         measured_from = log_sizes(log_dir)
         print(f"\n== through real workers: ingest and privacy pools, 2 processes each (logs in {log_dir})")
         half = len(batches) // 2
-        rates = [len(events) / send_and_wait(client, [events]) for events in batches[:half]]
+        rates = [len(events) / send_and_wait(client, caller, [events]) for events in batches[:half]]
         print(f"  one batch at a time, events/s from send to all rows visible: {spread(rates)}")
         in_flight = batches[half:]
         total = sum(len(events) for events in in_flight)
@@ -439,7 +446,7 @@ def through_workers(warm_up: list[list[dict]], batches: list[list[dict]], redis_
         workers += [child for worker in workers for child in worker.children(recursive=True)]
         backends = postgres_backends()
         before = cpu_seconds(workers + backends)
-        seconds = send_and_wait(client, in_flight)
+        seconds = send_and_wait(client, caller, in_flight)
         spent = cpu_since(before, workers + postgres_backends())
         print(f"  {len(in_flight)} batches sent at once: {total} events in {seconds:.2f} s = {total / seconds:.0f} events/s")
         print(f"  CPU the workers and their Postgres backends spent on them: {spent:.2f} s, "
