@@ -9,8 +9,9 @@ from pathlib import Path
 from modelops import intake
 from modelops.auth import services
 from modelops.auth.client import ServiceCaller
+from schemas.tasks import TaskName
 
-TASK_NAME = "modelops.feedback.record_batch"
+TASK_NAME = TaskName.FEEDBACK_RECORD_BATCH
 CHUNK = 1000
 
 
@@ -57,7 +58,9 @@ def _admit_inline(chunk, caller: str) -> list[dict]:
 
 
 def _admit_via_broker(chunk, caller: str) -> list[dict]:
-    from workers.app import app  # the broker path needs Celery; the inline path does not
+    from workers.app import (
+        app,  # the broker path needs Celery; the inline path does not
+    )
 
     issued = services.current(caller)  # signed as the caller, a registered service (this process holds the secret key)
     signed = ServiceCaller.from_hex(issued.name, issued.credential).kwargs(TASK_NAME, events=[event for _, event in chunk])

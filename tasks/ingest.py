@@ -1,16 +1,15 @@
 """Feedback intake tasks other services call by name, in a signed envelope (see docs/contracts.md)."""
 from collections import Counter
 
-from sqlalchemy.exc import OperationalError
-
 from modelops import intake
+from schemas.tasks import TaskName
 from tasks.privacy import scrub_and_store
-from workers.app import app
+from workers.app import task
 from workers.authentication import PublicTask
 
 # Accepted events travel to the scrub queue in chunks this size: one scrub batch, one insert each.
 STORE_CHUNK = 1000
-TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 8}
+OUTAGE_RETRIES = 8
 # Sending the accepted events on waits out a broker restart (up to about two minutes) instead of
 # failing: a task that failed here would be acknowledged as done, and events it had already
 # admitted would never be stored (tests/faults/test_redis_restart.py).
@@ -32,15 +31,15 @@ def batch_refusal(status: str, reason: str) -> dict:
     return {"counts": {status: 1}, "results": [event_refusal(status, reason)]}
 
 
-@app.task(name="modelops.feedback.record", base=PublicTask, arguments=("event",),
-          answer_refusal=staticmethod(event_refusal), **TRANSIENT)
+@task(TaskName.FEEDBACK_RECORD, base=PublicTask, arguments=("event",),
+      answer_refusal=staticmethod(event_refusal), outage_retries=OUTAGE_RETRIES)
 def record(event, caller: str | None = None) -> dict:
     """One feedback event. Result: {status: accepted|duplicate|rejected|refused, idempotency_key, reason}."""
     return _admit_and_forward([event], caller, record.name)[0]
 
 
-@app.task(name="modelops.feedback.record_batch", base=PublicTask, arguments=("events",),
-          answer_refusal=staticmethod(batch_refusal), **TRANSIENT)
+@task(TaskName.FEEDBACK_RECORD_BATCH, base=PublicTask, arguments=("events",),
+      answer_refusal=staticmethod(batch_refusal), outage_retries=OUTAGE_RETRIES)
 def record_batch(events, caller: str | None = None) -> dict:
     """Many events in one message. Result: {counts: {status: n}, results: [per event, in order]}."""
     if not isinstance(events, list):

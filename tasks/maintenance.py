@@ -2,16 +2,17 @@
 training claims."""
 from modelops import clock, db, health, retention
 from modelops.training import runs
-from workers.app import app
+from schemas.tasks import TaskName
+from workers.app import app, task
 
 
-@app.task(name="modelops.maintenance.ping")
+@task(TaskName.MAINTENANCE_PING)
 def ping(queue: str) -> dict:
     """Sent to each queue in turn by `modelops ping` and the main job's round trip."""
     return health.probe(queue)
 
 
-@app.task(name="modelops.maintenance.maintain_partitions")
+@task(TaskName.MAINTENANCE_MAINTAIN_PARTITIONS)
 def maintain_partitions() -> dict:
     today = clock.today()
     with db.operator_scope() as connection:
@@ -20,17 +21,17 @@ def maintain_partitions() -> dict:
     return {"ensured": made, "dropped": dropped}
 
 
-@app.task(name="modelops.maintenance.prune_checks")
+@task(TaskName.MAINTENANCE_PRUNE_CHECKS)
 def prune_checks() -> dict:
     with db.operator_scope() as connection:
         return {"deleted": retention.prune_checks(connection, clock.now())}
 
 
-@app.task(name="modelops.maintenance.free_stale_claims")
+@task(TaskName.MAINTENANCE_FREE_STALE_CLAIMS)
 def free_stale_claims() -> dict:
     """Send the training runs whose worker died (or whose message was lost) to a worker again."""
     with db.operator_scope() as connection:
         resent = runs.free_stale(connection, clock.now())
     for run_id in resent:  # after the commit, so the job finds its run queued
-        app.send_task("modelops.training.train_model", args=[str(run_id)])
+        app.send_task(TaskName.TRAINING_TRAIN_MODEL, args=[str(run_id)])
     return {"resent": [str(run_id) for run_id in resent]}

@@ -8,14 +8,12 @@ transaction committed; ``deliver_alerts`` (beat) retries those a channel refused
 raised elsewhere. Every task here is idempotent: a check recomputes from the table, a rollback
 happens only while its version is still production, and a drift retrain has one run per version.
 """
-from sqlalchemy.exc import OperationalError
-
 from modelops import clock, db
 from modelops.monitoring import alerts, drift, rollback
-from workers.app import app
+from schemas.tasks import TaskName
+from workers.app import app, task
 
-RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
-TRAIN_MODEL = "modelops.training.train_model"
+OUTAGE_RETRIES = 5
 # outcomes after which the task may have raised a new alert, to be notified now
 RAISING = {"rolled_back", "no_previous_version"}
 
@@ -24,7 +22,7 @@ def _notify_if_raised(outcomes: list[str]) -> dict | None:
     return alerts.deliver_pending(clock.now()) if RAISING.intersection(outcomes) else None
 
 
-@app.task(name="modelops.rollback.check_models", **RETRY)
+@task(TaskName.ROLLBACK_CHECK_MODELS, outage_retries=OUTAGE_RETRIES)
 def check_models(model_version_ids: list[str]) -> dict:
     """{results: one per version (healthy, rolled_back, no_previous_version, no_op, not_production)}."""
     try:
@@ -34,14 +32,14 @@ def check_models(model_version_ids: list[str]) -> dict:
     return {"results": results, "notified": _notify_if_raised([r["outcome"] for r in results])}
 
 
-@app.task(name="modelops.rollback.check_all_models", **RETRY)
+@task(TaskName.ROLLBACK_CHECK_ALL_MODELS, outage_retries=OUTAGE_RETRIES)
 def check_all_models() -> dict:
     results = rollback.check_all(clock.now())
     return {"checked": len(results), "results": [r for r in results if r["outcome"] != "healthy"],
             "notified": _notify_if_raised([r["outcome"] for r in results])}
 
 
-@app.task(name="modelops.rollback.trigger_rollback", **RETRY)
+@task(TaskName.ROLLBACK_TRIGGER_ROLLBACK, outage_retries=OUTAGE_RETRIES)
 def trigger_rollback(agent_type: str, tenant_id: str | None, reason: str, actor: str, region: str | None = None) -> dict:
     """A rollback asked for by a person or another service: the scope's production model goes back
     to its previous stable version. A refused request is answered at once, never retried."""
@@ -55,7 +53,7 @@ def trigger_rollback(agent_type: str, tenant_id: str | None, reason: str, actor:
     return {**result, "notified": _notify_if_raised([result["outcome"]])}
 
 
-@app.task(name="modelops.rollback.check_drift", **RETRY)
+@task(TaskName.ROLLBACK_CHECK_DRIFT, outage_retries=OUTAGE_RETRIES)
 def check_drift(model_version_ids: list[str] | None = None) -> dict:
     """Every production version's recent inputs against its training profile (or those named)."""
     try:
@@ -63,11 +61,11 @@ def check_drift(model_version_ids: list[str] | None = None) -> dict:
     except ValueError as refusal:
         return {"outcome": "refused", "reason": str(refusal)}
     for run_id in queued:  # after the check's commit, so the job finds its run queued
-        app.send_task(TRAIN_MODEL, args=[str(run_id)])
+        app.send_task(TaskName.TRAINING_TRAIN_MODEL, args=[str(run_id)])
     drifted = any(r["outcome"] == "drifted" for r in results)
     return {"results": results, "notified": alerts.deliver_pending(clock.now()) if drifted else None}
 
 
-@app.task(name="modelops.rollback.deliver_alerts", **RETRY)
+@task(TaskName.ROLLBACK_DELIVER_ALERTS, outage_retries=OUTAGE_RETRIES)
 def deliver_alerts() -> dict:
     return alerts.deliver_pending(clock.now())

@@ -18,8 +18,9 @@ from celery_batches import Batches
 
 from modelops import audit, serving
 from modelops.serving import callers
+from schemas.tasks import TaskName
 from workers import shutdown
-from workers.app import app
+from workers.app import app, task
 from workers.authentication import PublicTask, open_calls
 
 # A batch leaves when this many requests wait, or at the next tick once a pool process is free.
@@ -76,8 +77,8 @@ def store_answers(requests, answers) -> None:
         pipe.execute()
 
 
-@app.task(name="modelops.serving.predict", base=GatheredRequests, flush_every=FLUSH_EVERY,
-          flush_interval=FLUSH_INTERVAL, acks_late=False)
+@task(TaskName.SERVING_PREDICT, base=GatheredRequests, flush_every=FLUSH_EVERY,
+      flush_interval=FLUSH_INTERVAL, acks_late=False)
 def predict(requests) -> None:
     """Each request's signed envelope holds: tenant_id, agent_type, input_data, optional request_key."""
     try:
@@ -94,8 +95,8 @@ def batch_refusal(status: str, reason: str) -> list[dict]:
     return [{"status": status, "reason": reason}]
 
 
-@app.task(name="modelops.serving.predict_batch", base=PublicTask, arguments=("items",),
-          answer_refusal=staticmethod(batch_refusal), acks_late=False)
+@task(TaskName.SERVING_PREDICT_BATCH, base=PublicTask, arguments=("items",),
+      answer_refusal=staticmethod(batch_refusal), acks_late=False)
 def predict_batch(items, caller: str | None = None) -> list[dict]:
     """A list of requests as ``predict`` takes them -> one answer each, in order. ``caller`` is the
     signing service (None only when this process's own code calls the task directly)."""
@@ -105,7 +106,7 @@ def predict_batch(items, caller: str | None = None) -> list[dict]:
     return serving.predict_many(items) if caller is None else callers.predict_for([(caller, item) for item in items])
 
 
-@app.task(name="modelops.audit.reproduce_prediction")
+@task(TaskName.AUDIT_REPRODUCE_PREDICTION)
 def reproduce_prediction(prediction_id: str) -> dict:
     try:
         return audit.reproduce_prediction(prediction_id)

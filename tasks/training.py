@@ -2,14 +2,13 @@
 (global and regional) models that serve tenants without a model of their own."""
 import os
 
-from sqlalchemy.exc import OperationalError
-
 from modelops import clock
 from modelops.training import cold_start, pipeline, triggers
-from workers.app import app
+from schemas.tasks import TaskName
+from workers.app import task
 
 # A job whose worker died is redelivered and takes its run over (see modelops.training.runs).
-TRAINING_JOB = {"bind": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+TRAINING_JOB = {"bind": True, "outage_retries": 5}
 
 
 def _worker(task) -> str:
@@ -17,7 +16,7 @@ def _worker(task) -> str:
     return f"{task.request.hostname or 'inline'}/{os.getpid()}"
 
 
-@app.task(name="modelops.training.check_triggers")
+@task(TaskName.TRAINING_CHECK_TRIGGERS)
 def check_triggers(agent_type: str) -> dict:
     """Decide for every tenant; queue a job for each that should train (after the runs committed)."""
     queued = triggers.check(agent_type, clock.now())
@@ -26,27 +25,27 @@ def check_triggers(agent_type: str) -> dict:
     return {"agent_type": agent_type, "queued": [str(run_id) for run_id in queued]}
 
 
-@app.task(name="modelops.training.train_model", **TRAINING_JOB)
+@task(TaskName.TRAINING_TRAIN_MODEL, **TRAINING_JOB)
 def train_model(self, run_id: str) -> dict:
     """Result: {run_id, status, model_version_id, version, metrics, decision} or a skip reason."""
     return pipeline.train_run(run_id, worker=_worker(self))
 
 
-@app.task(name="modelops.training.train_global", **TRAINING_JOB)
+@task(TaskName.TRAINING_TRAIN_GLOBAL, **TRAINING_JOB)
 def train_global(self, agent_type: str) -> dict:
     """The agent's global model, from synthetic data; the result is train_model's."""
     run_id = cold_start.request_global(agent_type, clock.now(), request_key=self.request.id)
     return pipeline.train_run(run_id, worker=_worker(self))
 
 
-@app.task(name="modelops.training.train_regional", **TRAINING_JOB)
+@task(TaskName.TRAINING_TRAIN_REGIONAL, **TRAINING_JOB)
 def train_regional(self, agent_type: str, region: str) -> dict:
     """The agent's model for a region, from its opted-in tenants' aggregate; the result is train_model's."""
     run_id = cold_start.request_regional(agent_type, region, clock.now(), request_key=self.request.id)
     return pipeline.train_run(run_id, worker=_worker(self))
 
 
-@app.task(name="modelops.training.refresh_shared_models")
+@task(TaskName.TRAINING_REFRESH_SHARED_MODELS)
 def refresh_shared_models() -> dict:
     """Queue a global model per agent and a regional one per aggregate snapshot."""
     jobs = cold_start.shared_scopes()

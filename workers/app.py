@@ -3,8 +3,10 @@ declared public (workers/authentication.py)."""
 import gc
 
 from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy.exc import OperationalError
 
 from modelops import db
+from schemas.tasks import TaskName
 from workers import redaction
 from workers.authentication import SigningCelery
 
@@ -15,6 +17,16 @@ TASK_MODULES = ("tasks.maintenance", "tasks.ingest", "tasks.privacy", "tasks.tra
 app = SigningCelery("modelops", include=TASK_MODULES, task_cls="workers.authentication:InternalTask",
                     amqp=redaction.SummarisingAMQP)
 app.config_from_object("celeryconfig")
+
+
+def task(name: TaskName, *, outage_retries: int = 0, **options):
+    """Our tasks' decorator: registered under ``name`` (its area routes it, celeryconfig.task_routes).
+    With ``outage_retries``, a task that meets the database down (OperationalError) is retried that
+    many times with exponential back-off instead of failing: each task is idempotent by a natural
+    key, so running it again is safe."""
+    if outage_retries:
+        options = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": outage_retries, **options}
+    return app.task(name=TaskName(name).value, **options)
 
 
 @worker_process_init.connect

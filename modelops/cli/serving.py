@@ -11,9 +11,10 @@ import click
 from modelops import services
 from modelops.cli.base import CommandError, checked, main
 from modelops.config import settings
+from schemas.tasks import TaskName
 
 CLI_SERVICE = "modelops-cli"
-PREDICT_BATCH_TASK = "modelops.serving.predict_batch"
+PREDICT_BATCH_TASK = TaskName.SERVING_PREDICT_BATCH
 # lines sent per batch: big enough for one vectorised predict to pay off, small enough to stream
 CHUNK = 1000
 
@@ -72,10 +73,9 @@ def _predict(requests: list[dict], inline: bool, timeout: float) -> list[dict]:
         return serving.predict_many(requests)
     from celery.exceptions import TimeoutError as CeleryTimeout
 
-    from workers.app import app
-
     from modelops.auth import services as calling_services
     from modelops.auth.client import ServiceCaller
+    from workers.app import app
 
     # The operator predicts as a calling service of its own, a member of the tenants it asks for.
     issued = calling_services.ensure(CLI_SERVICE, sorted({request["tenant_id"] for request in requests}))

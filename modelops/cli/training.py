@@ -10,8 +10,9 @@ import click
 from modelops import clock, db, services
 from modelops.cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
+from schemas.tasks import TaskName
 
-TRAIN_TASK = "modelops.training.train_model"
+TRAIN_TASK = TaskName.TRAINING_TRAIN_MODEL
 # Who asked, as recorded on the run (and, as a UUID, in the version's created_by).
 OPERATOR = "operator"
 GLOBAL = "global"

@@ -6,8 +6,9 @@ from typing import Any
 from modelops.auth.envelope import AuthenticatedCall, Unauthenticated
 from modelops.privacy.tenancy import Memberships
 from modelops.serving.service import predict_many
+from schemas.tasks import TaskName
 
-ACTION = "modelops.serving.predict"
+ACTION = TaskName.SERVING_PREDICT
 memberships = Memberships()
 
 

@@ -16,12 +16,14 @@ from typing import Any, Callable
 
 from sqlalchemy import text
 
-from modelops import AGENT_TYPES, clock, db, tenants as tenant_registry
+from modelops import AGENT_TYPES, clock, db
+from modelops import tenants as tenant_registry
 from modelops.auth import services
 from modelops.auth.client import ServiceCaller
 from modelops.simulation import traffic
 from modelops.simulation.platform import Tenant
 from modelops.simulation.report import Ledger
+from schemas.tasks import TaskName
 
 CALLER = "platform-simulator"
 CHUNK = 1000           # requests or events per message
@@ -58,7 +60,7 @@ def set_up(specs: list[Tenant], run_tag: str, send: Callable[..., Any], echo: Ca
 def train_shared_models(send: Callable[..., Any], echo: Callable[[str], None]) -> None:
     """The global models every tenant starts from (trained once per deployment; later runs reuse them)."""
     started = time.monotonic()
-    results = [send("modelops.training.train_global", args=[agent]) for agent in AGENT_TYPES]
+    results = [send(TaskName.TRAINING_TRAIN_GLOBAL, args=[agent]) for agent in AGENT_TYPES]
     outcomes = [result.get(timeout=1800) for result in results]
     echo(f"global   models of {len(outcomes)} agents ready in {time.monotonic() - started:.1f}s")
 
@@ -106,7 +108,7 @@ def settle(ledger: Ledger, seconds: float, echo: Callable[[str], None]) -> None:
 def _one_day(figures: Figures, send, tenant_id: uuid.UUID, spec: Tenant, agent: str, day: int, merged: bool) -> None:
     pairs = traffic.rows(spec, agent, spec.volume.get(agent, 0), day, merged)
     requests = traffic.requests(tenant_id, agent, pairs)
-    results = [_send_signed(send, "modelops.serving.predict_batch", items=requests[i:i + CHUNK])
+    results = [_send_signed(send, TaskName.SERVING_PREDICT_BATCH, items=requests[i:i + CHUNK])
                for i in range(0, len(requests), CHUNK)]
     predictions = [answer for result in results for answer in result.get(timeout=RESULT_TIMEOUT)]
     figures.predictions += sum(answer.get("status") == "predicted" for answer in predictions)
@@ -128,7 +130,7 @@ def _send_signed(send, task_name: str, **arguments):
 
 
 def _record(send, events: list[dict]) -> None:
-    results = [_send_signed(send, "modelops.feedback.record_batch", events=events[i:i + CHUNK])
+    results = [_send_signed(send, TaskName.FEEDBACK_RECORD_BATCH, events=events[i:i + CHUNK])
                for i in range(0, len(events), CHUNK)]
     for result in results:
         counts = result.get(timeout=RESULT_TIMEOUT)["counts"]

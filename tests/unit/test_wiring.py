@@ -30,6 +30,17 @@ def test_every_beat_tick_expires_when_the_next_is_due():
         assert entry["options"]["expires"] == max(interval, 5.0), key
 
 
+def test_every_registered_task_is_named_by_the_task_name_enum_and_no_name_is_missing():
+    from schemas.tasks import PUBLIC_TASKS, TaskName
+    from workers.authentication import InternalTask, PublicTask
+
+    assert OUR_TASKS == {name.value for name in TaskName}
+    for name in TaskName:  # public tasks check envelopes; every other one, the system's signature
+        task = app.tasks[name.value]
+        assert (name in PUBLIC_TASKS) == (isinstance(task, PublicTask) or name == TaskName.SERVING_PREDICT), name
+        assert isinstance(task, (PublicTask, InternalTask)) or name == TaskName.SERVING_PREDICT, name
+
+
 def test_every_task_is_named_by_area_and_verb_and_routes_to_a_declared_queue():
     for name in OUR_TASKS:
         assert len(name.split(".")) == 3, name
