@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -23,10 +24,14 @@ from modelops import clock, db, storable
 from modelops.monitoring import counters
 from modelops.privacy.pii import scrub_many
 from modelops.privacy.tenancy import authorize
-from schemas.feedback import MAX_EVENT_BYTES, OVERRIDES, FeedbackEvent
+from schemas.feedback import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_EVENT_DEPTH, OVERRIDES, FeedbackEvent
 
+log = logging.getLogger(__name__)
 
 OVERRIDE_SOURCES = frozenset(source.value for source in OVERRIDES)
+# An event's limits; a refused payload is kept for operators shortened to them, whatever was sent.
+EVENT_LIMITS = storable.Limits(depth=MAX_EVENT_DEPTH, size=MAX_EVENT_BYTES)
+MAX_KEY_LENGTH = 200  # FeedbackEvent.idempotency_key
 
 
 class RejectedEvent(ValueError):
@@ -43,13 +48,23 @@ class Verdict:
         return {key: value for key, value in self.__dict__.items() if value is not None}
 
 
+def batch_problem(events: Any) -> str | None:
+    """Why ``events`` cannot be taken as a batch at all (its events are then not judged one by one), or None."""
+    if not isinstance(events, list):
+        return f"events must be a JSON array, got {type(events).__name__}"
+    if len(events) > MAX_BATCH_EVENTS:
+        return f"events: at most {MAX_BATCH_EVENTS} events per batch, got {len(events)}; split the batch"
+    return None
+
+
 def parse(raw: Any) -> FeedbackEvent:
     """The event as a typed model, or RejectedEvent naming every field that is wrong."""
     if not isinstance(raw, dict):
         raise RejectedEvent(f"an event must be a JSON object, got {type(raw).__name__}")
-    unstorable = storable.problem(raw)
-    if unstorable:
-        raise RejectedEvent(unstorable)
+    # depth and size first: within them, serialising and validating the event cannot fail on its shape
+    unfit = storable.problem(raw, EVENT_LIMITS)
+    if unfit:
+        raise RejectedEvent(unfit)
     try:
         size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
     except (TypeError, ValueError, UnicodeEncodeError) as error:
@@ -60,6 +75,20 @@ def parse(raw: Any) -> FeedbackEvent:
         return FeedbackEvent.model_validate(raw)
     except ValidationError as error:
         raise RejectedEvent(_reason(error)) from None
+
+
+def _judged(raw: Any) -> tuple[FeedbackEvent, str]:
+    """The event and its idempotency key, or RejectedEvent. Whatever goes wrong with one event
+    (beyond what ``parse`` foresees: a fault of ours or of a library) is that event's rejection,
+    never the failure of the events sent with it."""
+    try:
+        event = parse(raw)
+        return event, event.key()
+    except RejectedEvent:
+        raise
+    except Exception as error:
+        log.exception("a feedback event could not be judged; it is rejected")
+        raise RejectedEvent(f"the event could not be read ({type(error).__name__})") from None
 
 
 def _reason(error: ValidationError) -> str:
@@ -74,10 +103,11 @@ def admit(raws: Iterable[Any], caller: str, task_name: str) -> tuple[list[Verdic
     """Judge each event: the verdicts in order, and the accepted events (as JSON) to scrub and store."""
     verdicts: list[Verdict | None] = []
     accepted: dict[int, FeedbackEvent] = {}
+    keys: dict[int, str] = {}
     rejected: list[tuple[Any, str]] = []
     for index, raw in enumerate(raws):
         try:
-            accepted[index] = parse(raw)
+            accepted[index], keys[index] = _judged(raw)
             verdicts.append(None)
         except RejectedEvent as error:
             rejected.append((raw, str(error)))
@@ -95,8 +125,7 @@ def admit(raws: Iterable[Any], caller: str, task_name: str) -> tuple[list[Verdic
             for index in indexes:
                 verdicts[index] = Verdict("refused", reason=str(error))
             continue
-        keys = {index: accepted[index].key() for index in indexes}
-        stored = _existing_keys(tenant, set(keys.values()))
+        stored = _existing_keys(tenant, {keys[index] for index in indexes})
         seen_here: set[str] = set()
         for index in indexes:
             key = keys[index]
@@ -140,22 +169,27 @@ def record_rejections(rejected: list[tuple[Any, str]], task_name: str) -> None:
         connection.execute(INSERT_REJECTIONS, {"events": json.dumps(rows)})
 
 
+# A refused payload may be anything: only a string is taken for its key or tenant (str() of a
+# deeply nested value would raise as its repr does).
+
 def _key_of(raw: Any) -> str | None:
     key = raw.get("idempotency_key") if isinstance(raw, dict) else None
-    return key if isinstance(key, str) and not storable.problem(key) else None
+    return key if isinstance(key, str) and len(key) <= MAX_KEY_LENGTH and not storable.problem(key) else None
 
 
 def _tenant_of(raw: Any) -> str | None:
+    tenant = raw.get("tenant_id") if isinstance(raw, dict) else None
     try:
-        return str(uuid.UUID(str(raw.get("tenant_id"))))
-    except (AttributeError, ValueError, TypeError):
+        return str(uuid.UUID(tenant)) if isinstance(tenant, str) else None
+    except ValueError:
         return None
 
 
 def _jsonable(raw: Any) -> Any:
-    """The event as JSON Postgres accepts: undecodable text is replaced, oversize text cut."""
-    text_form = json.dumps(raw, default=repr, ensure_ascii=False)
-    text_form = text_form.encode("utf-8", "replace").decode("utf-8")[:MAX_EVENT_BYTES]
+    """The event as JSON Postgres accepts: shortened to the limits (whatever its depth and size),
+    undecodable text replaced, NUL characters dropped."""
+    text_form = json.dumps(storable.shortened(raw, EVENT_LIMITS), ensure_ascii=False)
+    text_form = text_form.encode("utf-8", "replace").decode("utf-8")
     try:
         # NaN and Infinity come back as the words, which jsonb takes (it refuses the numbers)
         return json.loads(text_form.replace("\\u0000", ""), parse_constant=str)

@@ -37,6 +37,11 @@ from modelops import AGENT_TYPES
 
 # A whole event, serialised, may not exceed this: feedback is a label and its context, not a file.
 MAX_EVENT_BYTES = 64 * 1024
+# Nor may it nest deeper (the event object is level 1): a ledger's context is a few levels deep,
+# and a payload hundreds deep breaks every recursive reader on its way (modelops/storable.py).
+MAX_EVENT_DEPTH = 32
+# Events per record_batch message, as predict_batch's items: a longer batch is refused whole.
+MAX_BATCH_EVENTS = 10_000
 
 AgentType = Literal[AGENT_TYPES]
 

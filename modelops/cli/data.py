@@ -58,13 +58,29 @@ def feedback_import(file: str, caller: str, inline: bool) -> None:
 @main.command()
 def scrub() -> None:
     """Scrub one JSON value per line of standard input, with the pipeline's own scrubber."""
+    for number, line in enumerate(sys.stdin.buffer, start=1):  # bytes: a line may not be UTF-8
+        if line.strip():
+            click.echo(scrubbed_line(number, line))
+
+
+def scrubbed_line(number: int, line: bytes) -> str:
+    """One line of input, scrubbed, as one line of JSON; CommandError naming the line when it is
+    no JSON this process can read (not UTF-8, not JSON, or nested deeper than the parser goes)."""
     from modelops.privacy.pii import scrub_many
 
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as error:
-            raise CommandError(f"line {number} is not JSON: {error}") from None
-        click.echo(json.dumps(scrub_many([value])[0].value, ensure_ascii=False))
+    try:
+        value = json.loads(line.decode("utf-8"))
+        # the scrubber walks any depth; the json module recurses, reading and writing alike
+        scrubbed = scrub_many([value])[0].value
+        text = json.dumps(scrubbed, ensure_ascii=False)
+    except UnicodeDecodeError as error:
+        raise CommandError(f"line {number} is not valid UTF-8: {error}") from None
+    except ValueError as error:
+        raise CommandError(f"line {number} is not JSON: {error}") from None
+    except RecursionError:
+        raise CommandError(f"line {number} is nested too deeply to be read as JSON") from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON's escapes carry one), which only an escape can write
+        text = json.dumps(scrubbed)
+    return text

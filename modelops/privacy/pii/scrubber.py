@@ -81,6 +81,43 @@ class Scrubber:
         return results
 
     def _walk(self, value: Any, context: str, seen: dict, hits: Counter) -> Any:
+        """A scrubbed copy of ``value``. Containers are copied from a stack of their own rather
+        than by recursion, so that no depth of nesting can exhaust the interpreter's stack."""
+        if not isinstance(value, (dict, list, tuple)):
+            return self._leaf(value, context, seen, hits)
+        top: list[Any] = [None]
+        # (a container to copy, its context, where its copy goes: a container and a key in it)
+        pending: list[tuple[Any, str, Any, Any]] = [(value, context, top, 0)]
+        # tuples and list subclasses are copied as lists, then made what they were, innermost first
+        retyped: list[tuple[type, Any, Any]] = []
+        while pending:
+            original, context, target, slot = pending.pop()
+            if isinstance(original, dict):
+                copy: Any = {}
+                for key, item in original.items():
+                    inner = keyed.inherited(context, _field_words(key))
+                    if isinstance(item, (dict, list, tuple)):
+                        copy[key] = None
+                        pending.append((item, inner, copy, key))
+                    else:
+                        copy[key] = self._leaf(item, inner, seen, hits)
+            else:
+                copy = []
+                for item in original:
+                    if isinstance(item, (dict, list, tuple)):
+                        pending.append((item, context, copy, len(copy)))
+                        copy.append(None)
+                    else:
+                        copy.append(self._leaf(item, context, seen, hits))
+                if type(original) is not list:
+                    retyped.append((type(original), target, slot))
+            target[slot] = copy
+        for kind, target, slot in reversed(retyped):
+            target[slot] = kind(target[slot])
+        return top[0]
+
+    def _leaf(self, value: Any, context: str, seen: dict, hits: Counter) -> Any:
+        """A scrubbed string, or a number named personal data by its field; anything else as it is."""
         # Exact type checks first: this runs for every value of every payload.
         kind = type(value)
         if kind is str or isinstance(value, str):
@@ -92,12 +129,6 @@ class Scrubber:
             if text_hits:
                 hits.update(text_hits)
             return text
-        if kind is dict or isinstance(value, dict):
-            return {k: self._walk(v, keyed.inherited(context, _field_words(k)), seen, hits) for k, v in value.items()}
-        if kind is list:
-            return [self._walk(item, context, seen, hits) for item in value]
-        if isinstance(value, (list, tuple)):
-            return type(value)(self._walk(item, context, seen, hits) for item in value)
         if context and (kind is int or kind is float):  # a bool is an int too, and never a number here
             number_kind = keyed.number_kind(value, context)
             if number_kind:
