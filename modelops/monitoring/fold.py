@@ -17,7 +17,10 @@ the second insert of a fold's id waits for the first's transaction and then does
 
 A pending fold whose counts Postgres refuses (a value out of range, say) would stop every later
 run at step 1; it is set aside under ``unfoldable:<id>`` instead, with an error in the log, and
-the runs go on.
+the runs go on. Counts of a version the registry does not hold (deleted, a database restored from
+an older backup, a Redis shared with another deployment) are dropped the same way, without
+stopping anything: the ledger row says how many version-days were dropped, and
+``ai.dropped_metric_counts`` keeps what each such version and day lost, for an operator to see.
 
 Ledger rows are pruned once a day old, and only those whose fold is no longer pending: the ids
 are read from the ledger first and from Redis after, and a fold leaves the pending set only after
@@ -118,12 +121,22 @@ class FoldReport:
     touched: set[uuid.UUID] = field(default_factory=set)  # versions whose metrics a fold of this run carried
     predictions: int = 0
     labelled: int = 0
+    dropped: int = 0  # version-days of versions the registry does not hold, left out
     pruned: int = 0
 
     def as_dict(self) -> dict:
         return {"folds": self.folds, "already_folded": self.already_folded, "unfoldable": self.unfoldable,
                 "model_version_ids": sorted(str(v) for v in self.touched), "predictions": self.predictions,
-                "labelled": self.labelled, "pruned_ledger_rows": self.pruned}
+                "labelled": self.labelled, "dropped_version_days": self.dropped, "pruned_ledger_rows": self.pruned}
+
+
+@dataclass(frozen=True)
+class Folded:
+    """What one fold's transaction did with its rows."""
+
+    first_time: bool  # False: the ledger had it already, and nothing was added
+    added: list[VersionDay]  # rows of versions the registry holds
+    dropped: list[VersionDay]  # rows of versions it does not
 
 
 def fold_key(fold_id: str) -> str:
@@ -153,28 +166,51 @@ def fold_pending(client: redis.Redis, fold_id: str, now: dt.datetime, report: Fo
     rows = read_counts(client.hgetall(fold_key(fold_id)))
     try:
         with db.operator_scope() as connection:
-            first_time = add_to_metrics(connection, fold_id, rows, now)
+            folded = add_to_metrics(connection, fold_id, rows, now)
     except (DataError, IntegrityError) as error:  # anything else (Postgres unreachable, say) leaves it pending
         set_aside(client, fold_id, error)
         report.unfoldable.append(fold_id)
         return
     _stall("committed")
     finish(client, fold_id)
-    (report.folds if first_time else report.already_folded).append(fold_id)
-    report.touched.update(row.model_version_id for row in rows)
-    if first_time:
-        report.predictions += sum(row.sums.get("predictions", 0) for row in rows)
-        report.labelled += sum(row.sums.get("labelled", 0) for row in rows)
+    (report.folds if folded.first_time else report.already_folded).append(fold_id)
+    report.touched.update(row.model_version_id for row in folded.added)
+    if folded.first_time:
+        report.predictions += _total(folded.added, "predictions")
+        report.labelled += _total(folded.added, "labelled")
+        report.dropped += len(folded.dropped)
 
 
+def _total(rows: list[VersionDay], measure: str) -> int:
+    return sum(row.sums.get(measure, 0) for row in rows)
+
+
+KNOWN_VERSIONS = text("SELECT id FROM ai.model_versions WHERE id = ANY(CAST(:ids AS uuid[]))")
+
+# The ledger row is written whole, dropped version-days included: the operator role may insert
+# ledger rows and delete old ones, never change one.
 RECORD_FOLD = text("""
-    INSERT INTO ai.metric_folds (fold_id, folded_at, version_days, predictions, labelled)
-    VALUES (:fold_id, :now, :version_days, :predictions, :labelled)
+    INSERT INTO ai.metric_folds (fold_id, folded_at, version_days, predictions, labelled, unknown_versions)
+    VALUES (:fold_id, :now, :version_days, :predictions, :labelled, :unknown_versions)
     ON CONFLICT (fold_id) DO NOTHING
     RETURNING fold_id
 """)
 
-# Counts add; peaks keep the larger. Rows of versions unknown to the registry are left out by the join.
+# What counts of versions the registry does not hold were dropped, added up per version and day.
+RECORD_DROPPED = text("""
+    INSERT INTO ai.dropped_metric_counts AS d (
+        model_version_id, metric_date, predictions, labelled, folds, first_dropped_at, last_dropped_at)
+    SELECT r.model_version_id, r.metric_date, r.predictions, r.labelled, 1, :now, :now
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        model_version_id uuid, metric_date date, predictions bigint, labelled bigint)
+    ON CONFLICT (model_version_id, metric_date) DO UPDATE SET
+        predictions = d.predictions + EXCLUDED.predictions,
+        labelled = d.labelled + EXCLUDED.labelled,
+        folds = d.folds + 1,
+        last_dropped_at = EXCLUDED.last_dropped_at
+""")
+
+# Counts add; peaks keep the larger. The join gives each row its version's tenant.
 ADD_COUNTS = text("""
     INSERT INTO ai.model_metrics AS m (
         model_version_id, metric_date, tenant_id, total_predictions, failed_predictions, labelled_predictions,
@@ -224,25 +260,30 @@ DERIVE_AVERAGES = text("""
 """)
 
 
-def add_to_metrics(connection: Connection, fold_id: str, rows: list[VersionDay], now: dt.datetime) -> bool:
-    """Record the fold and add its rows; False (and nothing added) when the ledger has it already."""
+def add_to_metrics(connection: Connection, fold_id: str, rows: list[VersionDay], now: dt.datetime) -> Folded:
+    """Record the fold and add the rows of known versions, recording those of unknown ones as
+    dropped; nothing is added when the ledger has the fold already."""
     connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    known = set(connection.execute(KNOWN_VERSIONS, {"ids": sorted({str(row.model_version_id) for row in rows})}).scalars())
+    added = [row for row in rows if row.model_version_id in known]
+    dropped = [row for row in rows if row.model_version_id not in known]
     recorded = connection.execute(RECORD_FOLD, {
-        "fold_id": fold_id, "now": now, "version_days": len(rows),
-        "predictions": sum(row.sums.get("predictions", 0) for row in rows),
-        "labelled": sum(row.sums.get("labelled", 0) for row in rows),
+        "fold_id": fold_id, "now": now, "version_days": len(added), "predictions": _total(added, "predictions"),
+        "labelled": _total(added, "labelled"), "unknown_versions": len(dropped),
     }).scalar()
     if recorded is None:
-        return False
-    if not rows:
-        return True
-    ids = connection.execute(ADD_COUNTS, {"rows": json.dumps([row.row() for row in rows]), "now": now}).scalars().all()
-    if len(ids) < len(rows):
-        log.warning("fold %s: %d of %d version-days name no known model version; left out", fold_id, len(rows) - len(ids), len(rows))
-        connection.execute(text("UPDATE ai.metric_folds SET unknown_versions = :n WHERE fold_id = :fold_id"),
-                           {"n": len(rows) - len(ids), "fold_id": fold_id})
-    connection.execute(DERIVE_AVERAGES, {"ids": [str(i) for i in ids]})
-    return True
+        return Folded(False, added, dropped)
+    if dropped:
+        log.warning("fold %s: %d version-days of model versions not in the registry (%s) are dropped",
+                    fold_id, len(dropped), ", ".join(sorted({str(row.model_version_id) for row in dropped})))
+        connection.execute(RECORD_DROPPED, {"rows": json.dumps([{
+            "model_version_id": str(row.model_version_id), "metric_date": row.metric_date.isoformat(),
+            "predictions": row.sums.get("predictions", 0), "labelled": row.sums.get("labelled", 0)} for row in dropped]),
+            "now": now})
+    if added:
+        ids = connection.execute(ADD_COUNTS, {"rows": json.dumps([row.row() for row in added]), "now": now}).scalars().all()
+        connection.execute(DERIVE_AVERAGES, {"ids": [str(i) for i in ids]})
+    return Folded(True, added, dropped)
 
 
 def finish(client: redis.Redis, fold_id: str) -> None:
