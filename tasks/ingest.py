@@ -42,8 +42,8 @@ def record(event, caller: str | None = None) -> dict:
       answer_refusal=staticmethod(batch_refusal), outage_retries=OUTAGE_RETRIES)
 def record_batch(events, caller: str | None = None) -> dict:
     """Many events in one message. Result: {counts: {status: n}, results: [per event, in order]}."""
-    if not isinstance(events, list):
-        intake.record_rejection(events, "events must be a JSON array", record_batch.name)
-        return batch_refusal("rejected", "events must be a JSON array")
+    if problem := intake.batch_problem(events):
+        intake.record_rejection(events, problem, record_batch.name)
+        return batch_refusal("rejected", problem)
     results = _admit_and_forward(events, caller, record_batch.name)
     return {"counts": dict(Counter(result["status"] for result in results)), "results": results}

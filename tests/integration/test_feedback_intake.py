@@ -186,6 +186,18 @@ def test_a_batch_with_bad_events_stores_the_good_ones(worker, tenant_pair):
         wait_for_row(a, sent["idempotency_key"])
 
 
+def test_a_batch_over_the_cap_is_rejected_whole_and_nothing_of_it_is_stored(worker, tenant_pair):
+    from schemas.feedback import MAX_BATCH_EVENTS
+
+    a, _ = tenant_pair
+    events = [{"tenant_id": str(a), "agent_type": "chat", "source": "implicit_signal", "input_data": {"message": "hi"},
+               "engagement": "accepted", "idempotency_key": f"over-cap-{i}"} for i in range(MAX_BATCH_EVENTS + 1)]
+    result = app.send_task(RECORD_BATCH, kwargs=signed(RECORD_BATCH, "svc-a", events=events)).get(timeout=60)
+    assert result["counts"] == {"rejected": 1}
+    assert result["results"][0]["reason"].startswith(f"events: at most {MAX_BATCH_EVENTS} events per batch")
+    assert rows_for(a, "over-cap-0") == 0
+
+
 def test_personal_data_is_scrubbed_before_it_is_stored(worker, tenant_pair):
     a, _ = tenant_pair
     sent = event(a, user_feedback="call me at jane.doe@example.com", input_data={**TXN, "memo": "refund to jane.doe@example.com"})
