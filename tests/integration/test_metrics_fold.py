@@ -25,6 +25,7 @@ from modelops.monitoring import counters, fold
 from tests.integration.serving_models import record_model
 from tests.fixtures import clock_set_to
 from tests.integration.training_support import wait_until, worker_group
+from tests.callers import signed, signed_batch, signed_prediction
 from workers import pools
 from workers.app import app
 
@@ -68,7 +69,7 @@ def requests_for(tenant, agent_type, n, seed) -> list[dict]:
 
 
 def predict_batch(items) -> list[dict]:
-    return app.send_task(PREDICT_BATCH, args=[items]).get(timeout=60)
+    return app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, items)).get(timeout=60)
 
 
 def logged(owner, prediction_ids) -> dict[str, dict]:
@@ -123,7 +124,7 @@ def event(tenant, source, answer, request, **fields) -> dict:
 
 def send_feedback(batch: list[dict], stored: int) -> None:
     """Through the intake's task, as other services send it; returns once the scrub task stored them."""
-    result = app.send_task(RECORD_BATCH, args=[batch], kwargs={"caller": CALLER}).get(timeout=60)
+    result = app.send_task(RECORD_BATCH, kwargs=signed(RECORD_BATCH, CALLER, events=batch)).get(timeout=60)
     assert result["counts"].get("accepted", 0) == stored, result
     keys = [item["idempotency_key"] for item in batch]
 
@@ -155,7 +156,7 @@ def test_predictions_and_feedback_are_counted_exactly_on_the_day_of_the_predicti
     batch = a_requests[:40] + requests_for(b, "classification", 40, seed=2) + requests_for(a, "chat", 30, seed=3)
     batch += requests_for(c, "classification", 7, seed=4) + ["not a request", {"tenant_id": str(a), "agent_type": "classification"}]
     answers = predict_batch(batch)
-    singles = [app.send_task(PREDICT, kwargs=item) for item in a_requests[40:]]
+    singles = [app.send_task(PREDICT, kwargs=signed_prediction(PREDICT, **item)) for item in a_requests[40:]]
     answers += [result.get(timeout=60) for result in singles]
     requests = batch + a_requests[40:]
     predicted = [(request, answer) for request, answer in zip(requests, answers) if answer["status"] == "predicted"]

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from modelops import tenants
 from modelops.agents.synthetic import generate
 from modelops.serving import MAX_BATCH_ITEMS
+from tests.callers import signed_batch, signed_prediction
 from tests.faults.servers import private_redis, stack
 from tests.faults.support import collect, send
 from tests.integration.serving_models import record_model
@@ -38,14 +39,15 @@ def test_work_taken_and_not_begun_by_a_stopping_worker_is_answered_once_by_the_n
     # The singles sent after them wait in the gathered buffer, since every process is busy.
     batches = [requests_for(tenant, MAX_BATCH_ITEMS, seed=seed, key="batch") for seed in range(13, 19)]
     singles = requests_for(tenant, 200, seed=12, key="single")
+    calls = ([(PREDICT_BATCH, signed_batch(PREDICT_BATCH, items)) for items in batches]
+             + [(PREDICT, signed_prediction(PREDICT, **item)) for item in singles])
 
     with private_redis() as server:
         broker = redis.Redis.from_url(server.url())
         with stack(tmp_path / "first", server.url()) as first:
             first.start("serving")
             client = first.client
-            sent = [send(client, PREDICT_BATCH, args=[items]) for items in batches]
-            sent += [send(client, PREDICT, kwargs=item) for item in singles]
+            sent = [send(client, name, kwargs=kwargs) for name, kwargs in calls]
             deadline = time.monotonic() + 10
             while broker.llen("predict") and time.monotonic() < deadline:  # until the worker has taken them all
                 time.sleep(0.01)
