@@ -17,7 +17,8 @@ Steps, each beside a baseline measured in the same run:
            the probe version's count includes it: that wait is the metric delay. Probes run first on
            an idle system (the baseline: what the fold interval alone costs), then while another
            process keeps ``--in-flight`` batches of 1,000 predictions over the other tenants in
-           flight (full load: the serving pool busy on both cores).
+           flight (full load: the serving pool busy on both cores). Every prediction is sent as a
+           calling service sends it, in a signed envelope, made before the probe's clock starts.
 
 ``--json PATH`` also writes the delay step's figures there (for bench/suite.py).
 """
@@ -41,6 +42,7 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_be
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
 TENANT_PREFIX = "bench-metrics-"
 PREDICT_BATCH = "modelops.serving.predict_batch"
+SERVICE = "bench-metrics"  # the calling service the bench signs its predictions as
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -195,18 +197,21 @@ def hot_row(database_url: str, connections: int = 4, seconds: float = 5.0) -> No
 
 # -- delay --------------------------------------------------------------------------------------
 
-def load(redis_url: str, batches: list[list[dict]], in_flight: int, stop, out) -> None:
-    """Keep ``in_flight`` batches in flight until told to stop; report (predictions, seconds)."""
+def load(redis_url: str, caller, batches: list[list[dict]], in_flight: int, stop, out) -> None:
+    """Keep ``in_flight`` batches in flight until told to stop; report (predictions, seconds). Each
+    batch is signed by ``caller`` while the ones before it are in flight."""
     from celery import Celery
 
     client = Celery(broker=redis_url, backend=redis_url)
     client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
     started, answered, turn = time.perf_counter(), 0, 0
     pending = []
+    ready = caller.kwargs(PREDICT_BATCH, items=batches[0])
     while not stop.is_set() or pending:
         while not stop.is_set() and len(pending) < in_flight:
-            pending.append(client.send_task(PREDICT_BATCH, args=[batches[turn % len(batches)]], queue="predict"))
+            pending.append(client.send_task(PREDICT_BATCH, kwargs=ready, queue="predict"))
             turn += 1
+            ready = caller.kwargs(PREDICT_BATCH, items=batches[turn % len(batches)])
         answered += len(pending.pop(0).get(timeout=300))
     out.send((answered, time.perf_counter() - started))
 
@@ -220,7 +225,7 @@ def waiting_in_redis(version: uuid.UUID) -> bool:
     return any(name.startswith(str(version).encode()) for key in keys for name in client.hkeys(key))
 
 
-def probe_delays(client, engine, probe: tuple, count: int) -> tuple[list[float], list[float]]:
+def probe_delays(client, caller, engine, probe: tuple, count: int) -> tuple[list[float], list[float]]:
     """(from answer to count, from send to count) for ``count`` probes, one at a time."""
     from sqlalchemy import text
 
@@ -236,9 +241,10 @@ def probe_delays(client, engine, probe: tuple, count: int) -> tuple[list[float],
     from_answer, from_send = [], []
     for input_data in inputs:
         time.sleep(random.uniform(0, 1.0))  # no phase lock with beat's ticks
+        signed = caller.kwargs(PREDICT_BATCH, items=[{"tenant_id": str(tenant), "agent_type": "classification",
+                                                      "input_data": input_data}])
         sent = time.perf_counter()
-        answer = client.send_task(PREDICT_BATCH, args=[[{"tenant_id": str(tenant), "agent_type": "classification",
-                                                          "input_data": input_data}]], queue="predict").get(timeout=120)
+        answer = client.send_task(PREDICT_BATCH, kwargs=signed, queue="predict").get(timeout=120)
         answered = time.perf_counter()
         assert answer[0]["status"] == "predicted", answer
         counted += 1
@@ -259,9 +265,13 @@ def delay(args, env: dict, tenants, probe) -> dict:
     from celery import Celery
     from sqlalchemy import create_engine
 
+    from modelops.auth import services
+    from modelops.auth.client import ServiceCaller
     from modelops.supervisor import ProcessGroup
     from workers import pools
 
+    issued = services.ensure(SERVICE, [tenant for tenant, _, _ in tenants] + [probe[0]])
+    caller = ServiceCaller.from_hex(issued.name, issued.credential)
     group = ProcessGroup(Path(tempfile.mkdtemp(prefix="bench-metrics-")), env)
     client = Celery(broker=args.redis_url, backend=args.redis_url)
     client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
@@ -271,19 +281,19 @@ def delay(args, env: dict, tenants, probe) -> dict:
     group.start("beat", pools.beat_command(str(group.log_dir / "beat-schedule"), loglevel="WARNING"))
     try:
         warm = requests(tenants + [(probe[0], probe[1], 999)], 4 * (len(tenants) + 1), seed=1)
-        client.send_task(PREDICT_BATCH, args=[warm], queue="predict").get(timeout=300)  # every model loaded
+        client.send_task(PREDICT_BATCH, kwargs=caller.kwargs(PREDICT_BATCH, items=warm), queue="predict").get(timeout=300)  # every model loaded
         batches = [requests(tenants, 1000, seed=10 + n) for n in range(8)]
         print(f"\n== metric delay: serving pool ({pools.POOLS['serving'].concurrency} processes), monitoring pool, beat")
-        idle_answer, idle_send = probe_delays(client, engine, probe, args.probes)
+        idle_answer, idle_send = probe_delays(client, caller, engine, probe, args.probes)
         print(f"idle (baseline)      from answer: {describe(idle_answer)}")
         print(f"                     from send:   {describe(idle_send)}")
 
         context = multiprocessing.get_context("fork")
         stop, (receive, send) = context.Event(), context.Pipe(duplex=False)
-        loader = context.Process(target=load, args=(args.redis_url, batches, args.in_flight, stop, send))
+        loader = context.Process(target=load, args=(args.redis_url, caller, batches, args.in_flight, stop, send))
         loader.start()
         time.sleep(5)  # the load is running
-        load_answer, load_send = probe_delays(client, engine, probe, args.probes)
+        load_answer, load_send = probe_delays(client, caller, engine, probe, args.probes)
         stop.set()
         answered, seconds = receive.recv()
         loader.join()

@@ -42,22 +42,25 @@ sys.path.insert(0, str(PROJECT))
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_rollback"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 PREDICT = "modelops.serving.predict"
+SERVICE = "bench-rollback"  # the calling service the bench's predictions are signed as
 AGENT = "classification"
 
 
 class Answers:
-    """A client sending single predictions back to back, noting which version answered when."""
+    """A client sending single predictions back to back, each signed by ``caller`` (before its
+    send time is taken), noting which version answered when."""
 
-    def __init__(self, client, request: dict):
-        self.client, self.request = client, request
+    def __init__(self, client, caller, request: dict):
+        self.client, self.caller, self.request = client, caller, request
         self.seen: list[tuple[float, float, str]] = []  # (sent, answered, version id), time.time()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self.stop.is_set():
+            signed = self.caller.kwargs(PREDICT, **self.request)
             sent = time.time()
-            answer = self.client.send_task(PREDICT, kwargs=self.request, queue="predict").get(timeout=60)
+            answer = self.client.send_task(PREDICT, kwargs=signed, queue="predict").get(timeout=60)
             self.seen.append((sent, time.time(), answer["model_version"]["id"]))
 
     def __enter__(self) -> "Answers":
@@ -101,12 +104,16 @@ def one_run(client, engine, counters_script, seed: int) -> dict:
 
     from modelops import clock, db, tenants
     from modelops.agents.synthetic import generate
+    from modelops.auth import services
+    from modelops.auth.client import ServiceCaller
     from modelops.monitoring import counters
     from modelops.registry import promotion
     from tests.integration.serving_models import record_model
 
     phase = random.Random(seed)
     tenant = tenants.create_tenant(f"bench-rollback-{uuid.uuid4().hex[:8]}")
+    issued = services.ensure(SERVICE, [tenant])
+    caller = ServiceCaller.from_hex(issued.name, issued.credential)
     previous = record_model(AGENT, tenant, tenant_seed=seed, rows=400)["id"]
     degrading = record_model(AGENT, tenant, tenant_seed=seed + 1, rows=400, promote=False)["id"]
     request = {"tenant_id": str(tenant), "agent_type": AGENT, "input_data": generate(AGENT, 1, seed=seed, tenant_seed=seed)[0][0]}
@@ -118,7 +125,7 @@ def one_run(client, engine, counters_script, seed: int) -> dict:
         moved = time.time()
         return answers.first(version, sent_after=moved) - moved
 
-    with Answers(client, request) as answers:
+    with Answers(client, caller, request) as answers:
         answers.first(previous, sent_after=0)  # the model is loaded and the route known
         move_to(degrading, "promotion")  # loads v1.1 in the serving processes
         pickup = move_to(previous, "manual")  # both models loaded: the pointer's pickup alone
