@@ -6,14 +6,17 @@
                                   [--single-tenants N] [--concurrency N] [--steps throughput,memory,scaling]
                                   [--shapes 1x1,1x2,1x4,2x1,4x1] [--json PATH]
 
-Every figure is end to end, from a plain Celery client (no import of ours, as another service has):
+Every figure is end to end, from a plain Celery client (no import of ours, as another service has),
+each message in an envelope signed as the bench's calling service (made before any clock starts:
+the worker's checking of it is measured, the client's signing is not):
 enqueue → a serving worker predicts → its audit rows are committed → the result is stored in the
 Redis result backend. A prediction's result is stored only after its batch's audit rows commit, so
 the time a result is stored is the time its row is committed and its answer available.
 
 Baseline, measured in the same run against the same broker and backend with the project's Celery
 settings (celeryconfig): a task that does nothing, run by a worker of the same concurrency and
-prefetch, (a) one message per request, (b) one message per batch carrying the same payload.
+prefetch, (a) one message per request, (b) one message per batch carrying the same payload (the
+same signed envelopes).
 
 Steps:
   1. models: ``--tenants`` tenants, each with a model of each of the six agents (trained once on
@@ -59,6 +62,9 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_be
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
 PREDICT, PREDICT_BATCH, NOOP = "modelops.serving.predict", "modelops.serving.predict_batch", "bench.noop"
 TENANT_PREFIX = "bench-serving-"
+SERVICE = "bench-serving"  # the calling service the bench signs as, a member of every bench tenant
+CALLER = None  # its ServiceCaller, once registered (register)
+PICKUP_CALLS = 1000  # signed requests ready per promotion the pickup step waits out
 # How often the bench reads the stored results. Each answer's time is its own date_done, written by
 # the worker, so reading less often changes no figure; reading every 5 ms cost a tenth of this
 # machine's CPU, taken from the worker being measured.
@@ -107,6 +113,24 @@ def prepare(database_url: str, tenant_count: int, agents: list[str]) -> list[tup
     return ids
 
 
+def register(tenants: list[tuple[uuid.UUID, int]]) -> None:
+    """The bench's calling service, registered and made a member of every bench tenant."""
+    from modelops.auth import services
+    from modelops.auth.client import ServiceCaller
+
+    global CALLER
+    issued = services.ensure(SERVICE, [tenant for tenant, _ in tenants])
+    CALLER = ServiceCaller.from_hex(issued.name, issued.credential)
+
+
+def call(name: str, request) -> dict:
+    """The kwargs of one message of ``name``: a request (a list of them: a batch) in an envelope
+    signed as the bench's service. An envelope is good for one message: sign again to send again."""
+    if isinstance(request, list):
+        return CALLER.kwargs(name, items=request)
+    return CALLER.kwargs(name, **request)
+
+
 def workload(tenants: list[tuple[uuid.UUID, int]], agent: str, count: int, seed: int) -> list[dict]:
     """``count`` requests of ``agent``, the tenants in turn, inputs from each tenant's own generator."""
     from modelops.agents.synthetic import generate
@@ -139,25 +163,24 @@ def noop_command(concurrency: int, prefetch: int) -> list[str]:
             "--loglevel", "WARNING", "--task-events"]
 
 
-def wait_ready(client: Celery, name: str, kwargs: dict, timeout: float = 120.0) -> None:
-    client.send_task(name, kwargs=kwargs, queue="predict").get(timeout=timeout)
+def wait_ready(client: Celery, name: str, request: dict, timeout: float = 120.0) -> None:
+    client.send_task(name, kwargs=call(name, request), queue="predict").get(timeout=timeout)
 
 
 # -- measuring ----------------------------------------------------------------------------------
 
 def send_share(redis_url: str, name: str, share: list[tuple[int, dict]], start: float, rate: float | None, out) -> None:
-    """One client process: send its share of the requests (each at its slot when paced), report
+    """One client process: send its share of the signed calls (each at its slot when paced), report
     (position, task id, send time). It has no result backend: the worker stores results all the
     same, and the sender need not subscribe to each one (the parent reads them from Redis)."""
     client = Celery(broker=redis_url)
     sent = []
-    for position, request in share:
+    for position, kwargs in share:
         if rate:
             pause = start + position / rate - time.time()
             if pause > 0:
                 time.sleep(pause)
-        args = {"args": [request]} if isinstance(request, list) else {"kwargs": request}
-        sent.append((position, client.send_task(name, queue="predict", **args).id, time.time()))
+        sent.append((position, client.send_task(name, queue="predict", kwargs=kwargs).id, time.time()))
     out.send(sent)
 
 
@@ -167,11 +190,12 @@ def run_clients(redis_url: str, name: str, requests: list, clients: int, rate: f
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
+    calls = [call(name, request) for request in requests]  # signed before the clock starts
     start = time.time() + 0.5
     pipes, processes = [], []
     for number in range(clients):
         receive, send = context.Pipe(duplex=False)
-        share = [(position, request) for position, request in enumerate(requests) if position % clients == number]
+        share = [(position, kwargs) for position, kwargs in enumerate(calls) if position % clients == number]
         process = context.Process(target=send_share, args=(redis_url, name, share, start, rate, send))
         process.start()
         pipes.append(receive)
@@ -307,11 +331,12 @@ def memory(client: Celery, env: dict, tenants: list[tuple[uuid.UUID, int]]) -> N
     group = start_worker(pools.worker_command("serving", concurrency=1, loglevel="WARNING"), "memory", env)
     print(f"\n== memory of a serving worker (1 pool process) taking on {len(tenants)} tenants' models, agent by agent")
     try:
-        client.send_task(PREDICT_BATCH, args=[workload(tenants[:1], "insight", 5, 7)], queue="predict").get(timeout=300)
+        client.send_task(PREDICT_BATCH, kwargs=call(PREDICT_BATCH, workload(tenants[:1], "insight", 5, 7)), queue="predict").get(timeout=300)
         previous = resident_mb(group, "memory")
         print(f"  after one insight model: main process {previous['main']:.0f} MB, pool process {previous['pool'][0]:.0f} MB")
         for agent in AGENT_TYPES:
-            answers = client.send_task(PREDICT_BATCH, args=[workload(tenants, agent, 2 * len(tenants), 8)], queue="predict").get(timeout=900)
+            answers = client.send_task(PREDICT_BATCH, kwargs=call(PREDICT_BATCH, workload(tenants, agent, 2 * len(tenants), 8)),
+                                       queue="predict").get(timeout=900)
             assert {a["status"] for a in answers} == {"predicted"}
             now = resident_mb(group, "memory")
             grown, on_disk = now["pool"][0] - previous["pool"][0], float(artifact_mb[agent])
@@ -343,10 +368,12 @@ def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> list[fl
     seconds = []
     for move in range(moves):
         target = (other, production)[move % 2]
+        ready = [call(PREDICT, request) for _ in range(PICKUP_CALLS)]  # signed before the clock starts
         with db.tenant_scope(tenant_id) as connection:
             promotion.promote(connection, target, actor="bench", reason="bench: pointer pickup", event="manual", now=clock.now())
         committed = time.monotonic()
-        while client.send_task(PREDICT, kwargs=request, queue="predict").get(timeout=30)["model_version"]["id"] != str(target):
+        while client.send_task(PREDICT, kwargs=ready.pop() if ready else call(PREDICT, request),
+                               queue="predict").get(timeout=30)["model_version"]["id"] != str(target):
             pass
         seconds.append(time.monotonic() - committed)
         time.sleep(0.3)
@@ -388,6 +415,7 @@ def main() -> None:
     from modelops import AGENT_TYPES
 
     tenants = prepare(args.database_url, args.tenants, list(AGENT_TYPES))
+    register(tenants)
     client = Celery(broker=args.redis_url, backend=args.redis_url)
     client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
 
@@ -426,7 +454,8 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
     try:
         for agent in agents:  # every model loaded once before anything is timed
             wait_ready(client, PREDICT, workload(tenants[:1], agent, 1, 3)[0])
-            client.send_task(PREDICT_BATCH, args=[workload(tenants, agent, 4 * len(tenants), 4)], queue="predict").get(timeout=600)
+            client.send_task(PREDICT_BATCH, kwargs=call(PREDICT_BATCH, workload(tenants, agent, 4 * len(tenants), 4)),
+                             queue="predict").get(timeout=600)
         for agent in agents:
             measured[agent] = measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1)
             report(agent, measured[agent], baselines[agent], args)

@@ -182,7 +182,7 @@ def run_pipeline(tenant: uuid.UUID, member: str, tenant_seed: int, predictions: 
     items = [{"tenant_id": str(tenant), "agent_type": AGENT, "input_data": input_data} for input_data, _ in truth]
     if marker:
         items[0]["input_data"]["description"] = marker
-    answers = app.send_task(PREDICT_BATCH, args=[items]).get(timeout=STARTUP_WAIT)
+    answers = app.send_task(PREDICT_BATCH, kwargs=signed(PREDICT_BATCH, member, items=items)).get(timeout=STARTUP_WAIT)
     assert [answer["status"] for answer in answers] == ["predicted"] * predictions, answers
     events = []
     for number, (answer, (input_data, expected)) in enumerate(zip(answers, truth)):

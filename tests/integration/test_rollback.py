@@ -29,6 +29,7 @@ from modelops.experiments import evaluation, lifecycle
 from modelops.monitoring import rollback
 from tests.integration.serving_models import record_model
 from tests.integration.test_ab_shared_and_labels import regional_version
+from tests.callers import signed_prediction
 from tests.cli import run
 from tests.fixtures import clock_set_to
 from tests.integration.training_support import other_workers, start_worker, wait_until, worker_group, workers_paused
@@ -243,7 +244,7 @@ def test_after_a_rollback_the_serving_worker_answers_with_the_restored_version(d
                "input_data": generate(AGENT, 1, seed=3, tenant_seed=170)[0][0]}
 
     def served() -> str:
-        return app.send_task(PREDICT, kwargs=request).get(timeout=60)["model_version"]["id"]
+        return app.send_task(PREDICT, kwargs=signed_prediction(PREDICT, **request)).get(timeout=60)["model_version"]["id"]
 
     assert served() == str(current)
     for days_ago in range(5, -1, -1):
