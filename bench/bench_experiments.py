@@ -159,7 +159,8 @@ def counts_on(sim: dict, scenario: Scenario, day: int) -> ABCounts:
     if len(scenario.shares) > 1:
         segments = {name: ABCounts(variant(sim, ~treated & (segment == i), day), variant(sim, treated & (segment == i), day))
                     for i, name in enumerate(scenario.names())}
-    return ABCounts(variant(sim, ~treated, day), variant(sim, treated, day), segments)
+    return ABCounts(variant(sim, ~treated, day), variant(sim, treated, day), segments,
+                    shared=scenario.name.startswith("shared"))
 
 
 def one_test(rng, scenario: Scenario):

@@ -103,6 +103,8 @@ class ABCounts:
     treatment: VariantCounts
     # name -> the segment's own counts (tenants of a shared model, an agent's own segments)
     segments: Mapping[str, "ABCounts"] = field(default_factory=dict)
+    # a shared model's test: its segments are the tenants it serves, each owed non-inferiority
+    shared: bool = False
 
     def __post_init__(self) -> None:
         if (self.control.assigned is None) != (self.treatment.assigned is None):
@@ -265,7 +267,8 @@ def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig
                               fraction, config.alpha, final=final)
     segments = tuple(judge_segments(
         {name: (arms.treatment.accuracy_sums(), arms.control.accuracy_sums()) for name, arms in counts.segments.items()},
-        config.min_segment_share, config.guardrail_alpha, config.success_threshold))
+        config.min_segment_share, config.guardrail_alpha, config.success_threshold,
+        harm_margin=config.shared_harm_margin if counts.shared else None))
     label_hold = None
     if labels is not None and labels.p_value is not None and labels.p_value < config.label_rate_hold:
         label_hold = (f"label rates differ ({_percent(labels.treatment_rate)} of treatment's predictions labelled, "
@@ -289,7 +292,8 @@ def _exact_disagrees(counts: ABCounts, direction: str, level: float) -> tuple[bo
 
 
 def _segment_figures(segments: Sequence[SegmentResult]) -> str:
-    return ", ".join(f"{s.name} ({s.share:.0%} of labels, lift {s.lift:+.4f}, Holm-Sidak p = {s.adjusted_p_value:.3g})"
+    return ", ".join(f"{s.name} ({s.share:.0%} of labels, lift {s.lift:+.4f}, lower bound {s.lower_bound:+.4f}, "
+                     f"Holm-Sidak p = {s.adjusted_p_value:.3g})"
                      for s in segments)
 
 

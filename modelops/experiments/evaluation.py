@@ -153,7 +153,7 @@ def _counts(connection: Connection, test: dict, now: dt.datetime) -> ABCounts:
         for tenant in sorted({(row.tenant_id, row.tenant_name) for row in rows}, key=str):
             mine = [row for row in rows if row.tenant_id == tenant[0]]
             segments[f"tenant {tenant[1]} ({tenant[0]})"] = ABCounts(arm("control", mine), arm("treatment", mine))
-    return ABCounts(arm("control", rows), arm("treatment", rows), segments)
+    return ABCounts(arm("control", rows), arm("treatment", rows), segments, shared=test["tenant_id"] is None)
 
 
 def _decision_row(test: dict, look_number: int, decision: Decision, now: dt.datetime) -> dict:

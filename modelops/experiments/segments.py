@@ -9,14 +9,17 @@ hold disjoint keys, so their tests are independent and the Sidak form of Holm's 
 
 Harm that is not (yet) significant still holds a promotion back: a segment whose estimated lift
 is below ``-success_threshold``, a harm as large as the gain the test is built to detect, must
-gather more evidence first. Held to the end of the test, the candidate ends inconclusive and
-control stays.
+gather more evidence first. A shared model's candidate is held to more (``harm_margin``): each
+sizable tenant's one-sided ``alpha`` lower bound on the lift must be above ``-harm_margin``, so a
+tenant with little traffic, whose estimate is uncertain, is not harmed for want of evidence.
+Held to the end of the test, the candidate ends inconclusive and control stays.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping
 
+from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
 from modelops.experiments.clustered import RatioSums, compare
@@ -33,16 +36,18 @@ class SegmentResult:
     harm_p_value: float  # one-sided: treatment worse in this segment
     adjusted_p_value: float  # Holm-Sidak, over the sizable segments
     harmed: bool  # significantly worse after the correction
-    holds_promotion: bool  # estimated harm at least the test's minimum detectable effect
+    holds_promotion: bool  # harm not ruled out: estimated at the test's minimum detectable effect, or beyond the margin
+    lower_bound: float  # one-sided (1 - alpha) lower confidence bound on the lift
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 def judge_segments(segments: Mapping[str, tuple[RatioSums, RatioSums]], min_share: float, alpha: float,
-                   hold_below: float) -> list[SegmentResult]:
+                   hold_below: float, harm_margin: float | None = None) -> list[SegmentResult]:
     """``segments``: name -> (treatment, control) accuracy sums. Segments under ``min_share`` of
-    the labelled predictions, or with an arm unlabelled, are not judged."""
+    the labelled predictions, or with an arm unlabelled, are not judged. With ``harm_margin`` (a
+    shared model's tenants) a segment also holds promotion until its lower bound clears the margin."""
     total = sum(treatment.b + control.b for treatment, control in segments.values())
     sizable = {name: arms for name, arms in segments.items()
                if total and (arms[0].b + arms[1].b) / total >= min_share and arms[0].b and arms[1].b}
@@ -56,7 +61,9 @@ def judge_segments(segments: Mapping[str, tuple[RatioSums, RatioSums]], min_shar
     for name, p_value, adjusted_p, is_harmed in zip(names, harm, adjusted, rejected):
         treatment, control = sizable[name]
         difference = comparisons[name]
+        lower = difference.difference - float(norm.isf(alpha)) * difference.variance ** 0.5
+        held = difference.difference <= -hold_below or (harm_margin is not None and lower <= -harm_margin)
         results.append(SegmentResult(
             name, (treatment.b + control.b) / total, control.ratio, treatment.ratio, difference.difference,
-            difference.z, p_value, float(adjusted_p), bool(is_harmed), difference.difference <= -hold_below))
+            difference.z, p_value, float(adjusted_p), bool(is_harmed), held, lower))
     return results

@@ -174,3 +174,31 @@ def test_label_rates_that_differ_short_of_a_stop_hold_a_promotion_back():
     same_rates = ABCounts(VariantCounts(14_400, 12_240, assigned=9_000, served=36_000),
                           VariantCounts(1_600, 1_440, assigned=1_000, served=4_000))
     assert evaluate(same_rates, [], CONFIG, START, day(14), baseline_accuracy=0.85).decision == PROMOTE
+
+
+def test_a_shared_candidate_is_held_until_each_tenant_rules_out_harm_beyond_the_margin():
+    # the small tenant's estimate is +1 point, but on 100 treatment labels its lower bound is below -4
+    segments = {
+        "tenant big": segment(13_500, 11_475, 1_500, 1_320),  # 85% -> 88%
+        "tenant small": segment(900, 765, 100, 86),  # 85% -> 86%, uncertain
+    }
+    shared = ABCounts(arm(14_400, 12_240), arm(1_600, 1_406), segments, shared=True)
+    own = ABCounts(arm(14_400, 12_240), arm(1_600, 1_406), segments)
+    held = evaluate(shared, [], CONFIG, START, day(20), baseline_accuracy=0.85)
+    promoted = evaluate(own, [], CONFIG, START, day(20), baseline_accuracy=0.85)
+    assert promoted.decision == PROMOTE  # a tenant's own model: no harm in sight, no hold
+    assert held.decision != PROMOTE and "tenant small" in held.reason and "lower bound" in held.reason
+    small = next(s for s in held.as_dict()["segments"] if s["name"] == "tenant small")
+    assert small["holds_promotion"] and small["lower_bound"] < -CONFIG.shared_harm_margin < small["lift"]
+
+
+def test_the_lower_bound_is_the_one_sided_normal_bound_of_the_segments_comparison():
+    from scipy.stats import norm
+
+    from modelops.experiments.clustered import compare
+
+    arms = {"a": (RatioSums.independent(880, 1_000), RatioSums.independent(8_500, 10_000))}
+    (result,) = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02, harm_margin=0.04)
+    difference = compare(*arms["a"])
+    assert result.lower_bound == pytest.approx(difference.difference - norm.isf(0.05) * difference.variance ** 0.5)
+    assert not result.holds_promotion  # +3 points on 1,000: bound about +1.1 points, clear of the margin
