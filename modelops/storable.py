@@ -104,6 +104,13 @@ def _item_problem(item: Any, where: tuple | None, depth: int, pending: list, lim
     return None, size + 1
 
 
+def text_form(text: str) -> str:
+    """``text`` as Postgres can store it: NUL and lone surrogates written as escapes, the rest kept."""
+    if not _suspect(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _suspect(text: str) -> bool:
     """Whether ``text`` may hold what Postgres refuses: ASCII without NUL never does."""
     return not text.isascii() or "\x00" in text

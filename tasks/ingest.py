@@ -32,14 +32,16 @@ def batch_refusal(status: str, reason: str) -> dict:
 
 
 @task(TaskName.FEEDBACK_RECORD, base=PublicTask, arguments=("event",),
-      answer_refusal=staticmethod(event_refusal), outage_retries=OUTAGE_RETRIES)
+      answer_refusal=staticmethod(event_refusal), record_rejection=staticmethod(intake.record_rejection),
+      outage_retries=OUTAGE_RETRIES)
 def record(event, caller: str | None = None) -> dict:
     """One feedback event. Result: {status: accepted|duplicate|rejected|refused, idempotency_key, reason}."""
     return _admit_and_forward([event], caller, record.name)[0]
 
 
 @task(TaskName.FEEDBACK_RECORD_BATCH, base=PublicTask, arguments=("events",),
-      answer_refusal=staticmethod(batch_refusal), outage_retries=OUTAGE_RETRIES)
+      answer_refusal=staticmethod(batch_refusal), record_rejection=staticmethod(intake.record_rejection),
+      outage_retries=OUTAGE_RETRIES)
 def record_batch(events, caller: str | None = None) -> dict:
     """Many events in one message. Result: {counts: {status: n}, results: [per event, in order]}."""
     if problem := intake.batch_problem(events):

@@ -109,10 +109,12 @@ class PublicTask(Task):
 
     ``arguments`` names the arguments the envelope's body must hold; ``answer_refusal(status,
     reason)`` shapes the task's answer when it cannot run (refused: not authenticated; rejected:
-    authenticated, but its body does not fit the task)."""
+    authenticated, but its body does not fit the task); ``record_rejection(body, reason,
+    task_name)``, when set, keeps such a body as the task keeps its other rejected input."""
 
     arguments: tuple[str, ...] = ()
     answer_refusal: Callable[[str, str], Any]
+    record_rejection: Callable[[Any, str, str], None] | None = None
 
     def __call__(self, *args, **kwargs):
         if not _delivered(self.request):
@@ -122,5 +124,7 @@ class PublicTask(Task):
             return self.answer_refusal("refused", str(outcome))
         problem = arguments_problem(outcome.arguments, self.arguments)
         if problem:
+            if self.record_rejection is not None:
+                self.record_rejection(outcome.arguments, problem, self.name)
             return self.answer_refusal("rejected", problem)
         return super().__call__(**outcome.arguments, caller=outcome.service)

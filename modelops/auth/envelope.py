@@ -15,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 SCHEME = "modelops-call-v1"
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # as ai.services allows
+HEX_SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 FIELDS = ("service", "issued_at", "nonce", "body", "signature")
 # How far a message's issue time may be from the worker's clock: a queue backlog longer than this
 # refuses the calls in it (their callers, long timed out, send again with a fresh envelope).
@@ -74,23 +77,25 @@ def parse(raw: Any) -> Envelope:
     """The envelope's fields, typed, or Unauthenticated naming what is missing or malformed."""
     if not isinstance(raw, dict):
         raise Unauthenticated(f"the call must carry an envelope object, got {type(raw).__name__}")
-    service = raw.get("service") if isinstance(raw.get("service"), str) else None
+    claimed = raw.get("service")
+    # only a name a service could have is attributed (and recorded): anything else is no service's
+    service = claimed if isinstance(claimed, str) and SERVICE_NAME.match(claimed) else None
     missing = [field for field in FIELDS if field not in raw]
-    unknown = sorted(str(field)[:40] for field in raw if field not in FIELDS)
+    unknown = sorted(ascii(field)[:40] for field in raw if field not in FIELDS)
     if missing or unknown:
         raise Unauthenticated("the envelope " + "; ".join(
             part for part in (missing and f"lacks {', '.join(missing)}", unknown and f"has unknown fields {', '.join(unknown)}")
             if part), service)
     issued_at, nonce, body, signed = raw["issued_at"], raw["nonce"], raw["body"], raw["signature"]
-    if not isinstance(service, str) or not 0 < len(service) <= 63:
-        raise Unauthenticated("envelope.service must be a service's name")
+    if service is None:
+        raise Unauthenticated("envelope.service must be a service's name: 1 to 63 lowercase letters, digits and dashes")
     if not isinstance(issued_at, int) or isinstance(issued_at, bool):
         raise Unauthenticated("envelope.issued_at must be an integer (seconds since 1970)", service)
     if not isinstance(nonce, str) or not 16 <= len(nonce) <= 64:
         raise Unauthenticated("envelope.nonce must be a string of 16 to 64 characters", service)
     if not isinstance(body, str) or len(body) > MAX_BODY_CHARACTERS:
         raise Unauthenticated(f"envelope.body must be a JSON text of at most {MAX_BODY_CHARACTERS} characters", service)
-    if not isinstance(signed, str) or len(signed) != 64:
+    if not isinstance(signed, str) or not HEX_SIGNATURE.match(signed):
         raise Unauthenticated("envelope.signature must be 64 hex characters", service)
     return Envelope(service, issued_at, nonce, body, signed)
 

@@ -12,6 +12,7 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -21,6 +22,9 @@ from modelops.auth.envelope import Unauthenticated
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 LOOKUP_SECONDS = 10.0
+# Names remembered by a worker, the least recently asked forgotten first: a sender inventing a new
+# name for every message must not grow a worker's memory.
+REMEMBERED_NAMES = 10_000
 
 
 class ServiceError(ValueError):
@@ -113,7 +117,7 @@ class CredentialLookup:
 
     def __init__(self, lookup_seconds: float = LOOKUP_SECONDS):
         self.lookup_seconds = lookup_seconds
-        self._known: dict[str, tuple[float, bytes | None]] = {}
+        self._known: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, name: str) -> bytes:
@@ -123,6 +127,9 @@ class CredentialLookup:
             seen = (time.monotonic(), self._current(name))
             with self._lock:
                 self._known[name] = seen
+                self._known.move_to_end(name)
+                while len(self._known) > REMEMBERED_NAMES:
+                    self._known.popitem(last=False)
         if seen[1] is None:
             raise Unauthenticated(f"{name!r} is not a service with a valid credential", name)
         return seen[1]

@@ -39,7 +39,9 @@ def _refuse(caller: str, tenant_id, action: str, reason: str) -> None:
 
 
 def record_refusal(caller: str, tenant_id, action: str, reason: str) -> None:
-    """Keep a refusal in ``ai.access_audit``, in a transaction of its own."""
+    """Keep a refusal in ``ai.access_audit``, in a transaction of its own. What a sender wrote may
+    be in the principal or the reason: text Postgres cannot store (NUL, lone surrogates) is escaped."""
+    caller, action, reason = (storable.text_form(value) for value in (caller, action, reason))
     with db.unscoped() as connection:
         connection.execute(
             text("""INSERT INTO ai.access_audit (principal, tenant_id, action, allowed, reason)

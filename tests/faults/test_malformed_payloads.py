@@ -114,7 +114,7 @@ def test_3000_malformed_messages_are_each_turned_away_with_a_reason_and_nothing_
         items.update(statuses)
         if outcome not in ("answered", "failed"):
             examples.setdefault(f"{message.task}: {outcome[:50]}", (message, outcome))
-        if message.task in FEEDBACK and message.recorded:
+        if message.task in FEEDBACK:
             recorded["rejected_events"] += statuses["rejected"]
         if message.task in malformed.PUBLIC:  # a call not authenticated, or of a non-member
             recorded["access_audit"] += statuses["refused"]

@@ -44,7 +44,9 @@ def test_an_envelope_made_by_hand_as_another_language_would_verifies():
     (lambda e: e | {"signature": "0" * 64}, "does not verify"),
     (lambda e: e | {"signature": "xyz"}, "64 hex characters"),
     (lambda e: {k: v for k, v in e.items() if k != "nonce"}, "lacks nonce"),
-    (lambda e: e | {"caller": "ledger"}, "unknown fields caller"),
+    (lambda e: e | {"caller": "ledger"}, "unknown fields 'caller'"),
+    (lambda e: e | {"service": "ledger\x00"}, "must be a service's name"),                    # unstorable name
+    (lambda e: e | {"signature": "é" * 64}, "64 hex characters"),                         # not ASCII
     (lambda e: e | {"issued_at": "1800000000"}, "issued_at must be an integer"),
     (lambda e: "a string", "must carry an envelope object"),
 ])
