@@ -26,6 +26,9 @@ class Prediction:
 class Agent(ABC):
     name: ClassVar[str]
     input_model: ClassVar[type[BaseModel]]
+    # True where each tenant's labels are its own (a chart of accounts): a model learned from other
+    # tenants' rows or from synthetic data cannot answer with them, so only the tenant's own serves.
+    labels_are_tenants_own: ClassVar[bool] = False
 
     def validate_input(self, payload: Any) -> dict[str, Any]:
         """The payload as the model reads it (JSON types, declared fields only); a ValueError whose

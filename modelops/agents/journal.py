@@ -42,6 +42,7 @@ def account(value: Any) -> str | None:
 
 class JournalAgent(TextClassifierAgent):
     name = "journal"
+    labels_are_tenants_own = True  # account codes come from the tenant's own chart of accounts
     input_model = JournalInput
     word_fields = ["description", "merchant"]
     char_fields = ["merchant", "description"]

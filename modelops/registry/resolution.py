@@ -6,6 +6,8 @@ learning (the regional model learned from the pooled rows of the region's opted-
 tenant that keeps its data to itself does not borrow from theirs), and otherwise by the global
 model, which learned from synthetic data only. Per-tenant models are trained on the tenant's own
 rows alone, so no tenant is ever served a model that saw another tenant's rows unless both opted in.
+An agent whose labels are each tenant's own (journal: the tenant's chart of accounts) is served by
+the tenant's own model only: a shared model would answer with accounts the tenant does not have.
 
 Works in the tenant's scope (row-level security shows it its own row and versions, and the shared
 models) or in the operator's.
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from modelops.agents import get_agent
 from modelops.registry.versions import production, scope_key
 from modelops.training.runs import check_agent
 
@@ -33,6 +36,9 @@ def serving_model(connection: Connection, agent_type: str, tenant_id: uuid.UUID 
     own = production(connection, agent_type, scope_key(tenant_id))
     if own is not None:
         return ServingModel(own, "tenant", f"the tenant's own production model {own['version']}")
+    if get_agent(agent_type).labels_are_tenants_own:
+        return ServingModel(None, None, f"no {agent_type} model yet: its labels are the tenant's own, which no shared "
+                                        f"model knows, so only a model trained on the tenant's own feedback serves it")
     tenant = connection.execute(
         text("SELECT region, aggregate_opt_in FROM ai.tenants WHERE id = :id"), {"id": tenant_id}
     ).mappings().first()

@@ -114,9 +114,9 @@ def test_each_tenant_is_served_by_its_own_model_else_its_regions_if_it_opted_in_
     own = served(AGENT, other_contributor)
     assert own.source == "tenant" and own.version["tenant_id"] == other_contributor
 
-    nothing = served("journal", contributor)  # no journal model anywhere
+    nothing = served("journal", contributor)  # journal accounts are the tenant's own: no shared model serves them
     assert nothing.version is None and nothing.source is None
-    assert nothing.reason.endswith("and no global journal production model")
+    assert "labels are the tenant's own" in nothing.reason
 
 
 def test_a_tenant_cannot_ask_which_model_serves_another_tenant(region):

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from modelops import clock, db, tenants
 from modelops.agents.synthetic import generate
 from modelops.clock import FixedClock, ScaledClock
+from modelops.config import SYSTEM_ROLE
 from modelops.experiments import evaluation, lifecycle
 from modelops.monitoring import rollback
 from tests.integration.serving_models import record_model
@@ -294,7 +295,7 @@ def test_the_rollback_command_line(degradable, owner):
 def scope_lock_held(owner, tenant, waiters: int):
     """Hold the scope's production lock until ``waiters`` other transactions wait for it, then
     let them go, in the order they queued (Postgres grants a lock's waiters first come, first served)."""
-    holder = db.engine().connect()
+    holder = db.engine(db.role_url(SYSTEM_ROLE)).connect()  # as the monitoring pool acts: the system role
     transaction = holder.begin()
     holder.execute(text("SET LOCAL ROLE modelops_operator"))
     lifecycle.lock_scope(holder, AGENT, f"tenant:{tenant}")
