@@ -356,7 +356,7 @@ def start_workers(log_dir: Path, database_url: str, redis_url: str):
     env.pop("RESULT_BACKEND_URL", None)
     env.pop("APP_DATABASE_URL", None)
     group = ProcessGroup(log_dir, env)
-    entry = "import sys; from modelops.cli import main; sys.exit(main())"  # the `modelops` command
+    entry = "import sys; from cli import main; sys.exit(main())"  # the `modelops` command
     for pool in ("ingest", "privacy"):
         group.start(pool, [sys.executable, "-c", entry, "worker", "--pool", pool])
     return group

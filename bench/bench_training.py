@@ -8,7 +8,7 @@
 
 Parts:
   small      classification, 10,000 rows: the bare fit of the estimator on the 80% training rows
-             held in memory, against ``pipeline.train_run`` (collect from Postgres as the tenant,
+             held in memory, against ``workflows.train`` (collect from Postgres as the tenant,
              scrub and validate, split, fit, score, save the artifact, record the version, gate),
              median of ``--repeats``; collect and preprocess are also timed alone.
   million    classification, 1,000,000 rows (or each of ``--million``) COPYed into training_data for one tenant, then
@@ -156,6 +156,7 @@ def peak_mb() -> float:
 def part_small(rows: int, repeats: int) -> dict:
     from modelops import clock
     from modelops.agents import get_agent
+    from modelops import workflows
     from modelops.training import pipeline
 
     tenant = new_tenant("bench small")
@@ -174,7 +175,7 @@ def part_small(rows: int, repeats: int) -> dict:
         del collected
         run_id = queue_run(tenant, "classification")
         started = time.perf_counter()
-        outcome = pipeline.train_run(run_id, worker="bench")
+        outcome = workflows.train(run_id, worker="bench")
         full.append(time.perf_counter() - started)
         assert outcome["status"] == "succeeded", outcome
         versions.append(f"{outcome['version']} {outcome['decision']['outcome']}")
@@ -183,7 +184,7 @@ def part_small(rows: int, repeats: int) -> dict:
     for label, values in ((f"bare fit, in memory, on the ~{int(rows * 0.8):,} training rows", bare),
                           ("pipeline.collect (read as the tenant, JSON text)", collect),
                           ("pipeline.preprocess (parse, scrub, validate)", preprocess),
-                          ("pipeline.train_run, end to end and recorded", full)):
+                          ("workflows.train, end to end and recorded", full)):
         print(f"  {label:<50} {statistics.median(values):7.2f}   runs {_runs(values)}")
     print(f"  end to end / bare fit: {whole / fit:.2f}x; versions made: {', '.join(versions)}"
           " (after the first, each run also scores production for the gate)")
@@ -207,7 +208,7 @@ def part_million(rows: int) -> dict:
           f" peak {stages['peak_mb']:,.0f} MB")
     full = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))])
     outcome = full["outcome"]
-    print(f"  pipeline.train_run end to end: {full['seconds']:.1f} s ({full['cpu_s']:.1f}), peak {full['peak_mb']:,.0f} MB;"
+    print(f"  workflows.train end to end: {full['seconds']:.1f} s ({full['cpu_s']:.1f}), peak {full['peak_mb']:,.0f} MB;"
           f" {outcome['status']} {outcome.get('version')} ({outcome.get('decision', {}).get('outcome')})")
     version = version_row(outcome["model_version_id"])
     print(f"  recorded: {version['training_samples']:,} training / {version['validation_samples']:,} validation rows,"
@@ -221,7 +222,7 @@ def part_million(rows: int) -> dict:
 
 def part_banking77(path: str | None) -> dict | None:
     from modelops.agents import get_agent
-    from modelops.training import pipeline
+    from modelops import workflows
 
     if not path or not Path(path).is_file():
         print(f"\n## chat on BANKING77: skipped, {'no --banking77 given' if not path else f'{path} not found'}")
@@ -233,7 +234,7 @@ def part_banking77(path: str | None) -> dict | None:
     stored = store_through_intake(tenant, "chat", rows)
     intake_s = time.perf_counter() - started
     started = time.perf_counter()
-    outcome = pipeline.train_run(queue_run(tenant, "chat"), worker="bench")
+    outcome = workflows.train(queue_run(tenant, "chat"), worker="bench")
     full_s = time.perf_counter() - started
     assert outcome["status"] == "succeeded", outcome
     version = version_row(outcome["model_version_id"])
@@ -413,10 +414,10 @@ def child_stages(tenant: str) -> dict:
 
 
 def child_train_run(run_id: str) -> dict:
-    from modelops.training import pipeline
+    from modelops import workflows
 
     started, cpu = time.perf_counter(), time.process_time()
-    outcome = pipeline.train_run(run_id, worker="bench")
+    outcome = workflows.train(run_id, worker="bench")
     return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu, "peak_mb": peak_mb(),
             "outcome": {key: outcome.get(key) for key in ("status", "version", "model_version_id", "decision", "reason")}}
 

@@ -2,4 +2,6 @@
 
 __version__ = "0.1.0"
 
-AGENT_TYPES = ("classification", "reconciliation", "journal", "compliance", "insight", "chat")
+from schemas.agents import AGENT_TYPES
+
+__all__ = ["AGENT_TYPES"]

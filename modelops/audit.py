@@ -25,7 +25,7 @@ from modelops.serving.auditlog import logged_confidence
 from modelops.serving.reproducibility import current_environment
 from modelops.serving.routes import ServedModel
 from modelops.serving.service import server
-from modelops.training.artifacts import ArtifactIntegrityError
+from modelops.registry.artifacts import ArtifactIntegrityError
 
 
 class ReproductionError(Exception):

@@ -1,18 +1,20 @@
-"""Importing feedback from a JSON-lines file, through the broker or in this process."""
+"""Importing feedback from a JSON-lines file: each chunk of events admitted by a given function,
+in this process (``admit_inline``) or through the broker (the command line's, signed as the caller)."""
 from __future__ import annotations
 
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from modelops import intake
-from modelops.auth import services
-from modelops.auth.client import ServiceCaller
 from schemas.tasks import TaskName
 
 TASK_NAME = TaskName.FEEDBACK_RECORD_BATCH
 CHUNK = 1000
+# events and the caller -> one verdict (as intake's tasks answer) per event
+Admit = Callable[[list, str], list[dict]]
 
 
 @dataclass
@@ -37,12 +39,12 @@ def read_lines(path: Path, report: ImportReport) -> list[tuple[int, object]]:
     return parsed
 
 
-def import_file(path: Path, caller: str, inline: bool) -> ImportReport:
+def import_file(path: Path, caller: str, admit: Admit) -> ImportReport:
     report = ImportReport()
     lines = read_lines(path, report)
     for start in range(0, len(lines), CHUNK):
         chunk = lines[start:start + CHUNK]
-        results = _admit_inline(chunk, caller) if inline else _admit_via_broker(chunk, caller)
+        results = admit([event for _, event in chunk], caller)
         for (number, _), result in zip(chunk, results):
             report.counts[result["status"]] += 1
             if result.get("reason"):
@@ -50,22 +52,12 @@ def import_file(path: Path, caller: str, inline: bool) -> ImportReport:
     return report
 
 
-def _admit_inline(chunk, caller: str) -> list[dict]:
-    verdicts, accepted = intake.admit([event for _, event in chunk], caller, TASK_NAME)
+def admit_inline(events: list, caller: str) -> list[dict]:
+    """Admit, scrub and store in this process, as the intake's tasks would."""
+    verdicts, accepted = intake.admit(events, caller, TASK_NAME)
     if accepted:
         intake.scrub_and_store(accepted)
     return [verdict.as_dict() for verdict in verdicts]
-
-
-def _admit_via_broker(chunk, caller: str) -> list[dict]:
-    from workers.app import (
-        app,  # the broker path needs Celery; the inline path does not
-    )
-
-    issued = services.current(caller)  # signed as the caller, a registered service (this process holds the secret key)
-    signed = ServiceCaller.from_hex(issued.name, issued.credential).kwargs(TASK_NAME, events=[event for _, event in chunk])
-    result = app.send_task(TASK_NAME, kwargs=signed)
-    return result.get(timeout=300)["results"]
 
 
 def _reject(report: ImportReport, number: int, reason: str, line: bytes) -> None:

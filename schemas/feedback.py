@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from modelops import AGENT_TYPES
+from schemas.agents import AGENT_TYPES
 
 # A whole event, serialised, may not exceed this: feedback is a label and its context, not a file.
 MAX_EVENT_BYTES = 64 * 1024

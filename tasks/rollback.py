@@ -9,7 +9,8 @@ raised elsewhere. Every task here is idempotent: a check recomputes from the tab
 happens only while its version is still production, and a drift retrain has one run per version.
 """
 from modelops import clock, db
-from modelops.monitoring import alerts, drift, rollback
+from modelops.alerting import alerts
+from modelops.monitoring import drift, rollback
 from schemas.tasks import TaskName
 from workers.app import app, task
 

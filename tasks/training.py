@@ -3,7 +3,8 @@
 import os
 
 from modelops import clock
-from modelops.training import cold_start, pipeline, triggers
+from modelops import workflows
+from modelops.training import cold_start, triggers
 from schemas.tasks import TaskName
 from workers.app import task
 
@@ -28,21 +29,21 @@ def check_triggers(agent_type: str) -> dict:
 @task(TaskName.TRAINING_TRAIN_MODEL, **TRAINING_JOB)
 def train_model(self, run_id: str) -> dict:
     """Result: {run_id, status, model_version_id, version, metrics, decision} or a skip reason."""
-    return pipeline.train_run(run_id, worker=_worker(self))
+    return workflows.train(run_id, worker=_worker(self))
 
 
 @task(TaskName.TRAINING_TRAIN_GLOBAL, **TRAINING_JOB)
 def train_global(self, agent_type: str) -> dict:
     """The agent's global model, from synthetic data; the result is train_model's."""
     run_id = cold_start.request_global(agent_type, clock.now(), request_key=self.request.id)
-    return pipeline.train_run(run_id, worker=_worker(self))
+    return workflows.train(run_id, worker=_worker(self))
 
 
 @task(TaskName.TRAINING_TRAIN_REGIONAL, **TRAINING_JOB)
 def train_regional(self, agent_type: str, region: str) -> dict:
     """The agent's model for a region, from its opted-in tenants' aggregate; the result is train_model's."""
     run_id = cold_start.request_regional(agent_type, region, clock.now(), request_key=self.request.id)
-    return pipeline.train_run(run_id, worker=_worker(self))
+    return workflows.train(run_id, worker=_worker(self))
 
 
 @task(TaskName.TRAINING_REFRESH_SHARED_MODELS)

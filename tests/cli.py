@@ -29,7 +29,7 @@ class Ran:
 
 
 def run(*args: str, env: dict | None = None, stdin: str | None = None) -> Ran:
-    from modelops.cli import main
+    from cli import main
 
     result = CliRunner().invoke(main, list(args), input=stdin, env=env)
     stderr = result.stderr

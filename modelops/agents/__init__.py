@@ -27,4 +27,9 @@ def get_agent(name: str) -> Agent:
         raise ValueError(f"unknown agent {name!r}; known agents: {', '.join(AGENT_TYPES)}") from None
 
 
-__all__ = ["AGENTS", "Agent", "Prediction", "get_agent"]
+def check_agent(name: str) -> None:
+    """ValueError naming the known agents when ``name`` is none of them."""
+    get_agent(name)
+
+
+__all__ = ["AGENTS", "Agent", "Prediction", "check_agent", "get_agent"]

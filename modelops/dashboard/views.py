@@ -7,11 +7,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from modelops import clock, db
+from modelops.alerting import alerts
 from modelops.dashboard import filters, panels
 from modelops.dashboard.access import Principal
 from modelops.dashboard.filters import EmptyState
 from modelops.dashboard.widgets import PANELS_BY_NAME
-from modelops.monitoring import alerts
 
 
 class Refused(PermissionError):

@@ -30,12 +30,22 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from modelops import db
+from modelops.alerting import alerts
 from modelops.experiments import lifecycle
 from modelops.experiments.decision import (
-    CONTINUE, INCONCLUSIVE, PROMOTE, REJECT, STOP_LABEL_RATE, STOP_SRM, ABCounts, Decision, KeySums, Look, VariantCounts,
+    CONTINUE,
+    INCONCLUSIVE,
+    PROMOTE,
+    REJECT,
+    STOP_LABEL_RATE,
+    STOP_SRM,
+    ABCounts,
+    Decision,
+    KeySums,
+    Look,
+    VariantCounts,
     evaluate,
 )
-from modelops.monitoring import alerts
 from modelops.registry import promotion
 
 log = logging.getLogger(__name__)

@@ -296,3 +296,25 @@ def _outcome(status: str, test: dict, candidate: dict) -> dict:
     return {"status": status, "test_id": str(test["id"]), "candidate_version_id": str(candidate["id"]),
             "control_version_id": str(test["control_version_id"]), "allocation": float(test["allocation"]),
             "started_at": test["started_at"].isoformat(), "planned_sample_size": test["config"]["planned_sample_size"]}
+
+
+def promote_by_hand(connection: Connection, version_id: uuid.UUID, actor: str, reason: str, now: dt.datetime) -> dict:
+    """An operator's promotion of a version (the command line's `modelops promote`): it replaces the
+    scope's production model, and a test running in the scope no longer compares against
+    production, so promoting its candidate ends it as promoted and promoting anything else cancels
+    it (its candidate waits again). Raises promotion.PromotionError when the version cannot be."""
+    moved = promotion.promote(connection, version_id, actor=actor, reason=reason, event="manual", now=now)
+    promoted = versions.get(connection, version_id)
+    replaced = versions.get(connection, moved["replaced"]) if moved["replaced"] else None
+    ended = None
+    test = running_test(connection, promoted["agent_type"], promoted["scope_key"]) if moved["changed"] else None
+    if test is not None and test["treatment_version_id"] == promoted["id"]:
+        end_test(connection, test, "promoted", f"its candidate was promoted by hand by {actor}: {reason}", now)
+        ended = {"id": str(test["id"]), "status": "promoted"}
+    elif test is not None:
+        end_if_control_moved(connection, test, now)
+        ended = {"id": str(test["id"]), "status": "cancelled"}
+    return {"changed": moved["changed"], "agent_type": promoted["agent_type"], "scope_key": promoted["scope_key"],
+            "promoted": {"id": str(promoted["id"]), "version": promoted["version"]},
+            "replaced": {"id": str(replaced["id"]), "version": replaced["version"]} if replaced else None,
+            "ended_ab_test": ended}

@@ -31,7 +31,7 @@ from modelops.agents import get_agent
 from modelops.experiments.lifecycle import ExperimentRefused, as_uuid
 from modelops.registry import versions
 from modelops.registry.loading import load_estimator
-from modelops.training.artifacts import ArtifactIntegrityError
+from modelops.registry.artifacts import ArtifactIntegrityError
 
 # Enough rows to tell a one-point difference from chance, few enough to replay in seconds.
 SHADOW_ROWS = 20_000

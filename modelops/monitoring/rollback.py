@@ -51,16 +51,17 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import norm
-from statsmodels.stats.proportion import test_proportions_2indep
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
+from statsmodels.stats.proportion import test_proportions_2indep
 
 from modelops import db
+from modelops.agents import check_agent
+from modelops.alerting import alerts
 from modelops.experiments import lifecycle
-from modelops.monitoring import alerts, sudden
+from modelops.monitoring import sudden
 from modelops.monitoring.baseline import VersionState, states
 from modelops.registry import promotion, versions
-from modelops.training.runs import check_agent
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops.config import settings
-from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
+from modelops.registry.artifacts import ArtifactIntegrityError, ArtifactStore
 
 
 def load_estimator(version: Mapping[str, Any]) -> Any:

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from modelops.agents import get_agent
+from modelops.agents import check_agent, get_agent
 from modelops.registry.versions import production, scope_key
-from modelops.training.runs import check_agent
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
+from modelops.registry.artifacts import ArtifactIntegrityError, ArtifactStore
 
 DEFAULT_BUDGET_MB = 512
 

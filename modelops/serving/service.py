@@ -31,7 +31,7 @@ from modelops.serving.pointers import PointerCache
 from modelops.serving.requests import Refused, ValidRequest, parse
 from modelops.serving.resolve import refresh_routes
 from modelops.serving.routes import ServedModel
-from modelops.training.artifacts import ArtifactStore
+from modelops.registry.artifacts import ArtifactStore
 
 log = logging.getLogger(__name__)
 

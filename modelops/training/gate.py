@@ -30,7 +30,7 @@ from statsmodels.stats.proportion import test_proportions_2indep
 from modelops.agents import Agent
 from modelops.registry import promotion, versions
 from modelops.registry.loading import load_estimator
-from modelops.training.artifacts import ArtifactIntegrityError
+from modelops.registry.artifacts import ArtifactIntegrityError
 from modelops.training.evaluation import score
 
 ACTOR = "training"

@@ -26,20 +26,19 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from modelops import clock, db
 from modelops.agents import get_agent
 from modelops.config import settings
-from modelops.experiments import lifecycle
-from modelops.monitoring import drift
 from modelops.privacy.pii import scrub_many
 from modelops.registry import versions
+from modelops.registry.artifacts import ArtifactStore
 from modelops.training import gate, runs, sources
-from modelops.training.artifacts import ArtifactStore
+from modelops.training import profile as training_profile
 from modelops.training.errors import TrainingRefused
 from modelops.training.evaluation import score, split
 from modelops.training.schedule import RETRAINING_SCHEDULE
@@ -152,7 +151,12 @@ def environment() -> dict[str, str]:
             "scipy": scipy.__version__, "joblib": joblib.__version__}
 
 
-def train_run(run_id: uuid.UUID | str, worker: str) -> dict:
+# what a candidate the gate passed goes on to: (connection, version id, now) -> its A/B test, in
+# the transaction that records the verdict (modelops.workflows gives the experiments' lifecycle)
+OnCandidate = Callable[[Connection, uuid.UUID, dt.datetime], dict]
+
+
+def train_run(run_id: uuid.UUID | str, worker: str, on_candidate: OnCandidate) -> dict:
     """Carry out one training run end to end; returns its outcome (also recorded on the run).
 
     ``worker`` names this process (host and pid): the run's claim is recorded under it.
@@ -180,7 +184,7 @@ def train_run(run_id: uuid.UUID | str, worker: str) -> dict:
             _finish(run_id, worker, "failed", error=reason)
             return {"run_id": str(run_id), "status": "failed", "reason": reason}
         try:
-            outcome = _train(run, now, worker)
+            outcome = _train(run, now, worker, on_candidate)
         except TrainingRefused as refusal:
             _finish(run_id, worker, "skipped", error=str(refusal), details=refusal.details)
             return {"run_id": str(run_id), "status": "skipped", "reason": str(refusal), "details": refusal.details}
@@ -289,7 +293,7 @@ def judged_model(version: dict | None, artifact_root: Path) -> dict | None:
             "artifact_sha256": validation_model["artifact_sha256"]}
 
 
-def _train(run: dict, now: dt.datetime, worker: str) -> dict:
+def _train(run: dict, now: dt.datetime, worker: str, on_candidate: OnCandidate) -> dict:
     agent_type, scope = run["agent_type"], run["scope_key"]
     tenant_id, region = versions.scope_parts(scope)
     agent, schedule = get_agent(agent_type), RETRAINING_SCHEDULE[agent_type]
@@ -308,7 +312,7 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     fitted = validate_then_refit(agent, config, train_x, train_y, val_x, val_y)
     metrics = fitted.metrics
     # what the model's inputs and confidences looked like, for the drift check to compare with
-    profile = drift.training_profile(train_x + val_x, fitted.confidences)
+    profile = training_profile.training_profile(train_x + val_x, fitted.confidences)
     store = ArtifactStore(settings().artifact_dir)
     stored, validated = store.save(fitted.served_model), store.save(fitted.validation_model)
 
@@ -329,12 +333,12 @@ def _train(run: dict, now: dt.datetime, worker: str) -> dict:
     )
     with _scope(tenant_id) as connection:
         version_id, version = _record_once(connection, new_version, now)
-        drift.record_profile(connection, version_id, agent_type=agent_type, tenant_id=tenant_id, profile=profile, now=now)
+        training_profile.record_profile(connection, version_id, agent_type=agent_type, tenant_id=tenant_id, profile=profile, now=now)
         decision = gate.apply(connection, version_id, verdict, now)
         if decision["outcome"] == "candidate":
             # "Deploy to staging for A/B testing": in the same transaction as the verdict, so a
             # candidate is never left passed-but-untested; a redelivered job finds it `testing`.
-            decision["ab_test"] = lifecycle.start_test(connection, version_id, actor=gate.ACTOR, now=now)
+            decision["ab_test"] = on_candidate(connection, version_id, now)
     return {"model_version_id": str(version_id), "version": version, "metrics": metrics["summary"],
             "decision": decision, "details": {**counts, "decision": decision}}
 

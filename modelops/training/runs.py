@@ -22,7 +22,8 @@ from typing import Iterator
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from modelops import AGENT_TYPES, db
+from modelops import db
+from modelops.agents import check_agent
 
 # The advisory-lock namespace (first key) of training runs; the second key is a hash of the run id.
 RUN_LOCK_NAMESPACE = 0x74726E  # "trn"
@@ -39,11 +40,6 @@ QUEUED_GRACE = dt.timedelta(hours=1)
 
 LOCK_KEY = "hashtext(CAST(:id AS text))"
 LOCK_NOT_AVAILABLE = "55P03"
-
-
-def check_agent(agent_type: str) -> None:
-    if agent_type not in AGENT_TYPES:
-        raise ValueError(f"unknown agent {agent_type!r}; known agents: {', '.join(AGENT_TYPES)}")
 
 
 def create(connection: Connection, *, agent_type: str, tenant_id, scope_key: str, trigger: str, reason: str,

@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import text
 
 from modelops import db
+from modelops.agents import check_agent
 from modelops.registry.versions import scope_key
 from modelops.training import runs
 from modelops.training.schedule import Decision, decide
@@ -50,7 +51,7 @@ SCHEDULER = "scheduler"
 
 def check(agent_type: str, now: dt.datetime) -> list[uuid.UUID]:
     """Decide for every tenant; returns the runs queued (to enqueue once this has committed)."""
-    runs.check_agent(agent_type)
+    check_agent(agent_type)
     queued = []
     with db.operator_scope() as connection:
         for state in connection.execute(SCOPE_STATE, {"agent": agent_type, "now": now}).mappings().all():

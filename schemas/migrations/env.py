@@ -1,11 +1,12 @@
-"""Alembic environment: runs every migration as the database owner, in one transaction."""
+"""Alembic environment: runs every migration as the database owner, in one transaction. The owner's
+URL is given by whoever runs the migrations (modelops.migrations), so the schema depends on nothing."""
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from modelops.config import settings
-
 config = context.config
-url = config.attributes.get("database_url") or settings().database_url
+url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+if not url:
+    raise RuntimeError("no database URL: run the migrations through modelops.migrations (modelops db upgrade)")
 engine = create_engine(url, poolclass=pool.NullPool)
 
 with engine.connect() as connection:

@@ -21,9 +21,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from modelops import clock, db
-from modelops.cli.dashboard import sign_in_link
+from cli.dashboard import sign_in_link
 from modelops.dashboard.widgets import DASHBOARD_WIDGETS, PANELS
-from modelops.monitoring.alerts import raise_alert
+from modelops.alerting.alerts import raise_alert
 from modelops.monitoring.rollback import trigger_rollback
 from tests.integration.dashboard_support import (AGENT, MODELOPS, make_token, new_tenant, postgres_relay, run_pipeline,
                                                  running_dashboard)

@@ -10,7 +10,7 @@ from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
 from modelops.config import settings
 from modelops.registry import promotion, versions
-from modelops.training.artifacts import ArtifactStore
+from modelops.registry.artifacts import ArtifactStore
 from modelops.training.pipeline import environment
 
 TEST_PRINCIPAL = uuid.uuid5(uuid.NAMESPACE_URL, "modelops:tests")

@@ -24,7 +24,7 @@ from modelops.experiments import ABTestConfig, lifecycle, plan_sample_size
 from modelops.experiments.clustered import RatioSums, compare
 from modelops.experiments.srm import srm_p_values
 from modelops.registry import promotion
-from modelops.training.artifacts import ArtifactStore
+from modelops.registry.artifacts import ArtifactStore
 from tests.integration.serving_models import record_model
 from tests.cli import run
 from tests.fixtures import clock_set_to

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from modelops import db, tenants
 from modelops.config import settings
 from modelops.registry import promotion, versions
-from modelops.training.artifacts import ArtifactStore
+from modelops.registry.artifacts import ArtifactStore
 from tests.integration.serving_models import TEST_PRINCIPAL
 from tests.integration.test_ab_lifecycle import (
     AGENT, EVALUATE, NOW, START, ab_test_row, decisions, fixed_worker, rows, scope, start, version_row,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from modelops import clock, db, tenants
-from modelops.monitoring import alerts
+from modelops.alerting import alerts
 from tests.cli import run
 from tests.integration.training_support import other_workers, start_worker, worker_group, workers_paused
 from workers.app import app

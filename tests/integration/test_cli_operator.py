@@ -11,7 +11,7 @@ from sqlalchemy import text
 from modelops import clock, db
 from modelops.dashboard import access
 from modelops.experiments import lifecycle
-from modelops.monitoring.alerts import raise_alert
+from modelops.alerting.alerts import raise_alert
 from modelops.registry import promotion
 from tests.integration.serving_models import record_model
 from tests.cli import run
@@ -135,6 +135,7 @@ def test_a_tenant_token_makes_its_holder_a_viewer_and_works_until_revoked(make_t
     with db.operator_scope() as connection:
         role = connection.execute(text("SELECT role FROM ai.tenant_members WHERE tenant_id = :t AND principal = 'bob@t'"),
                                   {"t": tenant}).scalar_one()
+    with db.dashboard_scope() as connection:  # tokens are looked up as the dashboard does
         principal = access.principal_for_token(connection, first["token"], access.wall_now())
     assert role == "viewer" and (principal.role, principal.tenant_id, principal.name) == ("tenant", tenant, "bob@t")
 
@@ -143,7 +144,7 @@ def test_a_tenant_token_makes_its_holder_a_viewer_and_works_until_revoked(make_t
 
     revoked = run("token", "revoke", first["id"])
     assert revoked.returncode == 0, revoked.stderr
-    with db.operator_scope() as connection:
+    with db.dashboard_scope() as connection:
         assert access.principal_for_token(connection, first["token"], access.wall_now()) is None
         assert access.principal_for_token(connection, second["token"], access.wall_now()) is not None
     assert f"no live token {first['id']}" in one_error(run("token", "revoke", first["id"]))
@@ -163,7 +164,9 @@ def test_token_create_refuses_bad_arguments_in_one_line(database, args, message)
 def test_removing_a_member_ends_its_tokens(make_tenant):
     tenant = make_tenant()
     created = as_json(run("token", "create", "--role", "tenant", "--tenant", str(tenant), "--holder", "carol@t", "--json"))
-    with db.operator_scope() as connection:
+    with db.dashboard_scope() as connection:
         assert access.principal_for_token(connection, created["token"], access.wall_now()) is not None
+    with db.operator_scope() as connection:
         connection.execute(text("DELETE FROM ai.tenant_members WHERE tenant_id = :t AND principal = 'carol@t'"), {"t": tenant})
+    with db.dashboard_scope() as connection:
         assert access.principal_for_token(connection, created["token"], access.wall_now()) is None

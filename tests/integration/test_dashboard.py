@@ -14,11 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from modelops import clock, db
-from modelops.cli.dashboard import sign_in_link
+from cli.dashboard import sign_in_link
 from modelops.config import settings
 from modelops.dashboard import access
 from modelops.dashboard.widgets import PANELS
-from modelops.monitoring.alerts import raise_alert
+from modelops.alerting.alerts import raise_alert
 from tests.integration.dashboard_support import (Relay, bearer, make_token, new_tenant, panel, postgres_relay, run_pipeline,
                                                  running_dashboard, wait_for)
 

@@ -8,7 +8,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from modelops import clock, db
-from modelops.monitoring.alerts import raise_alert
+from modelops.alerting.alerts import raise_alert
 from modelops.monitoring.rollback import trigger_rollback
 from tests.integration.dashboard_support import (AGENT, bearer, fold, make_token, new_tenant, run_pipeline, running_dashboard,
                                                  wait_for)

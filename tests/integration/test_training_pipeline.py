@@ -18,8 +18,9 @@ from modelops.config import settings
 from modelops.registry import promotion
 from modelops.registry.loading import load_estimator
 from modelops.registry.resolution import serving_model
+from modelops import workflows
 from modelops.training import pipeline, runs
-from modelops.training.artifacts import ArtifactIntegrityError
+from modelops.registry.artifacts import ArtifactIntegrityError
 from tests.integration.training_support import (
     CHECK_TRIGGERS, TRAIN_MODEL, other_workers, pid_of, queue_run, run_row, seed, start_worker, synthetic_rows, train,
     versions_of, wait_until, worker_group, workers_paused,
@@ -226,7 +227,7 @@ def test_the_same_rows_and_config_train_a_byte_identical_artifact(worker):
     train("chat", first)
     train("chat", first)  # nothing new: the same rows again
     # and once more in this process, whose string hashing is seeded differently from the worker's
-    pipeline.train_run(queue_run("chat", second), worker=f"test/{os.getpid()}")
+    workflows.train(queue_run("chat", second), worker=f"test/{os.getpid()}")
     (v10, v11), (other,) = versions_of("chat", first), versions_of("chat", second)
     assert v10["artifact_sha256"] == v11["artifact_sha256"] == other["artifact_sha256"]
     assert v10["model_artifact_path"] == other["model_artifact_path"]

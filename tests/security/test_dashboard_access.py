@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from modelops.cli.dashboard import sign_in_link
+from cli.dashboard import sign_in_link
 from modelops.dashboard import access, sign_in
 from tests.integration.dashboard_support import make_token, running_dashboard
 

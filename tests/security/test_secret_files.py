@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from modelops.cli.flower_auth import flower_auth
+from cli.flower_auth import flower_auth
 from modelops.config import settings
 from tests.security.support import MODELOPS
 

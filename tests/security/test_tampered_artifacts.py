@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from modelops import audit, db, serving
 from modelops.config import settings
-from modelops.training.artifacts import signature
+from modelops.registry.artifacts import signature
 from tests.callers import signed_batch
 from tests.integration.serving_models import record_model
 from tests.security.support import rows_of, tenant_with_member

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from modelops.monitoring import alerts, notifiers
+from modelops.alerting import alerts, notifiers
 
 ALERT = {"id": "8a4f0a57-8d7f-4a59-9a2b-9a1a3f0c1d2e", "alert_type": "rollback_triggered", "severity": "critical",
          "audience": "ml", "message": "Rollback triggered for model classification v1.2", "details": {"triggers": {}}}

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 import pytest
 from sklearn.dummy import DummyClassifier
 
-from modelops.training.artifacts import ArtifactStore, UnsafeArtifactPath, relative_path
+from modelops.registry.artifacts import ArtifactStore, UnsafeArtifactPath, relative_path
 
 
 @pytest.mark.parametrize("path, expected", [

@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from modelops.keys import KEY_VARIABLE
-from modelops.training.artifacts import ArtifactIntegrityError, ArtifactSignatureError, ArtifactStore, serialise
+from modelops.registry.artifacts import ArtifactIntegrityError, ArtifactSignatureError, ArtifactStore, serialise
 
 
 def fitted(seed: int = 0) -> LogisticRegression:

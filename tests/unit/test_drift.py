@@ -10,6 +10,7 @@ import pytest
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
 from modelops.monitoring import drift
+from modelops.training import profile
 
 
 def inputs(agent_type: str, n: int, *, seed: int, tenant_seed: int) -> list[dict]:
@@ -21,7 +22,7 @@ def inputs(agent_type: str, n: int, *, seed: int, tenant_seed: int) -> list[dict
 def trained():
     """A classification profile from 3,000 training rows of one tenant, confidences around 0.8."""
     confidences = np.random.default_rng(0).beta(8, 2, 600).tolist()
-    return drift.training_profile(inputs("classification", 3_000, seed=1, tenant_seed=5), confidences)
+    return profile.training_profile(inputs("classification", 3_000, seed=1, tenant_seed=5), confidences)
 
 
 def test_psi_is_the_textbook_sum():
@@ -33,7 +34,7 @@ def test_psi_is_the_textbook_sum():
 
 
 def test_inputs_are_flattened_to_dotted_names_with_lists_by_length_and_flags_as_categories():
-    flat = drift.flatten({"bank_line": {"amount": -12.5, "reference": None}, "candidates": [{}, {}], "has_receipt": True})
+    flat = profile.flatten({"bank_line": {"amount": -12.5, "reference": None}, "candidates": [{}, {}], "has_receipt": True})
     assert flat == {"bank_line.amount": -12.5, "bank_line.reference": None, "candidates.count": 2.0, "has_receipt": "true"}
 
 
@@ -49,7 +50,7 @@ def test_the_profile_reads_numbers_categories_and_free_text_and_drops_constants(
 
 
 def test_values_on_a_bin_edge_fall_in_the_lower_bin_and_missing_values_in_their_own():
-    bins = drift._numeric_bins([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
+    bins = profile._numeric_bins([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
     shares = drift.recent_shares({**bins, "read_as": "value"}, [bins["edges"][0], None, None, None])
     assert shares[0] == 0.25 and shares[-1] == 0.75
 
@@ -80,7 +81,7 @@ def test_a_model_that_grew_unsure_drifts_on_its_confidence(trained):
 
 
 def test_a_large_training_set_is_profiled_from_an_even_sample():
-    rows = [{"amount": float(i % 100), "kind": "a" if i % 2 else "b"} for i in range(drift.PROFILE_ROWS * 3)]
-    profile = drift.training_profile(rows, [])
-    assert profile["rows"] == drift.PROFILE_ROWS and profile["confidence"] is None
-    assert profile["features"]["kind"]["shares"][:2] == [0.5, 0.5]
+    rows = [{"amount": float(i % 100), "kind": "a" if i % 2 else "b"} for i in range(profile.PROFILE_ROWS * 3)]
+    profiled = profile.training_profile(rows, [])
+    assert profiled["rows"] == profile.PROFILE_ROWS and profiled["confidence"] is None
+    assert profiled["features"]["kind"]["shares"][:2] == [0.5, 0.5]

@@ -11,7 +11,7 @@ from modelops.serving.models import ModelCache
 from modelops.serving.pointers import PointerCache
 from modelops.serving.reproducibility import current_environment, environment_note
 from modelops.serving.routes import Route
-from modelops.training.artifacts import ArtifactIntegrityError, ArtifactStore
+from modelops.registry.artifacts import ArtifactIntegrityError, ArtifactStore
 
 
 class Ticks:

@@ -18,7 +18,7 @@ from modelops.serving.pointers import PointerCache
 from modelops.serving.reproducibility import current_environment
 from modelops.serving.routes import Route, RunningTest, ServedModel
 from modelops.serving.service import Server, derived_key
-from modelops.training.artifacts import ArtifactStore
+from modelops.registry.artifacts import ArtifactStore
 
 NOW = dt.datetime(2026, 11, 2, 9, 30)
 TENANT_A, TENANT_B, TENANT_NONE = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

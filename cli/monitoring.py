@@ -12,7 +12,7 @@ import json
 import click
 
 from modelops import clock, db, services
-from modelops.cli.base import CommandError, checked, main
+from cli.base import CommandError, checked, main
 from modelops.config import settings
 
 GLOBAL = "global"
@@ -31,7 +31,7 @@ def alerts(context: click.Context, tenant: str | None, include_resolved: bool, a
     """Open alerts, the most severe first (`modelops alerts resolve ID` closes one)."""
     if context.invoked_subcommand is not None:
         return
-    from modelops.monitoring import alerts as registry
+    from modelops.alerting import alerts as registry
 
     _ready()
     with db.operator_scope() as connection:
@@ -56,7 +56,7 @@ def alerts(context: click.Context, tenant: str | None, include_resolved: bool, a
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def resolve(alert_id: str, resolved_by: str, note: str | None, as_json: bool) -> None:
     """Close ALERT_ID: a new alert of its kind may be raised from now on."""
-    from modelops.monitoring import alerts as registry
+    from modelops.alerting import alerts as registry
 
     _ready()
     try:
@@ -80,7 +80,7 @@ def resolve(alert_id: str, resolved_by: str, note: str | None, as_json: bool) ->
 def rollback(agent_type: str, tenant: str | None, region: str | None, reason: str, actor: str, as_json: bool) -> None:
     """Put the previous stable version of AGENT back in production for TENANT (or REGION, or the
     global model), as the automatic rollback does: event, investigation ticket and alert."""
-    from modelops.monitoring import alerts as registry
+    from modelops.alerting import alerts as registry
     from modelops.monitoring import rollback as policy
 
     if (tenant is None) == (region is None):

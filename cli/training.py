@@ -8,7 +8,7 @@ import uuid
 import click
 
 from modelops import clock, db, services
-from modelops.cli.base import CommandError, checked, existing_tenant, main
+from cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 from schemas.tasks import TaskName
 
@@ -114,10 +114,10 @@ def _create_run(agent_type: str, tenant_id: uuid.UUID) -> uuid.UUID:
 
 
 def _train_inline(run_id: uuid.UUID) -> None:
-    from modelops.training import pipeline
+    from modelops import workflows
 
     try:
-        pipeline.train_run(run_id, worker=f"cli@{socket.gethostname()}")
+        workflows.train(run_id, worker=f"cli@{socket.gethostname()}")
     except Exception as error:  # the run records its own failure
         raise CommandError(f"training run {run_id} failed: {type(error).__name__}: {error}") from None
 

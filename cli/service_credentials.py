@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from modelops.cli.base import CommandError, main
+from cli.base import CommandError, main
 
 
 @main.group()

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from modelops import db
-from modelops.monitoring import notifiers
+from modelops.alerting import notifiers
 
 SEVERITIES = ("info", "warning", "critical")
 AUDIENCES = ("ml", "operations")

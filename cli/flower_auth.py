@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelops.cli.base import CommandError
+from cli.base import CommandError
 
 AUTH_VARIABLE = "MODELOPS_FLOWER_AUTH"
 AUTH_FILE = "flower-auth"

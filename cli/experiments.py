@@ -11,7 +11,7 @@ import json
 import click
 
 from modelops import clock, db, services
-from modelops.cli.base import CommandError, checked, main
+from cli.base import CommandError, checked, main
 from modelops.config import settings
 
 OPERATOR = "operator"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from modelops.cli.base import CommandError, main
+from cli.base import CommandError, main
 
 
 @main.group()
@@ -48,11 +48,24 @@ def feedback_import(file: str, caller: str, inline: bool) -> None:
     """Import one JSON event per line; print accepted / duplicate / rejected counts with reasons."""
     from modelops import feedback_import as importer
 
-    report = importer.import_file(Path(file), caller, inline=inline)
+    report = importer.import_file(Path(file), caller, importer.admit_inline if inline else _admit_via_broker)
     for status in ("accepted", "duplicate", "rejected", "refused"):
         click.echo(f"{status}: {report.counts.get(status, 0)}")
     for line, reason in report.problems:
         click.echo(f"  line {line}: {reason}")
+
+
+def _admit_via_broker(events: list, caller: str) -> list[dict]:
+    """The intake's batch task, called as the caller (a registered service: this process holds the
+    secret key, so it signs as any service)."""
+    from modelops.auth import services
+    from modelops.auth.client import ServiceCaller
+    from modelops.feedback_import import TASK_NAME
+    from workers.app import app
+
+    issued = services.current(caller)
+    signed = ServiceCaller.from_hex(issued.name, issued.credential).kwargs(TASK_NAME, events=events)
+    return app.send_task(TASK_NAME, kwargs=signed).get(timeout=300)["results"]
 
 
 @main.command()

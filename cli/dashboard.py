@@ -14,8 +14,8 @@ import click
 from sqlalchemy import text
 
 from modelops import db, services
-from modelops.cli.base import CommandError, checked, existing_tenant, main
-from modelops.cli.flower_auth import FlowerAuth, flower_auth
+from cli.base import CommandError, checked, existing_tenant, main
+from cli.flower_auth import FlowerAuth, flower_auth
 from modelops.config import APP_ROLE, DASHBOARD_ROLE, runtime_environment, settings
 from modelops.dashboard import sign_in
 

@@ -7,7 +7,7 @@ import uuid
 import click
 
 from modelops import AGENT_TYPES, clock, db, services
-from modelops.cli.base import CommandError, checked, existing_tenant, main
+from cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 
 OPERATOR = "operator"
@@ -22,7 +22,7 @@ def status(agent_type: str | None, tenant: str | None, as_json: bool) -> None:
     from modelops.dashboard.filters import Query
     from modelops.dashboard.panels import models
     from modelops.experiments import lifecycle
-    from modelops.monitoring import alerts
+    from modelops.alerting import alerts
 
     if agent_type is not None and agent_type not in AGENT_TYPES:
         raise CommandError(f"unknown agent {agent_type!r}; the agents are {', '.join(AGENT_TYPES)}")
@@ -49,7 +49,8 @@ def status(agent_type: str | None, tenant: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def promote(version_id: str, reason: str, as_json: bool) -> None:
     """Make VERSION_ID production for its agent and scope by hand (the one it replaces is retired)."""
-    from modelops.registry import promotion, versions
+    from modelops.experiments import lifecycle
+    from modelops.registry import promotion
 
     if not reason.strip():
         raise CommandError("say why (--reason): it is recorded in the production history")
@@ -58,43 +59,21 @@ def promote(version_id: str, reason: str, as_json: bool) -> None:
     except ValueError:
         raise CommandError(f"{version_id!r} is not a model version id (a UUID)") from None
     checked(services.check_postgres, settings().database_url)
-    now = clock.now()
     with db.operator_scope() as connection:
         try:
-            moved = promotion.promote(connection, version, actor=OPERATOR, reason=reason.strip(), event="manual", now=now)
+            outcome = lifecycle.promote_by_hand(connection, version, OPERATOR, reason.strip(), clock.now())
         except promotion.PromotionError as error:
             raise CommandError(str(error)) from None
-        promoted = versions.get(connection, version)
-        replaced = versions.get(connection, moved["replaced"]) if moved["replaced"] else None
-        ended_test = _end_test_of_moved_scope(connection, promoted, reason.strip(), now) if moved["changed"] else None
-    outcome = {"changed": moved["changed"], "agent_type": promoted["agent_type"], "scope_key": promoted["scope_key"],
-               "promoted": {"id": str(promoted["id"]), "version": promoted["version"]},
-               "replaced": {"id": str(replaced["id"]), "version": replaced["version"]} if replaced else None,
-               "ended_ab_test": ended_test}
+    promoted, replaced, ended_test = outcome["promoted"], outcome["replaced"], outcome["ended_ab_test"]
     if as_json:
         click.echo(json.dumps(outcome))
-    elif not moved["changed"]:
-        click.echo(f"{promoted['agent_type']} {promoted['version']} is already production for {promoted['scope_key']}")
+    elif not outcome["changed"]:
+        click.echo(f"{outcome['agent_type']} {promoted['version']} is already production for {outcome['scope_key']}")
     else:
-        click.echo(f"{promoted['agent_type']} {promoted['version']} ({promoted['id']}) is production for {promoted['scope_key']}"
+        click.echo(f"{outcome['agent_type']} {promoted['version']} ({promoted['id']}) is production for {outcome['scope_key']}"
                    + (f", replacing {replaced['version']} ({replaced['id']})" if replaced else ""))
         if ended_test:
             click.echo(f"A/B test {ended_test['id']} ended: {ended_test['status']}")
-
-
-def _end_test_of_moved_scope(connection, promoted: dict, reason: str, now) -> dict | None:
-    """A running test of the scope no longer compares against production: promoting its candidate
-    by hand ends it as promoted; promoting anything else cancels it (its candidate waits again)."""
-    from modelops.experiments import lifecycle
-
-    test = lifecycle.running_test(connection, promoted["agent_type"], promoted["scope_key"])
-    if test is None:
-        return None
-    if test["treatment_version_id"] == promoted["id"]:
-        lifecycle.end_test(connection, test, "promoted", f"its candidate was promoted by hand by {OPERATOR}: {reason}", now)
-        return {"id": str(test["id"]), "status": "promoted"}
-    lifecycle.end_if_control_moved(connection, test, now)
-    return {"id": str(test["id"]), "status": "cancelled"}
 
 
 def _model_view(model: dict) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from modelops import migrations, services
-from modelops.cli.base import checked, main
+from cli.base import checked, main
 from modelops.config import redact, settings
 
 

@@ -9,7 +9,7 @@ from itertools import islice
 import click
 
 from modelops import services
-from modelops.cli.base import CommandError, checked, main
+from cli.base import CommandError, checked, main
 from modelops.config import settings
 from schemas.tasks import TaskName
 

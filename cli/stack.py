@@ -11,11 +11,11 @@ import time
 import click
 
 from modelops import migrations, services
-from modelops.cli import scenario
-from modelops.cli.base import CommandError, checked, main
-from modelops.cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, SIGN_IN_LINK_LIFETIME, create_token, dashboard_command,
+from cli import scenario
+from cli.base import CommandError, checked, main
+from cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, SIGN_IN_LINK_LIFETIME, create_token, dashboard_command,
                                     dashboard_environment, flower_command, free_port, sign_in_link)
-from modelops.cli.flower_auth import flower_auth
+from cli.flower_auth import flower_auth
 from modelops.config import redact, runtime_environment, settings
 from modelops.simulation import platform
 
