@@ -7,7 +7,7 @@ import uuid
 import click
 from sqlalchemy import text
 
-from modelops import db, services
+from modelops import db, devstack
 from modelops.config import ROLE_URL_VARIABLES, settings
 
 
@@ -24,7 +24,7 @@ def adopt_running_services() -> None:
     """Let every command find the servers `modelops up` started, when the environment names none."""
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         return
-    running = services.running(settings().home)
+    running = devstack.running(settings().home)
     if running:
         # a process started with its roles' URLs (the demo's dashboard) keeps to them: no owner URL
         if not any(os.environ.get(variable) for variable in ROLE_URL_VARIABLES.values()):
@@ -36,7 +36,7 @@ def checked(action, *args, **kwargs):
     """Run ``action``, turning an unreachable or misconfigured service into one clear line."""
     try:
         return action(*args, **kwargs)
-    except services.ServiceError as error:
+    except devstack.ServiceError as error:
         raise CommandError(str(error)) from None
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import click
 from sqlalchemy import text
 
-from modelops import db, services
+from modelops import db, devstack
 from cli.base import CommandError, checked, existing_tenant, main
 from cli.flower_auth import FlowerAuth, flower_auth
 from modelops.config import APP_ROLE, DASHBOARD_ROLE, runtime_environment, settings
@@ -119,7 +119,7 @@ def dashboard(host: str, port: int) -> None:
     from modelops.dashboard import logs
     from modelops.dashboard.server import serve, trusted_proxies
 
-    checked(services.check_postgres, db.role_url(DASHBOARD_ROLE))  # the dashboard never logs in as the owner
+    checked(devstack.check_postgres, db.role_url(DASHBOARD_ROLE))  # the dashboard never logs in as the owner
     try:
         proxies = trusted_proxies(os.environ)
     except ValueError as error:
@@ -149,7 +149,7 @@ def token() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def token_create(role: str, tenant: str | None, holder: str | None, ttl: str, link: str | None, as_json: bool) -> None:
     """Print a new dashboard token (shown this once; only its hash is kept)."""
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     created = create_token(role, tenant, holder, ttl)
     if link:
         created["sign_in_link"] = sign_in_link(link, created["token"])
@@ -171,7 +171,7 @@ def token_revoke(token_id: uuid.UUID) -> None:
     """End a token and the sessions it started."""
     from modelops.dashboard import access
 
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     with db.operator_scope() as connection:
         revoked = access.revoke_token(connection, token_id, access.wall_now())
     if not revoked:
@@ -185,7 +185,7 @@ def token_revoke(token_id: uuid.UUID) -> None:
 def flower(address: str, port: int) -> None:
     """Start Flower, Celery's monitor, on this deployment's broker, behind basic auth
     (MODELOPS_FLOWER_AUTH=user:password, else a generated password kept in <home>/flower-auth)."""
-    checked(services.check_redis, settings().redis_url)
+    checked(devstack.check_redis, settings().redis_url)
     auth = flower_auth(os.environ, settings().home)
     if auth.generated:
         click.echo(f"flower: basic auth user {auth.user}, password {auth.password} "

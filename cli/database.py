@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from modelops import migrations, services
+from modelops import devstack, migrations
 from cli.base import checked, main
 from modelops.config import redact, settings
 
@@ -15,7 +15,7 @@ def db() -> None:
 
 def _migrate(move, revision: str) -> None:
     url = settings().database_url
-    checked(services.check_postgres, url)
+    checked(devstack.check_postgres, url)
     move(revision)
     click.echo(f"{redact(url)} at revision {migrations.current_revision()}")
 
@@ -34,5 +34,5 @@ def db_downgrade(revision: str) -> None:
 
 @db.command("current")
 def db_current() -> None:
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     click.echo(migrations.current_revision() or "empty")

@@ -10,7 +10,7 @@ import json
 
 import click
 
-from modelops import clock, db, services
+from modelops import clock, db, devstack
 from cli.base import CommandError, checked, main
 from modelops.config import settings
 
@@ -23,7 +23,7 @@ def ab() -> None:
 
 
 def _ready() -> None:
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
 
 
 def _refusals(action, *args, **kwargs):

@@ -11,7 +11,7 @@ import json
 
 import click
 
-from modelops import clock, db, services
+from modelops import clock, db, devstack
 from cli.base import CommandError, checked, main
 from modelops.config import settings
 
@@ -19,7 +19,7 @@ GLOBAL = "global"
 
 
 def _ready() -> None:
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
 
 
 @main.group(invoke_without_command=True)

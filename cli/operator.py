@@ -6,7 +6,7 @@ import uuid
 
 import click
 
-from modelops import AGENT_TYPES, clock, db, services
+from modelops import AGENT_TYPES, clock, db, devstack
 from cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 
@@ -26,7 +26,7 @@ def status(agent_type: str | None, tenant: str | None, as_json: bool) -> None:
 
     if agent_type is not None and agent_type not in AGENT_TYPES:
         raise CommandError(f"unknown agent {agent_type!r}; the agents are {', '.join(AGENT_TYPES)}")
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     tenant_id = existing_tenant(tenant) if tenant else None
     query = Query(agent_type=agent_type, tenant_id=tenant_id, now=clock.now(), is_operator=True)
     with db.operator_scope() as connection:
@@ -58,7 +58,7 @@ def promote(version_id: str, reason: str, as_json: bool) -> None:
         version = uuid.UUID(version_id)
     except ValueError:
         raise CommandError(f"{version_id!r} is not a model version id (a UUID)") from None
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     with db.operator_scope() as connection:
         try:
             outcome = lifecycle.promote_by_hand(connection, version, OPERATOR, reason.strip(), clock.now())

@@ -8,7 +8,7 @@ from itertools import islice
 
 import click
 
-from modelops import services
+from modelops import devstack
 from cli.base import CommandError, checked, main
 from modelops.config import settings
 from schemas.tasks import TaskName
@@ -38,9 +38,9 @@ def predict(agent_type: str, tenant: str, inline: bool, timeout: float) -> None:
     except ValueError:
         raise CommandError(f"tenant {tenant!r} is not a tenant id (a UUID)") from None
     if inline:
-        checked(services.check_postgres, settings().database_url)
+        checked(devstack.check_postgres, settings().database_url)
     else:
-        checked(services.check_redis, settings().redis_url)
+        checked(devstack.check_redis, settings().redis_url)
     lines = (line for line in sys.stdin if line.strip())
     while chunk := list(islice(lines, CHUNK)):
         for answer in _answers(chunk, agent_type, tenant_id, inline, timeout):
@@ -94,7 +94,7 @@ def reproduce(prediction_id: str, as_json: bool) -> None:
     and say whether the answer is identical; exits 1 when it is not."""
     from modelops import audit
 
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     try:
         result = audit.reproduce_prediction(prediction_id)
     except audit.ReproductionError as error:

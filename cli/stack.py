@@ -10,7 +10,7 @@ import time
 
 import click
 
-from modelops import migrations, services
+from modelops import devstack, migrations
 from cli import scenario
 from cli.base import CommandError, checked, main
 from cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, SIGN_IN_LINK_LIFETIME, create_token, dashboard_command,
@@ -30,14 +30,14 @@ DEMO_SPEED = 4320.0
 DEMO_DAYS = platform.MIN_DAYS + 1
 
 
-def _export(found: services.Services) -> None:
+def _export(found: devstack.Services) -> None:
     os.environ["DATABASE_URL"] = found.database_url
     os.environ["REDIS_URL"] = found.redis_url
 
 
-def _bring_up_stack() -> services.Services:
+def _bring_up_stack() -> devstack.Services:
     """Database and broker found or started, schema migrated: what every run needs first."""
-    found = checked(services.bring_up, settings().home)
+    found = checked(devstack.bring_up, settings().home)
     _export(found)
     migrations.upgrade()
     return found
@@ -57,7 +57,7 @@ def up() -> None:
 @main.command()
 def down() -> None:
     """Stop the embedded servers that `modelops up` started (and nothing else)."""
-    stopped = services.bring_down(settings().home)
+    stopped = devstack.bring_down(settings().home)
     click.echo("\n".join(stopped) if stopped else "nothing to stop")
 
 
@@ -72,7 +72,7 @@ def worker(pool: str, concurrency: int | None) -> None:
         argv = pools.worker_command(pool, concurrency)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    checked(services.check_redis, settings().redis_url)
+    checked(devstack.check_redis, settings().redis_url)
     os.execve(argv[0], argv, pools.environment(pool))
 
 
@@ -81,7 +81,7 @@ def beat() -> None:
     """Start the scheduler. Run exactly one per deployment."""
     from workers import pools
 
-    checked(services.check_redis, settings().redis_url)
+    checked(devstack.check_redis, settings().redis_url)
     argv = pools.beat_command(str(settings().home / "celerybeat-schedule"))
     os.execve(argv[0], argv, pools.beat_environment())
 
@@ -91,7 +91,7 @@ def beat() -> None:
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per queue")
 def ping(timeout: float, as_json: bool) -> None:
     """Send a probe through every queue and show who answered."""
-    checked(services.check_redis, settings().redis_url)
+    checked(devstack.check_redis, settings().redis_url)
     _print_round_trip(_round_trip(timeout), as_json)
 
 

@@ -7,7 +7,7 @@ import uuid
 
 import click
 
-from modelops import clock, db, services
+from modelops import clock, db, devstack
 from cli.base import CommandError, checked, existing_tenant, main
 from modelops.config import settings
 from schemas.tasks import TaskName
@@ -29,14 +29,14 @@ def train(agent_type: str, tenant: str, inline: bool, wait: bool, timeout: float
     """Train AGENT for TENANT now, whatever the retraining schedule says, and print the new version,
     its validation metrics and the promotion gate's decision."""
     _known_agent(agent_type)
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     tenant_id = existing_tenant(tenant)
     if inline:
         run_id = _create_run(agent_type, tenant_id)
         _train_inline(run_id)
         _report(run_id, tenant_id, as_json)
         return
-    checked(services.check_redis, settings().redis_url)
+    checked(devstack.check_redis, settings().redis_url)
     run_id = _create_run(agent_type, tenant_id)
     # enqueued only now that the run's transaction has committed, so the worker finds it
     from workers.app import app
@@ -61,7 +61,7 @@ def versions(agent_type: str, tenant: str, as_json: bool) -> None:
     from modelops.registry import versions as registry
 
     _known_agent(agent_type)
-    checked(services.check_postgres, settings().database_url)
+    checked(devstack.check_postgres, settings().database_url)
     tenant_id = None if tenant == GLOBAL else existing_tenant(tenant)
     scope = registry.scope_key(tenant_id)
     # an operator's read: the global models and any tenant's, whoever's they are

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from modelops import services
+from modelops import devstack
 
 TEST_DATABASE = "modelops_test"
 TEST_REDIS_DB = 15
@@ -54,9 +54,9 @@ def bring_up(home: Path, process: str | None) -> TestServers:
     the processes it starts inherit what it found."""
     inherited = os.environ.get(FOUND_VARIABLE)
     if inherited:
-        found = services.Services(**json.loads(inherited))
+        found = devstack.Services(**json.loads(inherited))
     else:
-        found = services.bring_up(home)
+        found = devstack.bring_up(home)
         os.environ[FOUND_VARIABLE] = json.dumps(asdict(found))
     index = int(process.removeprefix("gw")) if process else 0
     database = f"{TEST_DATABASE}_{process}" if process else TEST_DATABASE
@@ -100,7 +100,7 @@ def migrating(database_url: str) -> Iterator[None]:
 
 def bring_down(home: Path) -> list[str]:
     """Stop the embedded servers this home started (never the machine's or the environment's)."""
-    return services.bring_down(home)
+    return devstack.bring_down(home)
 
 
 def recreate_database(url: str) -> None:

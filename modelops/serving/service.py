@@ -29,7 +29,7 @@ from modelops.serving import auditlog
 from modelops.serving.models import ModelCache, budget_bytes
 from modelops.serving.pointers import PointerCache
 from modelops.serving.requests import Refused, ValidRequest, parse
-from modelops.serving.resolve import refresh_routes
+from modelops.serving.route_refresh import refresh_routes
 from modelops.serving.routes import ServedModel
 from modelops.registry.artifacts import ArtifactStore
 

@@ -30,7 +30,7 @@ from celery import Celery
 from sqlalchemy import create_engine, pool, text
 
 import celeryconfig
-from modelops.services.embedded_redis import redis_server_binary
+from modelops.devstack.embedded_redis import redis_server_binary
 from modelops.supervisor import ProcessGroup, _end_with
 from tests.faults.support import collect, send
 from workers import pools

@@ -23,7 +23,7 @@ import redis
 from sqlalchemy import create_engine, pool, text
 
 from modelops.config import redact
-from modelops.services import ServiceError, bring_down, bring_up, check_postgres, check_redis, running
+from modelops.devstack import ServiceError, bring_down, bring_up, check_postgres, check_redis, running
 from tests.faults.servers import LOOPBACK, private_postgres, private_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -173,7 +173,7 @@ def test_embedded_servers_answer_are_reused_and_stop(home, embedded_only):
 OWNER = """
 import json, sys, time
 from pathlib import Path
-from modelops.services import bring_up
+from modelops.devstack import bring_up
 services = bring_up(Path(sys.argv[1]))
 print(json.dumps([services.database_url, services.redis_url]), flush=True)
 time.sleep(300)

@@ -56,7 +56,7 @@ DEFINER = "SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
 FRONT_FUNCTIONS = f"""
 -- Serving: one signature per (agent, tenant) of the rows the isolation policy reads (the tenant's
 -- own production pointer, its region and opt-in, the shared pointers, the running tests), so that
--- only the keys whose signature changed are resolved again (modelops/serving/resolve.py).
+-- only the keys whose signature changed are resolved again (modelops/serving/route_refresh.py).
 CREATE FUNCTION ai.route_signatures(agents text[], tenants uuid[])
     RETURNS TABLE (agent_type text, tenant_id uuid, signature text)
     LANGUAGE sql STABLE {DEFINER}

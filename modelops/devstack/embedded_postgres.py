@@ -31,8 +31,8 @@ import psutil
 from sqlalchemy.engine import make_url
 
 from modelops.config import DEFAULT_DATABASE_URL
-from modelops.services import processes
-from modelops.services.connections import ServiceError, ensure_database
+from modelops.devstack import processes
+from modelops.devstack.connections import ServiceError, ensure_database
 
 DATABASE = make_url(DEFAULT_DATABASE_URL).database  # the database every default URL names
 USER = "postgres"  # the superuser pgserver's initdb creates

@@ -7,7 +7,7 @@ import os
 from sqlalchemy.engine import make_url
 
 from modelops.config import DEFAULT_DATABASE_URL, normalise_database_url
-from modelops.services.connections import ServiceError, check_postgres, check_redis, ensure_database
+from modelops.devstack.connections import ServiceError, check_postgres, check_redis, ensure_database
 
 PROBE_POSTGRES = "MODELOPS_PROBE_POSTGRES"
 PROBE_REDIS = "MODELOPS_PROBE_REDIS"

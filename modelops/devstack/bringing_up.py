@@ -7,9 +7,9 @@ from types import ModuleType
 from typing import Callable
 from urllib.parse import unquote
 
-from modelops.services import discovery, embedded_postgres, embedded_redis, state
-from modelops.services.connections import ServiceError, check_postgres, check_redis
-from modelops.services.state import Record, Services
+from modelops.devstack import discovery, embedded_postgres, embedded_redis, state
+from modelops.devstack.connections import ServiceError, check_postgres, check_redis
+from modelops.devstack.state import Record, Services
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from pathlib import Path
 import psutil
 import redis
 
-from modelops.services import processes
-from modelops.services.connections import ServiceError, redis_client
+from modelops.devstack import processes
+from modelops.devstack.connections import ServiceError, redis_client
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10
