@@ -2,12 +2,12 @@
 declared public (workers/authentication.py)."""
 import gc
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from sqlalchemy.exc import OperationalError
 
 from modelops import db
 from schemas.tasks import TaskName
-from workers import redaction
+from workers import internals, redaction
 from workers.authentication import SigningCelery
 
 TASK_MODULES = ("tasks.maintenance", "tasks.ingest", "tasks.privacy", "tasks.training", "tasks.serving",
@@ -27,6 +27,15 @@ def task(name: TaskName, *, outage_retries: int = 0, **options):
     if outage_retries:
         options = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": outage_retries, **options}
     return app.task(name=TaskName(name).value, **options)
+
+
+@worker_init.connect
+def _refuse_missing_internals(**_):
+    # before the pool starts; SystemExit, since Celery logs and swallows a handler's exceptions
+    try:
+        internals.self_check()
+    except internals.MissingInternal as error:
+        raise SystemExit(f"modelops worker: {error}") from None
 
 
 @worker_process_init.connect
