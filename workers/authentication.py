@@ -1,5 +1,8 @@
 """Who a message comes from, decided by the worker (modelops.auth says how).
 
+Both task classes check a delivered message in ``__call__``, before the task runs, and then call
+``run`` in the request the worker made for the message.
+
 - Every message a process of the system publishes (workers, beat, the operator's command line)
   carries the system's signature in a header, added by the app as it publishes.
 - ``InternalTask``, the app's task class, runs a message delivered by the broker only when that
@@ -18,6 +21,7 @@ import time
 from typing import Any, Callable
 
 from celery import Celery, Task
+from celery.utils.time import get_exponential_backoff_interval
 from kombu.utils.uuid import uuid
 
 from modelops.auth import internal, replay
@@ -65,6 +69,9 @@ class InternalTask(Task):
             if problem:
                 refuse(None, self.name, problem)
                 return {"status": "refused", "reason": problem}
+            # the worker has set up the message's request (its id, retries): Task.__call__ would
+            # push a bare one over it, and a retry would then raise instead of being sent again
+            return self.run(*args, **kwargs)
         return super().__call__(*args, **kwargs)
 
 
@@ -114,12 +121,28 @@ class PublicTask(Task):
 
     arguments: tuple[str, ...] = ()
     answer_refusal: Callable[[str, str], Any]
+    # its messages carry an envelope, not the function's arguments: a retry re-sends the envelope,
+    # which Celery's check of the arguments against the signature would refuse
+    typing = False
     record_rejection: Callable[[Any, str, str], None] | None = None
+
+    def backoff(self) -> float | None:
+        """The next retry's delay, as Celery's autoretry computes it (exponential, with jitter)."""
+        factor = getattr(self, "retry_backoff", False)
+        if not factor:
+            return None
+        return get_exponential_backoff_interval(factor=int(max(1.0, factor)), retries=self.request.retries,
+                                                maximum=getattr(self, "retry_backoff_max", 600),
+                                                full_jitter=getattr(self, "retry_jitter", True))
 
     def __call__(self, *args, **kwargs):
         if not _delivered(self.request):
             return super().__call__(*args, **kwargs)
-        outcome = open_calls(self.name, [(self.request.id, args, kwargs)])[0]
+        try:
+            outcome = open_calls(self.name, [(self.request.id, args, kwargs)])[0]
+        except tuple(self.autoretry_for or ()) as error:
+            # the credential is looked up in the database: an outage is retried as the task's own would be
+            raise self.retry(exc=error, countdown=self.backoff())
         if isinstance(outcome, Unauthenticated):
             return self.answer_refusal("refused", str(outcome))
         problem = arguments_problem(outcome.arguments, self.arguments)
@@ -127,4 +150,5 @@ class PublicTask(Task):
             if self.record_rejection is not None:
                 self.record_rejection(outcome.arguments, problem, self.name)
             return self.answer_refusal("rejected", problem)
-        return super().__call__(**outcome.arguments, caller=outcome.service)
+        # run in the message's own request: a retry sends the same envelope again, under the same id
+        return self.run(**outcome.arguments, caller=outcome.service)

@@ -1,4 +1,4 @@
-"""What the security checks share: two tenants with a member service each, the command line run
+"""What the security checks share: two tenants with a member service each (registered), the command line run
 as an operator runs it, and rows read as the owner (past row-level security)."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from modelops import tenants
+from modelops.auth import services
 
 MODELOPS = str(Path(sys.executable).parent / "modelops")
 
@@ -24,7 +25,7 @@ def tenant_with_member(prefix: str) -> tuple[uuid.UUID, str]:
     suffix = uuid.uuid4().hex[:6]
     tenant = tenants.create_tenant(f"{prefix}-{suffix}")
     member = f"svc-{prefix}-{suffix}"
-    tenants.add_member(tenant, member)
+    services.ensure(member, [tenant])  # a registered calling service, as `modelops service create` makes one
     return tenant, member
 
 

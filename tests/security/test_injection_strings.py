@@ -12,7 +12,7 @@ from modelops.privacy.pii import scrub_many
 from tests.faults.support import poll
 from tests.integration.serving_models import record_model
 from tests.security.support import event, rows_of, run
-from tests.callers import signed
+from tests.callers import signed, signed_batch
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -66,16 +66,22 @@ def test_injection_strings_in_every_field_are_stored_verbatim_and_never_executed
     lines.write_text("\n".join(json.dumps(e) for e in sent[:half]) + "\n")
     imported = run("feedback", "import", str(lines), "--caller", member, "--inline")
     assert imported.returncode == 0 and f"accepted: {half}" in imported.stdout, imported.stdout + imported.stderr
-    answer = app.send_task("modelops.feedback.record_batch", kwargs=signed("modelops.feedback.record_batch", member, events=sent[half:])).get(timeout=30)
+    # through the broker the caller is the signing service, whose name is only letters, digits and
+    # dashes: a registered service of the tenant sends the rest
+    service = f"svc-injection-{uuid.uuid4().hex[:6]}"
+    answer = app.send_task("modelops.feedback.record_batch",
+                           kwargs=signed("modelops.feedback.record_batch", service, [tenant], events=sent[half:])).get(timeout=30)
     assert answer["counts"] == {"accepted": len(sent) - half}, answer
-    refused = app.send_task("modelops.feedback.record", kwargs=signed("modelops.feedback.record", member, event={**sent[0], "agent_type": injection(6)})).get(timeout=30)
+    refused = app.send_task("modelops.feedback.record", kwargs=signed("modelops.feedback.record", service,
+                                                                      event={**sent[0], "agent_type": injection(6)})).get(timeout=30)
     assert refused["status"] == "rejected"
 
     record_model("classification", tenant, tenant_seed=4711)
     request = {"tenant_id": str(tenant), "agent_type": "classification", "request_key": injection(3),
                "input_data": {"description": injection(4), "merchant": injection(5), "amount": 10.0, "currency": "USD",
                               "direction": "debit", "date": "2031-06-01"}}
-    (predicted,) = app.send_task("modelops.serving.predict_batch", args=[[request]]).get(timeout=60)
+    (predicted,) = app.send_task("modelops.serving.predict_batch",
+                                 kwargs=signed_batch("modelops.serving.predict_batch", [request])).get(timeout=60)
     assert predicted["status"] == "predicted", predicted
 
     poll(lambda: len(rows_of(owner, "training_data", tenant)) >= len(sent), timeout=30)

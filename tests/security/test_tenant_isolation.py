@@ -14,7 +14,7 @@ from sqlalchemy import text
 from tests.faults.support import logged_predictions
 from tests.integration.serving_models import record_model
 from tests.security.support import event, rows_of, run, tenant_with_member
-from tests.callers import signed
+from tests.callers import signed, signed_batch
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -65,8 +65,9 @@ def test_a_tenant_without_a_model_is_never_served_by_another_tenants_model(worke
     record_model("classification", b, tenant_seed=4401)
     request = {"agent_type": "classification", "input_data": {"description": "AWS", "amount": 10.0, "currency": "USD",
                                                               "direction": "debit", "date": "2031-06-01"}}
+    items = [{**request, "tenant_id": str(b)}, {**request, "tenant_id": str(a)}]
     for_b, for_a = app.send_task("modelops.serving.predict_batch",
-                                 args=[[{**request, "tenant_id": str(b)}, {**request, "tenant_id": str(a)}]]).get(timeout=60)
+                                 kwargs=signed_batch("modelops.serving.predict_batch", items)).get(timeout=60)
     assert for_b["status"] == "predicted" and for_b["model_version"]["scope"] == "tenant"
     # A has no model of its own: it is refused, or served by a shared (global or regional) model
     # when an earlier test trained one, but never by B's
