@@ -30,8 +30,11 @@ BEGIN
     END IF;
 END
 $$;
-GRANT modelops_operator TO modelops_app;
 """
+# modelops_app is not made a member of modelops_operator (it once was; 0010 revokes it where it is):
+# roles are shared by every database of a cluster, so a membership granted here, while another
+# database of the cluster is being migrated or served, would hand the front-facing role the
+# operator's powers there.
 
 SCHEMA = """
 CREATE SCHEMA ai;

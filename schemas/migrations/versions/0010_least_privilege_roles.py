@@ -224,4 +224,7 @@ def downgrade() -> None:
     for functions in FUNCTION_GRANTS.values():
         for function in functions:
             op.execute(f"DROP FUNCTION {function}")
-    op.execute("GRANT modelops_operator TO modelops_app; REVOKE modelops_operator FROM modelops_system;")
+    # Role memberships are left as they are: roles belong to the whole cluster, and a downgrade of
+    # one database must not change what the roles may do in the others (a test database, staging).
+    # Code older than this revision expects modelops_app to be a member of modelops_operator: an
+    # operator who runs it grants that by hand, knowing it holds for every database of the cluster.
