@@ -103,7 +103,7 @@ def open_calls(task_name: str, messages: list[tuple[str, Any, Any]]) -> list[Aut
 
 def arguments_problem(arguments: dict, expected: tuple[str, ...]) -> str | None:
     missing = [name for name in expected if name not in arguments]
-    unknown = sorted(str(name)[:40] for name in arguments if name not in expected)
+    unknown = sorted(ascii(name)[:40] for name in arguments if name not in expected)  # as sent, escaped
     if missing or unknown:
         return "the envelope's body " + "; ".join(part for part in (
             missing and f"lacks {', '.join(missing)}",
