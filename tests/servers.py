@@ -8,7 +8,8 @@ only the servers it started.
 
 A run split over processes (``pytest -n N``) gives each process a database and a Redis db of its
 own (``modelops_test_gw0`` and db 15, ``modelops_test_gw1`` and db 14, ...): each has its own
-worker, broker traffic and clock, as a run of its own would.
+worker, broker traffic and clock, as a run of its own would. ``MODELOPS_TEST_DATABASE`` renames
+them, for a second run on the same servers.
 """
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ from sqlalchemy.engine import make_url
 
 from modelops import devstack
 
-TEST_DATABASE = "modelops_test"
+# A second run beside the first (another checkout, say) names databases of its own here, and a
+# Redis of its own in REDIS_URL; runs that share both wait for each other.
+TEST_DATABASE = os.environ.get("MODELOPS_TEST_DATABASE", "modelops_test")
 TEST_REDIS_DB = 15
 STASH = pytest.StashKey["TestServers"]()
 RUN_LOCK_STASH = pytest.StashKey[Connection]()

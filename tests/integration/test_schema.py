@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from modelops import migrations
-from tests.servers import recreate_database
+from tests.servers import TEST_DATABASE, recreate_database
 
 pytestmark = pytest.mark.integration
 
@@ -196,7 +196,7 @@ def test_prediction_log_is_partitioned_by_month(owner):
 
 
 def test_downgrade_to_empty_and_upgrade_again(database):
-    scratch = make_url(database).set(database="modelops_test_migrations").render_as_string(hide_password=False)
+    scratch = make_url(database).set(database=f"{TEST_DATABASE}_migrations").render_as_string(hide_password=False)
     recreate_database(scratch)
     engine = create_engine(scratch, poolclass=pool.NullPool)
 
