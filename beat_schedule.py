@@ -68,6 +68,10 @@ beat_schedule = {
     # Hourly: input drift against each production model's training profile. Drift builds over
     # days; an hour's predictions are enough for a stable index and the check reads a sample only.
     "check-input-drift": every(simulated(timedelta(hours=1)), TaskName.ROLLBACK_CHECK_DRIFT),
+    # Daily: each production model replayed beside the version it replaced on its latest labelled
+    # predictions (slow decay that its own validation score cannot show). A day's labels are what
+    # move the comparison; the replay costs seconds per model.
+    "check-against-previous-versions": every(simulated(timedelta(days=1)), TaskName.ROLLBACK_CHECK_AGAINST_PREVIOUS),
     # Every 10 seconds: alerts not notified yet (a channel refused them, or they were raised
     # outside the monitoring tasks, such as the A/B evaluation's) go to the notifiers.
     "deliver-alert-notifications": every(timedelta(seconds=10), TaskName.ROLLBACK_DELIVER_ALERTS),

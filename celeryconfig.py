@@ -60,6 +60,9 @@ task_routes = {
     # the scrub queue, whose pool other services can reach and so runs as the front-facing role alone
     # (an exact name wins over the globs).
     "modelops.privacy.build_aggregates": {"queue": "maintenance"},
+    # Judging production against the version before it replays both models on thousands of rows:
+    # a replay, off the rollback queue, which never waits behind long work.
+    "modelops.rollback.check_against_previous": {"queue": "evaluate"},
 }
 
 # JSON only: other services send plain JSON, and nothing received is ever unpickled.

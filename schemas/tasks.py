@@ -21,6 +21,7 @@ class TaskName(StrEnum):
     METRICS_FOLD_COUNTERS = "modelops.metrics.fold_counters"
     PRIVACY_BUILD_AGGREGATES = "modelops.privacy.build_aggregates"
     PRIVACY_SCRUB_AND_STORE = "modelops.privacy.scrub_and_store"
+    ROLLBACK_CHECK_AGAINST_PREVIOUS = "modelops.rollback.check_against_previous"
     ROLLBACK_CHECK_ALL_MODELS = "modelops.rollback.check_all_models"
     ROLLBACK_CHECK_DRIFT = "modelops.rollback.check_drift"
     ROLLBACK_CHECK_MODELS = "modelops.rollback.check_models"

@@ -10,7 +10,7 @@ happens only while its version is still production, and a drift retrain has one 
 """
 from modelops import clock, db
 from modelops.alerting import alerts
-from modelops.monitoring import drift, rollback
+from modelops.monitoring import against_previous, drift, rollback
 from schemas.tasks import TaskName
 from workers.app import app, task
 
@@ -37,6 +37,18 @@ def check_models(model_version_ids: list[str]) -> dict:
 def check_all_models() -> dict:
     results = rollback.check_all(clock.now())
     return {"checked": len(results), "results": [r for r in results if r["outcome"] != "healthy"],
+            "notified": _notify_if_raised([r["outcome"] for r in results])}
+
+
+@task(TaskName.ROLLBACK_CHECK_AGAINST_PREVIOUS, outage_retries=OUTAGE_RETRIES)
+def check_against_previous(model_version_ids: list[str] | None = None) -> dict:
+    """Every production version (or those named) replayed beside the version it replaced on its
+    latest labelled predictions; one clearly worse is rolled back."""
+    try:
+        results = against_previous.check(clock.now(), model_version_ids)
+    except rollback.RollbackRefused as refusal:
+        return refusal.as_result()
+    return {"results": [r for r in results if r["outcome"] != "no_previous_version"],
             "notified": _notify_if_raised([r["outcome"] for r in results])}
 
 

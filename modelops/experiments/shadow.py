@@ -21,8 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
+from scipy.stats import binomtest
 from sqlalchemy import text
 from statsmodels.stats.contingency_tables import mcnemar
 
@@ -30,8 +32,8 @@ from modelops import db
 from modelops.agents import get_agent
 from modelops.experiments.lifecycle import ExperimentRefused, as_uuid
 from modelops.registry import versions
-from modelops.registry.loading import load_estimator
 from modelops.registry.artifacts import ArtifactIntegrityError
+from modelops.registry.loading import load_estimator
 
 # Enough rows to tell a one-point difference from chance, few enough to replay in seconds.
 SHADOW_ROWS = 20_000
@@ -40,7 +42,7 @@ LOGGED_OUTCOMES = text("""
     SELECT input_data, actual_output, was_correct, prediction_timestamp
     FROM ai.prediction_log
     WHERE model_version_id = :production AND was_correct IS NOT NULL AND actual_output IS NOT NULL
-      AND prediction_timestamp <= :now
+      AND prediction_timestamp > :since AND prediction_timestamp <= :now
     ORDER BY prediction_timestamp DESC, id
     LIMIT :limit
 """)
@@ -50,6 +52,12 @@ RECORD = text("""
     SET metrics_detail = coalesce(metrics_detail, '{}'::jsonb) || jsonb_build_object('shadow', CAST(:report AS jsonb))
     WHERE id = :id
 """)
+
+
+def logged_outcomes(connection, version_id, now: dt.datetime, limit: int, since: dt.datetime | None = None) -> list:
+    """The version's most recent ``limit`` logged predictions whose outcome is known, newest first."""
+    since = since or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return connection.execute(LOGGED_OUTCOMES, {"production": version_id, "now": now, "since": since, "limit": limit}).all()
 
 
 def shadow_evaluate(candidate_version_id: Any, now: dt.datetime, limit: int = SHADOW_ROWS) -> dict:
@@ -66,19 +74,48 @@ def shadow_evaluate(candidate_version_id: Any, now: dt.datetime, limit: int = SH
             what = "is itself production" if production else "has no production model"
             raise ExperimentRefused(f"nothing to compare {candidate['version']} with: {candidate['agent_type']} for "
                                     f"{candidate['scope_key']} {what}")
-        rows = connection.execute(LOGGED_OUTCOMES, {"production": production["id"], "now": now, "limit": limit}).all()
+        rows = logged_outcomes(connection, production["id"], now, limit)
     report = _replay(candidate, production, rows, now)
     with db.operator_scope() as connection:
         connection.execute(RECORD, {"id": candidate["id"], "report": json.dumps(report)})
     return report
 
 
-def _replay(candidate: dict, production: dict, rows, now: dt.datetime) -> dict:
-    agent = get_agent(candidate["agent_type"])
-    try:
-        models = {name: load_estimator(version) for name, version in (("candidate", candidate), ("production", production))}
-    except ArtifactIntegrityError as error:
-        raise ExperimentRefused(f"cannot replay: {error}") from None
+@dataclass(frozen=True)
+class PairedReplay:
+    """Two versions replayed on the same logged rows: which of them got each row right."""
+
+    first: list[bool]
+    second: list[bool]
+    logged: list[bool]  # the users' verdict on the answer logged at the time (was_correct)
+    skipped: dict[str, int]
+
+    @property
+    def rows(self) -> int:
+        return len(self.first)
+
+    @property
+    def only_first(self) -> int:
+        return sum(a and not b for a, b in zip(self.first, self.second))
+
+    @property
+    def only_second(self) -> int:
+        return sum(b and not a for a, b in zip(self.first, self.second))
+
+    def p_value_first_better(self) -> float:
+        """One-sided exact test on the discordant rows that the first is right more often: valid
+        however few they are (McNemar's exact test is its two-sided form)."""
+        discordant = self.only_first + self.only_second
+        return float(binomtest(self.only_first, discordant, 0.5, alternative="greater").pvalue) if discordant else 1.0
+
+
+def replay_pair(first: dict, second: dict, rows) -> PairedReplay:
+    """Both versions (registry rows) loaded through the hash-checked loading and replayed on the
+    logged rows (input_data, actual_output, was_correct), each answer scored against the label the
+    agent reads from actual_output: the same rule for both. Raises ArtifactIntegrityError when an
+    artifact fails its check."""
+    agent = get_agent(first["agent_type"])
+    models = [load_estimator(first), load_estimator(second)]
     inputs, labels, logged, skipped = [], [], [], Counter()
     for row in rows:
         label = agent.label(row.actual_output)
@@ -92,20 +129,26 @@ def _replay(candidate: dict, production: dict, rows, now: dt.datetime) -> dict:
             continue
         labels.append(label)
         logged.append(row.was_correct)
-    right = {name: [p.label == label for p, label in zip(agent.predict(model, inputs), labels)]
-             for name, model in models.items()}
-    only_candidate = sum(c and not p for c, p in zip(right["candidate"], right["production"]))
-    only_production = sum(p and not c for c, p in zip(right["candidate"], right["production"]))
-    n = len(labels)
+    first_right, second_right = ([p.label == label for p, label in zip(agent.predict(model, inputs), labels)]
+                                 for model in models)
+    return PairedReplay(first_right, second_right, logged, dict(skipped))
+
+
+def _replay(candidate: dict, production: dict, rows, now: dt.datetime) -> dict:
+    try:
+        pair = replay_pair(candidate, production, rows)
+    except ArtifactIntegrityError as error:
+        raise ExperimentRefused(f"cannot replay: {error}") from None
+    n = pair.rows
     report = {
-        "evaluated_at": now.isoformat(), "rows": n, "skipped": dict(skipped),
+        "evaluated_at": now.isoformat(), "rows": n, "skipped": pair.skipped,
         "window": {"from": rows[-1].prediction_timestamp.isoformat(), "to": rows[0].prediction_timestamp.isoformat()} if rows else None,
-        "candidate": _accuracy(candidate, sum(right["candidate"]), n),
-        "production": {**_accuracy(production, sum(right["production"]), n),
-                       "logged_correct": sum(logged), "logged_accuracy": sum(logged) / n if n else None},
-        "only_candidate_correct": only_candidate, "only_production_correct": only_production,
+        "candidate": _accuracy(candidate, sum(pair.first), n),
+        "production": {**_accuracy(production, sum(pair.second), n),
+                       "logged_correct": sum(pair.logged), "logged_accuracy": sum(pair.logged) / n if n else None},
+        "only_candidate_correct": pair.only_first, "only_production_correct": pair.only_second,
         # exact binomial on the discordant rows: valid however few they are
-        "mcnemar_p_value": float(mcnemar([[0, only_production], [only_candidate, 0]], exact=True).pvalue) if n else None,
+        "mcnemar_p_value": float(mcnemar([[0, pair.only_second], [pair.only_first, 0]], exact=True).pvalue) if n else None,
     }
     report["lift"] = report["candidate"]["accuracy"] - report["production"]["accuracy"] if n else None
     return report

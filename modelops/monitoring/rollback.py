@@ -251,7 +251,7 @@ def check_models(model_version_ids: list[Any], now: dt.datetime) -> list[dict]:
     conditions fire; one result per id (versions that are not production are only reported)."""
     if not isinstance(model_version_ids, (list, tuple)):
         raise RollbackRefused(f"model_version_ids must be a list of model version ids, got {model_version_ids!r}")
-    ids = [_as_uuid(value, "a model version id") for value in model_version_ids]
+    ids = [as_uuid(value, "a model version id") for value in model_version_ids]
     with db.operator_scope() as connection:
         found = {state.id: state for state in states(connection, ids, now.date())}
     results, healthy = [], []
@@ -333,6 +333,13 @@ INSERT_TICKET = text("""
 """)
 
 
+def previous_stable(connection: Connection, agent_type: str, scope: str, current_id: uuid.UUID) -> dict | None:
+    """The version a rollback of ``current_id`` would restore: the scope's most recently served
+    version other than it, never rolled back itself and not rejected."""
+    row = connection.execute(PREVIOUS_STABLE, {"agent": agent_type, "scope": scope, "current": current_id}).mappings().first()
+    return dict(row) if row else None
+
+
 def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *, triggers: dict, actor: str, reason: str,
                      now: dt.datetime, region: str | None = None, expected_version_id: Any = None) -> dict:
     """Roll the agent's production model of the tenant (or ``region``'s, or the global one when
@@ -344,14 +351,14 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
     'no_op'. Outcomes: rolled_back, no_previous_version, no_op."""
     check_agent(agent_type)
     # Only None means "no tenant": a false, empty or zero id from a caller is malformed, not global.
-    tenant = None if tenant_id is None else _as_uuid(tenant_id, "a tenant id")
+    tenant = None if tenant_id is None else as_uuid(tenant_id, "a tenant id")
     scope = versions.scope_key(tenant, region)
     if not isinstance(triggers, dict) or not triggers:
         raise RollbackRefused("say what triggered the rollback (triggers: a non-empty object)")
     if not all(isinstance(value, str) and value.strip() for value in (actor, reason)):
         raise RollbackRefused("a rollback needs an actor and a reason (both are recorded)")
     if expected_version_id is not None:
-        expected = _as_uuid(expected_version_id, "a model version id")
+        expected = as_uuid(expected_version_id, "a model version id")
     else:
         expected = _production_id(connection, agent_type, scope)
     lifecycle.lock_scope(connection, agent_type, scope)
@@ -361,7 +368,7 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
         return {"outcome": "no_op", "from_version_id": str(expected), "agent_type": agent_type, "scope_key": scope,
                 "reason": f"version {expected} is no longer production ({serving}): it was moved while this waited"}
     what = f"{agent_type} {current['version']} of {scope}"
-    previous = connection.execute(PREVIOUS_STABLE, {"agent": agent_type, "scope": scope, "current": current["id"]}).mappings().first()
+    previous = previous_stable(connection, agent_type, scope, current["id"])
     if previous is None and current["tenant_id"] is None:
         return _emergency(connection, current, scope, triggers, actor, reason, None, now)
     alert = alerts.raise_alert(
@@ -459,7 +466,7 @@ def _production_id(connection: Connection, agent_type: str, scope: str) -> uuid.
     return current["id"]
 
 
-def _as_uuid(value: Any, what: str) -> uuid.UUID:
+def as_uuid(value: Any, what: str) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
