@@ -23,6 +23,12 @@ def _notify_if_raised(outcomes: list[str]) -> dict | None:
     return alerts.deliver_pending(clock.now()) if RAISING.intersection(outcomes) else None
 
 
+def _send_queued_runs(results: list[dict]) -> None:
+    # after the rollback's commit, so the job finds its run queued
+    for run_id in {r["training_run_id"] for r in results if r.get("training_run_id")}:
+        app.send_task(TaskName.TRAINING_TRAIN_MODEL, args=[run_id])
+
+
 @task(TaskName.ROLLBACK_CHECK_MODELS, outage_retries=OUTAGE_RETRIES)
 def check_models(model_version_ids: list[str]) -> dict:
     """{results: one per version (healthy, rolled_back, no_previous_version, no_op, not_production)}."""
@@ -30,12 +36,14 @@ def check_models(model_version_ids: list[str]) -> dict:
         results = rollback.check_models(model_version_ids, clock.now())
     except rollback.RollbackRefused as refusal:
         return refusal.as_result()
+    _send_queued_runs(results)
     return {"results": results, "notified": _notify_if_raised([r["outcome"] for r in results])}
 
 
 @task(TaskName.ROLLBACK_CHECK_ALL_MODELS, outage_retries=OUTAGE_RETRIES)
 def check_all_models() -> dict:
     results = rollback.check_all(clock.now())
+    _send_queued_runs(results)
     return {"checked": len(results), "results": [r for r in results if r["outcome"] != "healthy"],
             "notified": _notify_if_raised([r["outcome"] for r in results])}
 
@@ -48,6 +56,7 @@ def check_against_previous(model_version_ids: list[str] | None = None) -> dict:
         results = against_previous.check(clock.now(), model_version_ids)
     except rollback.RollbackRefused as refusal:
         return refusal.as_result()
+    _send_queued_runs(results)
     return {"results": [r for r in results if r["outcome"] != "no_previous_version"],
             "notified": _notify_if_raised([r["outcome"] for r in results])}
 
@@ -63,6 +72,7 @@ def trigger_rollback(agent_type: str, tenant_id: str | None, reason: str, actor:
                                                now=clock.now())
     except ValueError as refusal:  # RollbackRefused, or an unknown agent
         return {"outcome": "refused", "reason": str(refusal)}
+    _send_queued_runs([result])
     return {**result, "notified": _notify_if_raised([result["outcome"]])}
 
 

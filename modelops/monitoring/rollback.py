@@ -37,7 +37,8 @@ production by the registry's promotion with event 'rollback' after the degraded 
 the rollback event with its triggers and an investigation ticket are written, and an A/B test
 whose control was the degraded model is cancelled (its candidate waits for a test against the
 restored model). With no previous version the model stays, and operations get the spec's
-emergency alert (once while it is open); for a shared model, whose first version has nothing
+emergency alert (once while it is open), which names the early retrain queued on the tenant's
+recent feedback (its traffic changed under it: that is what an operator would do); for a shared model, whose first version has nothing
 earlier to go back to by design, that is a warning with its cause and no critical alert. Serving processes see the new pointer within a second.
 """
 from __future__ import annotations
@@ -62,6 +63,7 @@ from modelops.experiments import lifecycle
 from modelops.monitoring import sudden
 from modelops.monitoring.baseline import VersionState, states
 from modelops.registry import promotion, versions
+from modelops.training import runs
 
 log = logging.getLogger(__name__)
 
@@ -417,16 +419,21 @@ def _emergency(connection: Connection, current: dict, scope: str, triggers: dict
     critical alert nobody can act on would bury the ones that can be."""
     shared = alert is None
     cause = f" ({SHARED_FIRST_MODEL})" if shared else ""
+    queued = None if shared else _queue_retrain(connection, current, scope, triggers, reason, now)
+    run = None if shared else _retrain_of(connection, current, scope, queued)
+    remedy = (f"; a retrain on the tenant's recent feedback: training run {run['id']}, {run['status']}" if run else "")
+    run_id = run["id"] if run else None
     emergency = alerts.raise_alert(
         connection, alert_type="rollback_impossible", severity="warning" if shared else "critical",
         audience="operations",
         tenant_id=current["tenant_id"], agent_type=current["agent_type"], model_version_id=current["id"], now=now,
         message=(f"No previous model available for rollback: {current['agent_type']} {current['version']} of {scope} "
-                 f"stays in production although {', '.join(triggers)} fired{cause}: {reason}"),
-        details={"triggers": triggers, "actor": actor, **({"cause": SHARED_FIRST_MODEL} if shared else {})})
+                 f"stays in production although {', '.join(triggers)} fired{cause}{remedy}: {reason}"),
+        details={"triggers": triggers, "actor": actor, **({"cause": SHARED_FIRST_MODEL} if shared else {}),
+                 **({"training_run_id": str(run_id)} if run_id else {})})
     result = {"outcome": "no_previous_version", "agent_type": current["agent_type"], "scope_key": scope,
               "from_version_id": str(current["id"]), "from_version": current["version"],
-              "alert_id": alert["id"] if alert else None,
+              "alert_id": alert["id"] if alert else None, "training_run_id": str(queued) if queued else None,
               "emergency_alert_id": emergency["id"], "triggers": sorted(triggers), "reason": reason}
     if not emergency["created"]:
         return {**result, "rollback_event_id": None, "note": "the emergency alert was already open (its occurrence was counted)"}
@@ -438,6 +445,28 @@ def _emergency(connection: Connection, current: dict, scope: str, triggers: dict
     }).scalar_one()
     log.error("no previous version of %s %s to roll back to: %s", current["agent_type"], scope, reason)
     return {**result, "rollback_event_id": str(event_id), "ticket_id": str(ticket_id)}
+
+
+def _queue_retrain(connection: Connection, current: dict, scope: str, triggers: dict, reason: str,
+                   now: dt.datetime) -> uuid.UUID | None:
+    """A degraded tenant model with nothing to go back to is what an operator would retrain: its
+    traffic has changed (a merger, a new bank feed), and its recent feedback is the evidence of how.
+    Once per version (the run's key); None when a run is already in flight for the scope."""
+    return runs.create(connection, agent_type=current["agent_type"], tenant_id=current["tenant_id"], scope_key=scope,
+                       trigger="degraded", reason=f"{current['version']} degraded ({', '.join(triggers)}) with no version "
+                       f"to roll back to: {reason}", requested_by=CHECKER, run_key=_retrain_key(current), now=now)
+
+
+def _retrain_key(current: dict) -> str:
+    return f"degraded:{current['id']}"
+
+
+def _retrain_of(connection: Connection, current: dict, scope: str, queued: uuid.UUID | None) -> dict | None:
+    """The run that answers the degradation: the one just queued, else the scope's run in flight
+    (a scheduled retrain already under way learns from the same recent feedback), else the one an
+    earlier check queued for this version. The alert's message is the latest occurrence's."""
+    run_id = queued or runs.in_flight(connection, current["agent_type"], scope) or runs.by_key(connection, _retrain_key(current))
+    return runs.get(connection, run_id) if run_id else None
 
 
 def _log_event(connection: Connection, current: dict, previous: dict | None, scope: str, outcome: str, triggers: dict,

@@ -67,6 +67,12 @@ def test_main_command_runs_on_embedded_servers_that_up_reuses_and_down_stops(hom
     for told in ("decision promote", "version rejected", "rollback rolled_back"):
         assert int(summary.get(told, "0").replace(",", "")) >= 1, f"{told!r} missing from the summary:\n{output}"
     assert re.search(r"^ +ROLLBACK +Northwind Traders classification v\S+ back to v\S+ \(", output, re.M), output
+    # Day 0 raises nothing critical (first shared models meeting tenants' own labels get warnings),
+    # and a degraded model with nothing to go back to says what is being done about it.
+    day_0 = output.split("\nday  0 (", 1)[1].split("\nday  1 (", 1)[0]
+    assert "alert     critical" not in day_0, day_0
+    for line in re.findall(r"^ +alert +critical +rollback_impossible: .*$", output, re.M):
+        assert "a retrain on the tenant's recent feedback: training run " in line, line
 
     record = json.loads((home / "services.json").read_text())
     assert record["origin"] == {"postgres": "embedded", "redis": "embedded"}

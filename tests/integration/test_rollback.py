@@ -224,6 +224,11 @@ def test_without_a_previous_version_operations_get_one_emergency_alert_and_the_m
     assert event["outcome"] == "no_previous_version" and event["to_version_id"] is None
     assert len(rows(owner, "SELECT id FROM ai.investigation_tickets WHERE model_version_id = :id", id=only)) == 1
     assert first["rollback_event_id"] == str(event["id"]) and again["rollback_event_id"] is None
+    # what an operator would do, done: one early retrain on the tenant's recent feedback, named in the alert
+    (run,) = rows(owner, "SELECT * FROM ai.training_runs WHERE tenant_id = :tenant", tenant=tenant)
+    assert (run["trigger"], run["run_key"], str(run["id"])) == ("degraded", f"degraded:{only}", first["training_run_id"])
+    assert again["training_run_id"] is None
+    assert f"a retrain on the tenant's recent feedback: training run {run['id']}, " in emergency["message"]
 
 
 def test_the_previous_stable_version_is_never_one_that_was_itself_rolled_back(degradable, owner):
