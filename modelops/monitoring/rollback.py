@@ -38,8 +38,9 @@ the rollback event with its triggers and an investigation ticket are written, an
 whose control was the degraded model is cancelled (its candidate waits for a test against the
 restored model). With no previous version the model stays, and operations get the spec's
 emergency alert (once while it is open), which names the early retrain queued on the tenant's
-recent feedback (its traffic changed under it: that is what an operator would do); for a shared model, whose first version has nothing
-earlier to go back to by design, that is a warning with its cause and no critical alert. Serving processes see the new pointer within a second.
+recent feedback (its traffic changed under it: that is what an operator would do); for a shared
+model, whose first version has nothing earlier to go back to by design, that is a warning with its
+cause and no critical alert. Serving processes see the new pointer within a second.
 """
 from __future__ import annotations
 
