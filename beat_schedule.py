@@ -72,6 +72,9 @@ beat_schedule = {
     # predictions (slow decay that its own validation score cannot show). A day's labels are what
     # move the comparison; the replay costs seconds per model.
     "check-against-previous-versions": every(simulated(timedelta(days=1)), TaskName.ROLLBACK_CHECK_AGAINST_PREVIOUS),
+    # Daily: each shared model's accuracy per tenant it serves, since its summed metrics hide a
+    # tenant it fits poorly (a count over a day's partition of the audit log per shared model).
+    "check-shared-models-per-tenant": every(simulated(timedelta(days=1)), TaskName.ROLLBACK_CHECK_SHARED_MODELS_PER_TENANT),
     # Every 10 seconds: alerts not notified yet (a channel refused them, or they were raised
     # outside the monitoring tasks, such as the A/B evaluation's) go to the notifiers.
     "deliver-alert-notifications": every(timedelta(seconds=10), TaskName.ROLLBACK_DELIVER_ALERTS),

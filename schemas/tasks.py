@@ -25,6 +25,7 @@ class TaskName(StrEnum):
     ROLLBACK_CHECK_ALL_MODELS = "modelops.rollback.check_all_models"
     ROLLBACK_CHECK_DRIFT = "modelops.rollback.check_drift"
     ROLLBACK_CHECK_MODELS = "modelops.rollback.check_models"
+    ROLLBACK_CHECK_SHARED_MODELS_PER_TENANT = "modelops.rollback.check_shared_models_per_tenant"
     ROLLBACK_DELIVER_ALERTS = "modelops.rollback.deliver_alerts"
     ROLLBACK_TRIGGER_ROLLBACK = "modelops.rollback.trigger_rollback"
     SERVING_PREDICT = "modelops.serving.predict"

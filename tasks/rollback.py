@@ -10,7 +10,7 @@ happens only while its version is still production, and a drift retrain has one 
 """
 from modelops import clock, db
 from modelops.alerting import alerts
-from modelops.monitoring import against_previous, drift, rollback
+from modelops.monitoring import against_previous, drift, rollback, shared_fit
 from schemas.tasks import TaskName
 from workers.app import app, task
 
@@ -59,6 +59,13 @@ def check_against_previous(model_version_ids: list[str] | None = None) -> dict:
     _send_queued_runs(results)
     return {"results": [r for r in results if r["outcome"] != "no_previous_version"],
             "notified": _notify_if_raised([r["outcome"] for r in results])}
+
+
+@task(TaskName.ROLLBACK_CHECK_SHARED_MODELS_PER_TENANT, outage_retries=OUTAGE_RETRIES)
+def check_shared_models_per_tenant() -> dict:
+    """Each shared production version's accuracy per tenant it serves; a warning per tenant it fits poorly."""
+    found = shared_fit.check(clock.now())
+    return {"poor_fit": found, "notified": alerts.deliver_pending(clock.now()) if found else None}
 
 
 @task(TaskName.ROLLBACK_TRIGGER_ROLLBACK, outage_retries=OUTAGE_RETRIES)

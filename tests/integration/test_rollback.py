@@ -490,3 +490,35 @@ def test_a_shared_model_without_a_previous_version_gets_a_warning_with_its_cause
     assert row(owner, "SELECT is_production FROM ai.model_versions WHERE id = :id", id=only)["is_production"]
     (event,) = rows(owner, "SELECT * FROM ai.rollback_events WHERE from_version_id = :id", id=only)
     assert event["outcome"] == "no_previous_version"
+
+
+SHARED_PER_TENANT = "modelops.rollback.check_shared_models_per_tenant"
+LOG_OUTCOME = text("""
+    INSERT INTO ai.prediction_log (model_version_id, agent_type, tenant_id, input_data, predicted_output, was_correct,
+                                   prediction_timestamp)
+    VALUES (:version, 'classification', :tenant, '{}'::jsonb, '{}'::jsonb, :correct, :at)
+""")
+
+
+def test_a_shared_model_that_fits_one_tenant_poorly_warns_for_that_tenant_and_stays_for_the_others(fixed_worker, owner):
+    shared = regional_version(f"R{uuid.uuid4().hex[:8]}", promote=True)  # validation accuracy 0.85 on 200 rows
+    well, poorly, few = (tenants.create_tenant(f"shared-fit-{name}-{uuid.uuid4().hex[:6]}") for name in ("well", "poorly", "few"))
+    outcomes = {well: [n % 100 < 84 for n in range(400)], poorly: [n % 100 < 45 for n in range(400)],
+                few: [False] * 60}  # fewer labelled predictions than a judgement needs
+    with owner.begin() as connection:
+        connection.execute(LOG_OUTCOME, [{"version": shared, "tenant": tenant, "correct": correct,
+                                          "at": NOW - dt.timedelta(minutes=5 * (n + 1))}
+                                         for tenant, correct_list in outcomes.items() for n, correct in enumerate(correct_list)])
+        # older than the week judged: not counted
+        connection.execute(LOG_OUTCOME, [{"version": shared, "tenant": well, "correct": False, "at": NOW - 9 * DAY}] * 300)
+
+    found = app.send_task(SHARED_PER_TENANT).get(timeout=120)["poor_fit"]
+
+    mine = [f for f in found if f["model_version_id"] == str(shared)]
+    assert [f["tenant_id"] for f in mine] == [str(poorly)]
+    assert (mine[0]["condition"]["labelled"], mine[0]["condition"]["correct"]) == (400, 180)
+    (alert,) = rows(owner, "SELECT * FROM ai.alerts WHERE model_version_id = :id", id=shared)
+    assert (alert["alert_type"], alert["severity"], alert["tenant_id"]) == ("shared_model_poor_fit", "warning", poorly)
+    assert str(poorly) in alert["message"] and "train this tenant's own model" in alert["message"]
+    assert row(owner, "SELECT is_production FROM ai.model_versions WHERE id = :id", id=shared)["is_production"]
+    assert rows(owner, "SELECT id FROM ai.rollback_events WHERE from_version_id = :id", id=shared) == []
