@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 from modelops import db
 from modelops.experiments import shadow
 from modelops.monitoring import rollback
-from modelops.registry import versions
+from modelops.registry import store
 from modelops.registry.artifacts import ArtifactIntegrityError
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def check(now: dt.datetime, model_version_ids: list[Any] | None = None) -> list[
 def _check_one(version_id: uuid.UUID, now: dt.datetime) -> dict:
     result = {"model_version_id": str(version_id)}
     with db.operator_scope() as connection:
-        current = versions.get(connection, version_id)
+        current = store.get(connection, version_id)
         if current is None or not current["is_production"]:
             return {**result, "outcome": "unknown" if current is None else "not_production"}
         previous = rollback.previous_stable(connection, current["agent_type"], current["scope_key"], current["id"])
