@@ -173,13 +173,11 @@ def start_next(connection: Connection, agent_type: str, scope: str, actor: str, 
 TESTS_WITH_LATEST_DECISION = text("""
     SELECT a.id, a.agent_type, a.tenant_id, a.scope_key, a.status, a.allocation, a.started_at, a.ended_at,
            a.end_reason, a.created_by, a.config,
-           a.control_version_id, c.version AS control_version, a.treatment_version_id, t.version AS treatment_version,
+           a.control_version_id, a.treatment_version_id,
            d.look_number, d.evaluated_at, d.decision, d.reason, d.control_samples, d.control_correct,
            d.treatment_samples, d.treatment_correct, d.control_accuracy, d.treatment_accuracy, d.p_value,
            d.z_statistic, d.alpha_spent, d.required_sample_size, d.srm_p_value
     FROM ai.ab_tests a
-    JOIN ai.model_versions c ON c.id = a.control_version_id
-    JOIN ai.model_versions t ON t.id = a.treatment_version_id
     LEFT JOIN LATERAL (SELECT * FROM ai.ab_test_decisions WHERE ab_test_id = a.id
                        ORDER BY look_number DESC LIMIT 1) d ON true
     WHERE (CAST(:agent AS text) IS NULL OR a.agent_type = :agent)
@@ -192,8 +190,12 @@ TESTS_WITH_LATEST_DECISION = text("""
 def overview(connection: Connection, agent_type: str | None = None, tenant_id: Any = None, limit: int = 50) -> list[dict]:
     """Running tests first, then the most recently ended, each with its latest look's figures."""
     tenant = str(as_uuid(tenant_id, "a tenant id")) if tenant_id else None
-    rows = connection.execute(TESTS_WITH_LATEST_DECISION, {"agent": agent_type, "tenant": tenant, "limit": limit})
-    return [_view(dict(row)) for row in rows.mappings()]
+    rows = connection.execute(TESTS_WITH_LATEST_DECISION, {"agent": agent_type, "tenant": tenant, "limit": limit}).mappings().all()
+    labels = store.identities(connection, {row[side] for row in rows for side in ("control_version_id", "treatment_version_id")})
+    # a test whose versions the caller may not see (row-level security) is not shown
+    return [_view({**row, "control_version": labels[row["control_version_id"]].version,
+                   "treatment_version": labels[row["treatment_version_id"]].version})
+            for row in rows if row["control_version_id"] in labels and row["treatment_version_id"] in labels]
 
 
 def _view(row: dict) -> dict:

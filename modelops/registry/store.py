@@ -182,6 +182,21 @@ def previous_stable(connection: Connection, agent_type: str, scope: str, current
     return _one(connection, query)
 
 
+def of_tenants(connection: Connection, tenant_ids: list[Any]) -> list[dict]:
+    """The versions of those tenants and the shared (global and regional) ones: id, agent_type,
+    tenant_id, scope_key, version, status, status_reason, accuracy_score."""
+    v = versions_table.c
+    rows = connection.execute(select(v.id, v.agent_type, v.tenant_id, v.scope_key, v.version, v.status, v.status_reason,
+                                     v.accuracy_score).where(v.tenant_id.in_(tenant_ids) | v.tenant_id.is_(None))).mappings()
+    return [dict(row) for row in rows]
+
+
+def count_by_status(connection: Connection) -> list[tuple[str, str, int]]:
+    """(agent_type, status, how many versions), every pair that has one."""
+    v = versions_table.c
+    return [tuple(row) for row in connection.execute(select(v.agent_type, v.status, func.count()).group_by(v.agent_type, v.status))]
+
+
 def was_promoted(connection: Connection, tenant_id: Any, agent_type: str) -> bool:
     """Whether a model of the tenant's went to production by winning (an A/B test or an operator),
     rather than as its first model or a rollback's."""
