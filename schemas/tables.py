@@ -7,7 +7,7 @@ so the two cannot drift apart. Constraints, defaults, row-level security and gra
 migrations' alone.
 """
 from sqlalchemy import (
-    BigInteger, Boolean, CHAR, Column, Computed, Integer, Interval, MetaData, Numeric, String, Table, Text,
+    BigInteger, Boolean, CHAR, Column, Computed, FetchedValue, Integer, Interval, MetaData, Numeric, String, Table, Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP, UUID
 
@@ -16,7 +16,7 @@ metadata = MetaData(schema="ai")
 # Every model version of every agent and scope: its metrics, artifact, config and status.
 model_versions = Table(
     "model_versions", metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=FetchedValue()),  # gen_random_uuid()
     Column("agent_type", String(50), nullable=False),
     Column("version", String(20), nullable=False),
     Column("trained_on", TIMESTAMP(), nullable=False),
@@ -52,7 +52,7 @@ model_versions = Table(
 # Who held the production pointer of an agent and scope, from when to when, and why it moved.
 production_history = Table(
     "production_history", metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=FetchedValue()),  # gen_random_uuid()
     Column("agent_type", String(50), nullable=False),
     Column("tenant_id", UUID(as_uuid=True)),
     Column("scope_key", Text, nullable=False),
