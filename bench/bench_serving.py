@@ -351,17 +351,17 @@ def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> list[fl
     """Seconds from a promotion's commit until the running worker answers with the promoted
     version (single messages sent back to back), moving between two insight versions."""
     from modelops import clock, db
-    from modelops.registry import promotion, versions
+    from modelops.registry import promotion, store, versions
     from tests.integration.serving_models import record_model
 
     tenant_id, tenant_seed = tenant
     scope = versions.scope_key(tenant_id)
     with db.tenant_scope(tenant_id) as connection:
-        listed = versions.listing(connection, "insight", scope)
+        listed = store.listing(connection, "insight", scope)
     if len(listed) < 2:
         record_model("insight", tenant_id, tenant_seed=tenant_seed + 1000, rows=2000, promote=False)
         with db.tenant_scope(tenant_id) as connection:
-            listed = versions.listing(connection, "insight", scope)
+            listed = store.listing(connection, "insight", scope)
     production = next(row["id"] for row in listed if row["is_production"])
     other = next(row["id"] for row in listed if not row["is_production"])
     request = workload([tenant], "insight", 1, 9)[0]

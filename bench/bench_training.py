@@ -121,10 +121,10 @@ def queue_run(tenant_id: uuid.UUID, agent_type: str) -> uuid.UUID:
 
 def version_row(version_id) -> dict:
     from modelops import db
-    from modelops.registry import versions
+    from modelops.registry import store
 
     with db.operator_scope() as connection:
-        return versions.get(connection, version_id)
+        return store.get(connection, version_id)
 
 
 def bare_fit(agent_type: str, inputs: list[dict], labels: list) -> tuple[float, object, tuple]:

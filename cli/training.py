@@ -58,15 +58,16 @@ def train(agent_type: str, tenant: str, inline: bool, wait: bool, timeout: float
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def versions(agent_type: str, tenant: str, as_json: bool) -> None:
     """List AGENT's versions for TENANT, oldest first, marking the production one."""
-    from modelops.registry import versions as registry
+    from modelops.registry import store
+    from modelops.registry.versions import scope_key
 
     _known_agent(agent_type)
     checked(devstack.check_postgres, settings().database_url)
     tenant_id = None if tenant == GLOBAL else existing_tenant(tenant)
-    scope = registry.scope_key(tenant_id)
+    scope = scope_key(tenant_id)
     # an operator's read: the global models and any tenant's, whoever's they are
     with db.operator_scope() as connection:
-        listed = [_version_view(row) for row in registry.listing(connection, agent_type, scope)]
+        listed = [_version_view(row) for row in store.listing(connection, agent_type, scope)]
     if as_json:
         click.echo(json.dumps({"agent_type": agent_type, "scope": scope, "versions": listed}))
         return
@@ -136,12 +137,12 @@ def _wait_for(result, run_id: uuid.UUID, timeout: float) -> None:
 
 def _report(run_id: uuid.UUID, tenant_id: uuid.UUID, as_json: bool) -> None:
     """What the run recorded (the same whichever process trained it); a refusal exits non-zero."""
-    from modelops.registry import versions as registry
+    from modelops.registry import store
     from modelops.training import runs
 
     with db.tenant_scope(tenant_id) as connection:
         run = runs.get(connection, run_id)
-        version = registry.get(connection, run["model_version_id"]) if run["model_version_id"] else None
+        version = store.get(connection, run["model_version_id"]) if run["model_version_id"] else None
     outcome = {"run_id": str(run_id), "status": run["status"]}
     if version is None:
         outcome["reason"] = run["error"]

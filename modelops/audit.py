@@ -25,6 +25,7 @@ from modelops.serving.auditlog import logged_confidence
 from modelops.serving.reproducibility import current_environment
 from modelops.serving.routes import ServedModel
 from modelops.serving.service import server
+from modelops.registry import store
 from modelops.registry.artifacts import ArtifactIntegrityError
 
 
@@ -50,12 +51,10 @@ class ArtifactUnavailable(ReproductionError):
 
 
 LOOKUP = text("""
-    SELECT p.agent_type, p.tenant_id, p.input_data, p.predicted_output, p.confidence_score,
-           p.prediction_timestamp, p.is_reproducible, p.reproducibility_note, p.ab_test_id, p.ab_group,
-           v.id AS version_id, v.version, v.scope, v.model_artifact_path, v.artifact_sha256,
-           v.artifact_size_bytes, v.training_config
-    FROM ai.prediction_log p JOIN ai.model_versions v ON v.id = p.model_version_id
-    WHERE p.id = :id
+    SELECT agent_type, tenant_id, input_data, predicted_output, confidence_score, prediction_timestamp,
+           is_reproducible, reproducibility_note, ab_test_id, ab_group, model_version_id
+    FROM ai.prediction_log
+    WHERE id = :id
 """)
 
 
@@ -64,9 +63,10 @@ def reproduce_prediction(prediction_id: Any) -> dict:
     identifier = _prediction_uuid(prediction_id)
     with db.operator_scope() as connection:
         row = connection.execute(LOOKUP, {"id": identifier}).mappings().first()
-    if row is None:
+        version = store.get(connection, row["model_version_id"]) if row else None
+    if version is None:
         raise PredictionNotFound(f"prediction {identifier} is not in the audit log")
-    model = ServedModel.from_row({**row, "id": row["version_id"]})
+    model = ServedModel.from_row(version)
     try:
         estimator = server().models.get(model)
     except ArtifactIntegrityError as error:
@@ -90,7 +90,7 @@ def reproduce_prediction(prediction_id: Any) -> dict:
         "is_identical": original == reproduced,
         "is_reproducible": row["is_reproducible"],
         "reproducibility_note": row["reproducibility_note"],
-        "environment": {"recorded": (row["training_config"] or {}).get("environment"),
+        "environment": {"recorded": (version["training_config"] or {}).get("environment"),
                         "current": current_environment(), "note": model.reproducibility_note},
     }
 

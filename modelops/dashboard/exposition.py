@@ -18,22 +18,16 @@ from sqlalchemy.exc import DBAPIError
 from modelops import db
 from modelops.config import settings
 from modelops.dashboard import queues as broker_queues
+from modelops.dashboard import read_model
+from modelops.registry import store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-PREDICTIONS = text("""
-    SELECT v.agent_type, coalesce(sum(m.total_predictions), 0) AS predictions,
-           coalesce(sum(m.labelled_predictions), 0) AS labelled, coalesce(sum(m.correct_predictions), 0) AS correct,
-           coalesce(sum(m.user_overrides), 0) AS overrides
-    FROM ai.model_metrics m JOIN ai.model_versions v ON v.id = m.model_version_id
-    GROUP BY 1
-""")
 FEEDBACK = text("SELECT agent_type::text AS agent_type, source, count(*) AS n FROM ai.training_data GROUP BY 1, 2")
 REJECTED = text("SELECT task_name, count(*) AS n FROM ai.rejected_events GROUP BY 1")
 TRAINING_RUNS = text("SELECT agent_type, status, count(*) AS n FROM ai.training_runs GROUP BY 1, 2")
 ROLLBACKS = text("SELECT agent_type, outcome, count(*) AS n FROM ai.rollback_events GROUP BY 1, 2")
 ALERTS = text("SELECT severity, status, count(*) AS n FROM ai.alerts GROUP BY 1, 2")
-VERSIONS = text("SELECT agent_type, status, count(*) AS n FROM ai.model_versions GROUP BY 1, 2")
 AB_TESTS = text("SELECT agent_type, count(*) AS n FROM ai.ab_tests WHERE status = 'running' GROUP BY 1")
 
 
@@ -62,9 +56,10 @@ class SystemCollector:
     def _database_families(self) -> list:
         with db.dashboard_scope() as connection:
             rows = {name: connection.execute(query).all() for name, query in (
-                ("predictions", PREDICTIONS), ("feedback", FEEDBACK), ("rejected", REJECTED),
+                ("predictions", read_model.PREDICTIONS_BY_AGENT), ("feedback", FEEDBACK), ("rejected", REJECTED),
                 ("runs", TRAINING_RUNS), ("rollbacks", ROLLBACKS), ("alerts", ALERTS),
-                ("versions", VERSIONS), ("ab_tests", AB_TESTS))}
+                ("ab_tests", AB_TESTS))}
+            rows["versions"] = store.count_by_status(connection)
         predictions = CounterMetricFamily("modelops_predictions", "Predictions served, as folded into ai.model_metrics", labels=["agent_type"])
         labelled = CounterMetricFamily("modelops_predictions_labelled", "Predictions whose outcome feedback told", labels=["agent_type"])
         correct = CounterMetricFamily("modelops_predictions_correct", "Predictions feedback confirmed correct", labels=["agent_type"])
@@ -95,8 +90,8 @@ class SystemCollector:
         for severity, n in sorted(raised_by_severity.items()):
             raised.add_metric([severity], n)
         versions = GaugeMetricFamily("modelops_model_versions", "Model versions by status", labels=["agent_type", "status"])
-        for row in rows["versions"]:
-            versions.add_metric([row.agent_type, row.status], row.n)
+        for agent_type, status, n in rows["versions"]:
+            versions.add_metric([agent_type, status], n)
         tests = GaugeMetricFamily("modelops_ab_tests_running", "A/B tests running", labels=["agent_type"])
         for row in rows["ab_tests"]:
             tests.add_metric([row.agent_type], row.n)

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, text
 
 from modelops.experiments.config import SPEC_KEYS, ABTestConfig
 from modelops.experiments.sample_size import plan_sample_size
-from modelops.registry import promotion, versions
+from modelops.registry import promotion, store
 
 ACTOR = "experiments"
 # Production's live accuracy over this window, when it has enough labelled predictions, is the
@@ -103,7 +103,7 @@ def start_test(connection: Connection, candidate_version_id: Any, actor: str, no
     if candidate["status"] not in ("candidate", "testing"):
         raise ExperimentRefused(f"model version {candidate['id']} ({candidate['version']}) is {candidate['status']}: "
                                 f"only a candidate can be A/B tested")
-    production = versions.production(connection, agent_type, scope)
+    production = store.production(connection, agent_type, scope)
     if production is None:
         raise ExperimentRefused(f"{agent_type} for {scope} has no production model to test {candidate['version']} against "
                                 f"(a scope's first model goes to production through the promotion gate alone)")
@@ -153,39 +153,31 @@ def start_next(connection: Connection, agent_type: str, scope: str, actor: str, 
 
     Queued candidates recorded before the production model, and all but the newest of the rest, are
     retired as superseded: each learned from less evidence than a model already chosen."""
-    production = versions.production(connection, agent_type, scope)
+    production = store.production(connection, agent_type, scope)
     if production is None:
         return None
-    waiting = connection.execute(
-        text("""SELECT id, version FROM ai.model_versions
-                WHERE agent_type = :agent AND scope_key = :scope AND status = 'candidate' AND NOT is_production
-                  AND starts_with(status_reason, :queued)
-                ORDER BY CAST(string_to_array(substr(version, 2), '.') AS int[]) DESC"""),
-        {"agent": agent_type, "scope": scope, "queued": QUEUED},
-    ).mappings().all()
+    waiting = store.queued_candidates(connection, agent_type, scope, QUEUED)
     newest = None
     for version in waiting:
-        if _number(version["version"]) < _number(production["version"]):
+        if _number(version.version) < _number(production["version"]):
             reason = f"superseded before its A/B test: production {production['version']} is newer"
         elif newest is not None:
-            reason = f"superseded before its A/B test by the newer candidate {newest['version']}"
+            reason = f"superseded before its A/B test by the newer candidate {newest.version}"
         else:
             newest = version
             continue
-        promotion.retire(connection, version["id"], status="retired", reason=reason, now=now)
-    return None if newest is None else start_test(connection, newest["id"], actor, now)
+        promotion.retire(connection, version.id, status="retired", reason=reason, now=now)
+    return None if newest is None else start_test(connection, newest.id, actor, now)
 
 
 TESTS_WITH_LATEST_DECISION = text("""
     SELECT a.id, a.agent_type, a.tenant_id, a.scope_key, a.status, a.allocation, a.started_at, a.ended_at,
            a.end_reason, a.created_by, a.config,
-           a.control_version_id, c.version AS control_version, a.treatment_version_id, t.version AS treatment_version,
+           a.control_version_id, a.treatment_version_id,
            d.look_number, d.evaluated_at, d.decision, d.reason, d.control_samples, d.control_correct,
            d.treatment_samples, d.treatment_correct, d.control_accuracy, d.treatment_accuracy, d.p_value,
            d.z_statistic, d.alpha_spent, d.required_sample_size, d.srm_p_value
     FROM ai.ab_tests a
-    JOIN ai.model_versions c ON c.id = a.control_version_id
-    JOIN ai.model_versions t ON t.id = a.treatment_version_id
     LEFT JOIN LATERAL (SELECT * FROM ai.ab_test_decisions WHERE ab_test_id = a.id
                        ORDER BY look_number DESC LIMIT 1) d ON true
     WHERE (CAST(:agent AS text) IS NULL OR a.agent_type = :agent)
@@ -198,8 +190,12 @@ TESTS_WITH_LATEST_DECISION = text("""
 def overview(connection: Connection, agent_type: str | None = None, tenant_id: Any = None, limit: int = 50) -> list[dict]:
     """Running tests first, then the most recently ended, each with its latest look's figures."""
     tenant = str(as_uuid(tenant_id, "a tenant id")) if tenant_id else None
-    rows = connection.execute(TESTS_WITH_LATEST_DECISION, {"agent": agent_type, "tenant": tenant, "limit": limit})
-    return [_view(dict(row)) for row in rows.mappings()]
+    rows = connection.execute(TESTS_WITH_LATEST_DECISION, {"agent": agent_type, "tenant": tenant, "limit": limit}).mappings().all()
+    labels = store.identities(connection, {row[side] for row in rows for side in ("control_version_id", "treatment_version_id")})
+    # a test whose versions the caller may not see (row-level security) is not shown
+    return [_view({**row, "control_version": labels[row["control_version_id"]].version,
+                   "treatment_version": labels[row["treatment_version_id"]].version})
+            for row in rows if row["control_version_id"] in labels and row["treatment_version_id"] in labels]
 
 
 def _view(row: dict) -> dict:
@@ -225,22 +221,21 @@ def _number(version: str) -> tuple[int, ...]:
 
 
 def _version(connection: Connection, version_id: Any) -> dict:
-    version = versions.get(connection, as_uuid(version_id, "a model version id"))
+    version = store.get(connection, as_uuid(version_id, "a model version id"))
     if version is None:
         raise ExperimentRefused(f"model version {version_id} does not exist (or belongs to another tenant)")
     return version
 
 
 def _set_candidate_status(connection: Connection, version_id: uuid.UUID, status: str, reason: str, now: dt.datetime) -> None:
-    connection.execute(text("UPDATE ai.model_versions SET status = :status, status_reason = :reason, updated_at = :now WHERE id = :id"),
-                       {"id": version_id, "status": status, "reason": reason, "now": now})
+    store.set_status(connection, version_id, status, reason, now)
 
 
 def end_if_control_moved(connection: Connection, test: dict, now: dt.datetime) -> bool:
     """Cancel a running test whose control is no longer production (a rollback or a manual move
     took it out of service, and serving routes a scope's traffic to a test only through its
     production model); True when it did."""
-    production = versions.production(connection, test["agent_type"], test["scope_key"])
+    production = store.production(connection, test["agent_type"], test["scope_key"])
     if production is not None and production["id"] == test["control_version_id"]:
         return False
     now_serving = f"{production['version']} is production now" if production else "the scope has no production model now"
@@ -304,8 +299,8 @@ def promote_by_hand(connection: Connection, version_id: uuid.UUID, actor: str, r
     production, so promoting its candidate ends it as promoted and promoting anything else cancels
     it (its candidate waits again). Raises promotion.PromotionError when the version cannot be."""
     moved = promotion.promote(connection, version_id, actor=actor, reason=reason, event="manual", now=now)
-    promoted = versions.get(connection, version_id)
-    replaced = versions.get(connection, moved["replaced"]) if moved["replaced"] else None
+    promoted = store.get(connection, version_id)
+    replaced = store.get(connection, moved["replaced"]) if moved["replaced"] else None
     ended = None
     test = running_test(connection, promoted["agent_type"], promoted["scope_key"]) if moved["changed"] else None
     if test is not None and test["treatment_version_id"] == promoted["id"]:

@@ -19,7 +19,6 @@ models load and predict.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from modelops import db
 from modelops.agents import get_agent
 from modelops.experiments.lifecycle import ExperimentRefused, as_uuid
-from modelops.registry import versions
+from modelops.registry import store
 from modelops.registry.artifacts import ArtifactIntegrityError
 from modelops.registry.loading import load_estimator
 
@@ -47,12 +46,6 @@ LOGGED_OUTCOMES = text("""
     LIMIT :limit
 """)
 
-RECORD = text("""
-    UPDATE ai.model_versions
-    SET metrics_detail = coalesce(metrics_detail, '{}'::jsonb) || jsonb_build_object('shadow', CAST(:report AS jsonb))
-    WHERE id = :id
-""")
-
 
 def logged_outcomes(connection, version_id, now: dt.datetime, limit: int, since: dt.datetime | None = None) -> list:
     """The version's most recent ``limit`` logged predictions whose outcome is known, newest first."""
@@ -66,10 +59,10 @@ def shadow_evaluate(candidate_version_id: Any, now: dt.datetime, limit: int = SH
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ExperimentRefused(f"limit must be a whole number >= 1, got {limit!r}")
     with db.operator_scope() as connection:
-        candidate = versions.get(connection, as_uuid(candidate_version_id, "a model version id"))
+        candidate = store.get(connection, as_uuid(candidate_version_id, "a model version id"))
         if candidate is None:
             raise ExperimentRefused(f"model version {candidate_version_id} does not exist")
-        production = versions.production(connection, candidate["agent_type"], candidate["scope_key"])
+        production = store.production(connection, candidate["agent_type"], candidate["scope_key"])
         if production is None or production["id"] == candidate["id"]:
             what = "is itself production" if production else "has no production model"
             raise ExperimentRefused(f"nothing to compare {candidate['version']} with: {candidate['agent_type']} for "
@@ -77,7 +70,7 @@ def shadow_evaluate(candidate_version_id: Any, now: dt.datetime, limit: int = SH
         rows = logged_outcomes(connection, production["id"], now, limit)
     report = _replay(candidate, production, rows, now)
     with db.operator_scope() as connection:
-        connection.execute(RECORD, {"id": candidate["id"], "report": json.dumps(report)})
+        store.add_to_metrics_detail(connection, candidate["id"], "shadow", report)
     return report
 
 

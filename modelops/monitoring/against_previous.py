@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 from modelops import db
 from modelops.experiments import shadow
 from modelops.monitoring import rollback
-from modelops.registry import versions
+from modelops.registry import store
 from modelops.registry.artifacts import ArtifactIntegrityError
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def check(now: dt.datetime, model_version_ids: list[Any] | None = None) -> list[
     if model_version_ids is not None and not isinstance(model_version_ids, (list, tuple)):
         raise rollback.RollbackRefused(f"model_version_ids must be a list of model version ids, got {model_version_ids!r}")
     with db.operator_scope() as connection:
-        ids = (connection.execute(rollback.PRODUCTION_VERSIONS).scalars().all() if model_version_ids is None
+        ids = (store.production_ids(connection) if model_version_ids is None
                else [rollback.as_uuid(value, "a model version id") for value in model_version_ids])
     return [_check_one(version_id, now) for version_id in ids]
 
@@ -82,7 +82,7 @@ def check(now: dt.datetime, model_version_ids: list[Any] | None = None) -> list[
 def _check_one(version_id: uuid.UUID, now: dt.datetime) -> dict:
     result = {"model_version_id": str(version_id)}
     with db.operator_scope() as connection:
-        current = versions.get(connection, version_id)
+        current = store.get(connection, version_id)
         if current is None or not current["is_production"]:
             return {**result, "outcome": "unknown" if current is None else "not_production"}
         previous = rollback.previous_stable(connection, current["agent_type"], current["scope_key"], current["id"])

@@ -7,7 +7,7 @@ week's correct over the week's labelled predictions, not an average of daily ave
 
 The baseline of each figure is the version's own:
 
-- accuracy: its validation accuracy (``model_versions.accuracy_score``), measured when it was
+- accuracy: its validation accuracy (the version's ``accuracy_score``), measured when it was
   trained on held-out rows it never saw, together with how many rows that was
   (``validation_samples``), since a baseline from 80 rows is itself uncertain and the rollback test
   counts that uncertainty. The version's first days in production would be no baseline for
@@ -28,12 +28,14 @@ Beside the window, the version's last ``sudden.SHORT_WINDOW`` labelled predictio
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
 from modelops.monitoring.sudden import SHORT_WINDOW
+from modelops.registry import store
 
 WINDOW_DAYS = 7
 BASELINE_DAYS = 7
@@ -97,18 +99,15 @@ class VersionState:
                              "response_time_note": b.response_time_note}}
 
 
-STATES = text("""
-    SELECT v.id, v.agent_type, v.version, v.tenant_id, v.region, v.scope_key, v.is_production,
-           v.accuracy_score, v.validation_samples, first_served.at AS first_served_at,
-           coalesce(w.predictions, 0) AS predictions, coalesce(w.labelled, 0) AS labelled,
+# The figures of each version (given with when it first went to production, from the registry):
+# the window's, the baseline's and the latest labelled outcomes.
+FIGURES = text("""
+    SELECT v.id, coalesce(w.predictions, 0) AS predictions, coalesce(w.labelled, 0) AS labelled,
            coalesce(w.correct, 0) AS correct, coalesce(w.overrides, 0) AS overrides,
            coalesce(w.response_time_sum_ms, 0) AS response_time_sum_ms,
            coalesce(b.predictions, 0) AS baseline_predictions, b.response_time_sum_ms AS baseline_response_time_sum_ms,
            recent.outcomes AS recent_outcomes
-    FROM ai.model_versions v
-    LEFT JOIN LATERAL (
-        SELECT min(h.started_at) AS at FROM ai.production_history h WHERE h.model_version_id = v.id
-    ) first_served ON true
+    FROM jsonb_to_recordset(CAST(:versions AS jsonb)) AS v(id uuid, first_served_at timestamp)
     LEFT JOIN LATERAL (
         SELECT sum(m.total_predictions) AS predictions, sum(m.labelled_predictions) AS labelled,
                sum(m.correct_predictions) AS correct, sum(m.user_overrides) AS overrides,
@@ -119,8 +118,8 @@ STATES = text("""
     LEFT JOIN LATERAL (
         SELECT sum(m.total_predictions) AS predictions, sum(m.response_time_sum_ms) AS response_time_sum_ms
         FROM ai.model_metrics m
-        WHERE m.model_version_id = v.id AND m.metric_date >= CAST(first_served.at AS date)
-          AND m.metric_date < CAST(first_served.at AS date) + :baseline_days
+        WHERE m.model_version_id = v.id AND m.metric_date >= CAST(v.first_served_at AS date)
+          AND m.metric_date < CAST(v.first_served_at AS date) + :baseline_days
     ) b ON true
     LEFT JOIN LATERAL (
         SELECT array_agg(r.was_correct ORDER BY r.prediction_timestamp, r.id) AS outcomes
@@ -128,16 +127,20 @@ STATES = text("""
               WHERE p.model_version_id = v.id AND p.was_correct IS NOT NULL
               ORDER BY p.prediction_timestamp DESC, p.id DESC LIMIT :short_window) r
     ) recent ON true
-    WHERE v.id = ANY(CAST(:ids AS uuid[]))
 """)
 
 
 def states(connection: Connection, version_ids: list[uuid.UUID], today: dt.date) -> list[VersionState]:
     """The window and baseline of each version (ids that name no version are left out)."""
-    rows = connection.execute(STATES, {"ids": [str(i) for i in version_ids], "today": today,
-                                       "window_start": today - dt.timedelta(days=WINDOW_DAYS),
-                                       "baseline_days": BASELINE_DAYS, "short_window": SHORT_WINDOW}).mappings()
-    return [_state(row, today) for row in rows]
+    found = store.get_many(connection, version_ids)
+    served = store.first_served(connection, [version["id"] for version in found])
+    given = [{"id": str(version["id"]), "first_served_at": served[version["id"]].isoformat() if version["id"] in served else None}
+             for version in found]
+    figures = {row["id"]: row for row in connection.execute(FIGURES, {
+        "versions": json.dumps(given), "today": today, "window_start": today - dt.timedelta(days=WINDOW_DAYS),
+        "baseline_days": BASELINE_DAYS, "short_window": SHORT_WINDOW}).mappings()}
+    return [_state({**version, "first_served_at": served.get(version["id"]), **figures[version["id"]]}, today)
+            for version in found]
 
 
 def _state(row, today: dt.date) -> VersionState:

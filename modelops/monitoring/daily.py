@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from modelops.registry import store
+
 WINDOW_DAYS = 7
 
 
@@ -79,10 +81,8 @@ def performance(date: dt.date, days: list[DayCounts]) -> dict[str, float | int |
 METRIC_ROWS = text("""
     SELECT m.model_version_id, m.metric_date, coalesce(m.total_predictions, 0) AS predictions,
            m.labelled_predictions AS labelled, coalesce(m.correct_predictions, 0) AS correct, m.confidence_sum,
-           m.failed_predictions AS failed, m.rating_count, m.rating_sum,
-           v.agent_type, v.version, v.tenant_id
+           m.failed_predictions AS failed, m.rating_count, m.rating_sum
     FROM ai.model_metrics m
-    JOIN ai.model_versions v ON v.id = m.model_version_id
     WHERE m.metric_date BETWEEN :first AND :date
       AND m.model_version_id IN (SELECT model_version_id FROM ai.model_metrics WHERE metric_date = :date)
 """)
@@ -108,16 +108,16 @@ UPSERT = text("""
 def build(connection: Connection, date: dt.date, now: dt.datetime) -> int:
     """Write (or rewrite) every version's row of ``date``; returns how many."""
     rows = connection.execute(METRIC_ROWS, {"first": date - dt.timedelta(days=WINDOW_DAYS), "date": date}).mappings().all()
-    versions: dict = {}
+    days: dict = {}
     for row in rows:
-        entry = versions.setdefault(row["model_version_id"], {"row": row, "days": []})
-        entry["days"].append(DayCounts(row["metric_date"], row["predictions"], row["labelled"], row["correct"],
-                                       row["confidence_sum"], row["failed"], row["rating_count"], row["rating_sum"]))
+        days.setdefault(row["model_version_id"], []).append(DayCounts(
+            row["metric_date"], row["predictions"], row["labelled"], row["correct"], row["confidence_sum"], row["failed"],
+            row["rating_count"], row["rating_sum"]))
+    identities = store.identities(connection, days)
     documents = [{
-        "agent_type": entry["row"]["agent_type"], "model_version": entry["row"]["version"],
-        "model_version_id": str(version), "tenant_id": str(entry["row"]["tenant_id"]) if entry["row"]["tenant_id"] else None,
-        **performance(date, entry["days"]),
-    } for version, entry in versions.items()]
+        "agent_type": version.agent_type, "model_version": version.version, "model_version_id": str(version.id),
+        "tenant_id": str(version.tenant_id) if version.tenant_id else None, **performance(date, days[version.id]),
+    } for version in (identities[version_id] for version_id in days)]
     if documents:
         connection.execute(UPSERT, {"rows": json.dumps(documents), "date": date, "now": now})
     return len(documents)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, text
 
 from modelops import db
 from modelops.alerting import alerts
+from modelops.registry import store
 from modelops.registry.versions import scope_parts
 from modelops.training import runs
 from modelops.training.profile import (
@@ -85,12 +86,7 @@ def compare(profile: dict, inputs: list[dict], confidences: list[float]) -> dict
 
 # --- storage and the check ---------------------------------------------------------------------------
 
-PROFILED_PRODUCTION = text("""
-    SELECT v.id, v.agent_type, v.version, v.tenant_id, v.scope_key, p.profile
-    FROM ai.model_versions v LEFT JOIN ai.training_profiles p ON p.model_version_id = v.id
-    WHERE v.is_production AND (CAST(:ids AS uuid[]) IS NULL OR v.id = ANY(CAST(:ids AS uuid[])))
-    ORDER BY v.id
-""")
+PROFILES = text("SELECT model_version_id, profile FROM ai.training_profiles WHERE model_version_id = ANY(CAST(:ids AS uuid[]))")
 
 RECENT = text("""
     SELECT input_data, confidence_score FROM ai.prediction_log
@@ -112,13 +108,14 @@ def check_drift(now: dt.datetime, model_version_ids: list[Any] | None = None,
     """Check every production version (or those named); returns (one result per version, the
     training runs queued for an early retrain, to be sent once this has committed)."""
     retrain = os.environ.get(RETRAIN_SETTING, "").lower() in ("1", "true", "yes") if retrain is None else retrain
-    ids = [str(_version_id(value)) for value in model_version_ids] if model_version_ids is not None else None
+    ids = [_version_id(value) for value in model_version_ids] if model_version_ids is not None else None
     results, queued = [], []
     with db.operator_scope() as connection:
-        versions = [dict(row) for row in connection.execute(PROFILED_PRODUCTION, {"ids": ids}).mappings()]
+        versions = store.production_versions(connection, ids)
+        profiles = dict(connection.execute(PROFILES, {"ids": [str(version["id"]) for version in versions]}).all())
     for version in versions:
         with db.operator_scope() as connection:
-            result = _check_version(connection, version, now, retrain)
+            result = _check_version(connection, {**version, "profile": profiles.get(version["id"])}, now, retrain)
         results.append(result)
         if result.get("training_run_id"):
             queued.append(uuid.UUID(result["training_run_id"]))

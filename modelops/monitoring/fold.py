@@ -43,6 +43,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from modelops import db
 from modelops.monitoring import counters
+from modelops.registry import store
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,6 @@ def _total(rows: list[VersionDay], measure: str) -> int:
     return sum(row.sums.get(measure, 0) for row in rows)
 
 
-KNOWN_VERSIONS = text("SELECT id FROM ai.model_versions WHERE id = ANY(CAST(:ids AS uuid[]))")
-
 # The ledger row is written whole, dropped version-days included: the operator role may insert
 # ledger rows and delete old ones, never change one.
 RECORD_FOLD = text("""
@@ -210,20 +209,19 @@ RECORD_DROPPED = text("""
         last_dropped_at = EXCLUDED.last_dropped_at
 """)
 
-# Counts add; peaks keep the larger. The join gives each row its version's tenant.
+# Counts add; peaks keep the larger. Each row carries its version's tenant.
 ADD_COUNTS = text("""
     INSERT INTO ai.model_metrics AS m (
         model_version_id, metric_date, tenant_id, total_predictions, failed_predictions, labelled_predictions,
         correct_predictions, user_overrides, confidence_sum, response_time_sum_ms, rating_count, rating_sum,
         class_counts, peak_memory_usage_mb, cpu_utilization_percent, created_at, updated_at)
-    SELECT r.model_version_id, r.metric_date, v.tenant_id, r.predictions, r.failed, r.labelled, r.correct,
+    SELECT r.model_version_id, r.metric_date, r.tenant_id, r.predictions, r.failed, r.labelled, r.correct,
            r.overrides, r.confidence_micros / 1e6, r.response_us / 1e3, r.rating_count, r.rating_sum,
            r.class_counts, r.peak_memory_mb, r.cpu_percent, :now, :now
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
-        model_version_id uuid, metric_date date, predictions integer, failed integer, labelled integer,
+        model_version_id uuid, tenant_id uuid, metric_date date, predictions integer, failed integer, labelled integer,
         correct integer, overrides integer, confidence_micros bigint, response_us bigint, rating_count integer,
         rating_sum integer, class_counts jsonb, peak_memory_mb integer, cpu_percent numeric)
-    JOIN ai.model_versions v ON v.id = r.model_version_id
     ON CONFLICT (model_version_id, metric_date) DO UPDATE SET
         total_predictions = coalesce(m.total_predictions, 0) + EXCLUDED.total_predictions,
         failed_predictions = m.failed_predictions + EXCLUDED.failed_predictions,
@@ -264,7 +262,7 @@ def add_to_metrics(connection: Connection, fold_id: str, rows: list[VersionDay],
     """Record the fold and add the rows of known versions, recording those of unknown ones as
     dropped; nothing is added when the ledger has the fold already."""
     connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    known = set(connection.execute(KNOWN_VERSIONS, {"ids": sorted({str(row.model_version_id) for row in rows})}).scalars())
+    known = store.identities(connection, sorted({row.model_version_id for row in rows}))
     added = [row for row in rows if row.model_version_id in known]
     dropped = [row for row in rows if row.model_version_id not in known]
     recorded = connection.execute(RECORD_FOLD, {
@@ -281,7 +279,8 @@ def add_to_metrics(connection: Connection, fold_id: str, rows: list[VersionDay],
             "predictions": row.sums.get("predictions", 0), "labelled": row.sums.get("labelled", 0)} for row in dropped]),
             "now": now})
     if added:
-        ids = connection.execute(ADD_COUNTS, {"rows": json.dumps([row.row() for row in added]), "now": now}).scalars().all()
+        documents = [row.row() | {"tenant_id": known[row.model_version_id].tenant_id} for row in added]
+        ids = connection.execute(ADD_COUNTS, {"rows": json.dumps(documents, default=str), "now": now}).scalars().all()
         connection.execute(DERIVE_AVERAGES, {"ids": [str(i) for i in ids]})
     return Folded(True, added, dropped)
 

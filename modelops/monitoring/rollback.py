@@ -63,7 +63,7 @@ from modelops.alerting import alerts
 from modelops.experiments import lifecycle
 from modelops.monitoring import sudden
 from modelops.monitoring.baseline import VersionState, states
-from modelops.registry import promotion, versions
+from modelops.registry import promotion, store, versions
 from modelops.training import runs
 
 log = logging.getLogger(__name__)
@@ -239,8 +239,6 @@ def _response_time(w, b) -> dict:
 
 # --- the checks --------------------------------------------------------------------------------------
 
-PRODUCTION_VERSIONS = text("SELECT id FROM ai.model_versions WHERE is_production ORDER BY id")
-
 RECORD_CHECK = text("""
     INSERT INTO ai.rollback_checks (model_version_id, tenant_id, agent_type, checked_at, outcome, figures, conditions)
     VALUES (:version, :tenant, :agent, :now, :outcome, CAST(:figures AS jsonb), CAST(:conditions AS jsonb))
@@ -280,7 +278,7 @@ def check_models(model_version_ids: list[Any], now: dt.datetime) -> list[dict]:
 def check_all(now: dt.datetime) -> list[dict]:
     """Every production version: the safety net under the checks that follow each fold."""
     with db.operator_scope() as connection:
-        ids = connection.execute(PRODUCTION_VERSIONS).scalars().all()
+        ids = store.production_ids(connection)
     return check_models(ids, now)
 
 
@@ -313,13 +311,10 @@ def _check_row(state: VersionState, verdict: Verdict, outcome: str, now: dt.date
 
 # --- the rollback ------------------------------------------------------------------------------------
 
-PREVIOUS_STABLE = text("""
-    SELECT v.* FROM ai.production_history h JOIN ai.model_versions v ON v.id = h.model_version_id
-    WHERE h.agent_type = :agent AND h.scope_key = :scope AND h.model_version_id <> :current
-      AND v.status <> 'rejected'
-      AND NOT EXISTS (SELECT 1 FROM ai.rollback_events e WHERE e.from_version_id = v.id AND e.outcome = 'rolled_back')
-    ORDER BY h.started_at DESC, h.id
-    LIMIT 1
+# versions of the scope rolled back from once: never the version a later rollback goes back to
+ROLLED_BACK_FROM = text("""
+    SELECT from_version_id FROM ai.rollback_events
+    WHERE agent_type = :agent AND scope_key = :scope AND outcome = 'rolled_back'
 """)
 
 INSERT_EVENT = text("""
@@ -339,8 +334,8 @@ INSERT_TICKET = text("""
 def previous_stable(connection: Connection, agent_type: str, scope: str, current_id: uuid.UUID) -> dict | None:
     """The version a rollback of ``current_id`` would restore: the scope's most recently served
     version other than it, never rolled back itself and not rejected."""
-    row = connection.execute(PREVIOUS_STABLE, {"agent": agent_type, "scope": scope, "current": current_id}).mappings().first()
-    return dict(row) if row else None
+    rolled_back = connection.execute(ROLLED_BACK_FROM, {"agent": agent_type, "scope": scope}).scalars().all()
+    return store.previous_stable(connection, agent_type, scope, current_id, excluding=rolled_back)
 
 
 def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *, triggers: dict, actor: str, reason: str,
@@ -365,7 +360,7 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
     else:
         expected = _production_id(connection, agent_type, scope)
     lifecycle.lock_scope(connection, agent_type, scope)
-    current = versions.production(connection, agent_type, scope)
+    current = store.production(connection, agent_type, scope)
     if current is None or current["id"] != expected:
         serving = f"{current['version']} ({current['id']}) is production now" if current else "the scope has no production model now"
         return {"outcome": "no_op", "from_version_id": str(expected), "agent_type": agent_type, "scope_key": scope,
@@ -490,7 +485,7 @@ def _cancel_test_of(connection: Connection, agent_type: str, scope: str, now: dt
 
 
 def _production_id(connection: Connection, agent_type: str, scope: str) -> uuid.UUID:
-    current = versions.production(connection, agent_type, scope)
+    current = store.production(connection, agent_type, scope)
     if current is None:
         raise RollbackRefused(f"{agent_type} for {scope} has no production model to roll back")
     return current["id"]

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from modelops import db
 from modelops.alerting import alerts
 from modelops.monitoring import rollback
-from modelops.registry import versions
+from modelops.registry import store
 
 WINDOW_DAYS = 7
 POOR_FIT = "shared_model_poor_fit"
@@ -50,11 +50,11 @@ def judge_tenant(labelled: int, correct: int, version: dict) -> dict:
 def check(now: dt.datetime) -> list[dict]:
     """Every shared production version, per tenant; one result per tenant it fits poorly."""
     with db.operator_scope() as connection:
-        ids = connection.execute(rollback.PRODUCTION_VERSIONS).scalars().all()
+        ids = store.production_ids(connection)
     found = []
     for version_id in ids:
         with db.operator_scope() as connection:
-            version = versions.get(connection, version_id)
+            version = store.get(connection, version_id)
             if version is None or version["tenant_id"] is not None:
                 continue
             counts = connection.execute(PER_TENANT, {"version": version_id, "now": now,

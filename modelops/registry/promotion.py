@@ -12,6 +12,8 @@ import uuid
 
 from sqlalchemy import Connection, text
 
+from modelops.registry import store
+
 # The spec's gate: a candidate may be at most 2% worse than production on the same validation set.
 GATE_RATIO = 0.98
 # The advisory-lock namespace (first key) of production pointers; the second key hashes agent and scope.
@@ -39,10 +41,7 @@ def beats_baseline(candidate_accuracy: float, majority_accuracy: float) -> tuple
 
 def promote(connection: Connection, version_id: uuid.UUID, *, actor: str, reason: str, event: str, now: dt.datetime) -> dict:
     """Make ``version_id`` production for its agent and scope; returns {promoted, replaced}."""
-    candidate = connection.execute(
-        text("SELECT id, agent_type, scope_key, tenant_id, status, is_production FROM ai.model_versions WHERE id = :id FOR UPDATE"),
-        {"id": version_id},
-    ).mappings().first()
+    candidate = store.lock_for_move(connection, version_id)
     if candidate is None:
         raise PromotionError(f"model version {version_id} does not exist (or belongs to another tenant)")
     if candidate["is_production"]:
@@ -52,26 +51,12 @@ def promote(connection: Connection, version_id: uuid.UUID, *, actor: str, reason
     # one move per agent and scope at a time: a second promotion waits, then replaces the first's model
     connection.execute(text(f"SELECT pg_advisory_xact_lock({SCOPE_LOCK_NAMESPACE}, hashtext(CAST(:agent AS text) || ' ' || CAST(:scope AS text)))"),
                        {"agent": candidate["agent_type"], "scope": candidate["scope_key"]})
-    current = connection.execute(
-        text("""SELECT id FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope AND is_production
-                FOR UPDATE"""),
-        {"agent": candidate["agent_type"], "scope": candidate["scope_key"]},
-    ).scalar()
+    current = store.lock_production(connection, candidate["agent_type"], candidate["scope_key"])
     if current is not None:
         retire(connection, current, status="retired", reason=f"replaced by {version_id}: {reason}", now=now)
-    connection.execute(
-        text("""UPDATE ai.model_versions
-                SET is_production = true, is_active = true, status = 'production', status_reason = :reason,
-                    rollback_version = coalesce(:previous, rollback_version), updated_at = :now
-                WHERE id = :id"""),
-        {"id": version_id, "previous": current, "reason": reason, "now": now},
-    )
-    connection.execute(
-        text("""INSERT INTO ai.production_history (agent_type, tenant_id, scope_key, model_version_id, event, reason, actor, started_at)
-                VALUES (:agent, :tenant, :scope, :id, :event, :reason, :actor, :now)"""),
-        {"agent": candidate["agent_type"], "tenant": candidate["tenant_id"], "scope": candidate["scope_key"],
-         "id": version_id, "event": event, "reason": reason, "actor": actor, "now": now},
-    )
+    store.point_production_at(connection, version_id, replaced=current, agent_type=candidate["agent_type"],
+                              tenant_id=candidate["tenant_id"], scope=candidate["scope_key"], event=event, reason=reason,
+                              actor=actor, now=now)
     return {"promoted": str(version_id), "replaced": str(current) if current else None, "changed": True}
 
 
@@ -79,14 +64,4 @@ def retire(connection: Connection, version_id: uuid.UUID, *, status: str, reason
     """Take a version out of service (rejected candidate, rolled-back model) with the reason."""
     if status not in ("retired", "rejected"):
         raise ValueError(f"status must be retired or rejected, got {status!r}")
-    connection.execute(
-        text("""UPDATE ai.model_versions
-                SET is_production = false, is_active = false, status = :status, status_reason = :reason, updated_at = :now
-                WHERE id = :id"""),
-        {"id": version_id, "status": status, "reason": reason, "now": now},
-    )
-    connection.execute(
-        text("""UPDATE ai.production_history SET ended_at = :now, ended_reason = :reason
-                WHERE model_version_id = :id AND ended_at IS NULL"""),
-        {"id": version_id, "reason": reason, "now": now},
-    )
+    store.take_out_of_service(connection, version_id, status=status, reason=reason, now=now)

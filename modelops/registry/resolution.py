@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from modelops.agents import check_agent, get_agent
-from modelops.registry.versions import production, scope_key
+from modelops.registry.store import production
+from modelops.registry.versions import scope_key
 
 
 @dataclass(frozen=True)

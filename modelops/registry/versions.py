@@ -1,14 +1,15 @@
-"""Version rows: numbering, recording, reading."""
+"""Versions: scope keys, numbering, and what a new version records (the rows are the store's)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
+
+from modelops.registry import store
 
 VERSION_PATTERN = re.compile(r"^v(\d+)\.(\d+)$")
 
@@ -34,10 +35,7 @@ def scope_parts(key: str) -> tuple[uuid.UUID | None, str | None]:
 
 def next_version(connection: Connection, agent_type: str, scope: str) -> str:
     """v1.0 for the first model of an agent and scope, then v1.1, v1.2, ..."""
-    existing = connection.execute(
-        text("SELECT version FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope"),
-        {"agent": agent_type, "scope": scope},
-    ).scalars().all()
+    existing = store.version_labels(connection, agent_type, scope)
     parsed = [tuple(map(int, match.groups())) for match in map(VERSION_PATTERN.match, existing) if match]
     if not parsed:
         return "v1.0"
@@ -71,76 +69,23 @@ class NewVersion:
         return "tenant" if self.tenant_id else ("regional" if self.region else "global")
 
 
-INSERT_VERSION = text("""
-    INSERT INTO ai.model_versions (
-        agent_type, version, trained_on, training_samples, validation_samples,
-        accuracy_score, precision_score, recall_score, f1_score, training_duration,
-        is_active, is_production, model_artifact_path, training_config, created_by,
-        created_at, updated_at, tenant_id, scope, region, status, status_reason,
-        artifact_sha256, artifact_size_bytes, metrics_detail, training_run_id)
-    VALUES (
-        :agent_type, :version, :trained_on, :training_samples, :validation_samples,
-        :accuracy, :precision, :recall, :f1, :training_duration,
-        false, false, :artifact_path, CAST(:training_config AS jsonb), :created_by,
-        :now, :now, :tenant_id, :scope, :region, :status, :status_reason,
-        :artifact_sha256, :artifact_size_bytes, CAST(:metrics_detail AS jsonb), :training_run_id)
-    RETURNING id, version
-""")
-
-
 def record(connection: Connection, new: NewVersion, now: dt.datetime) -> tuple[uuid.UUID, str]:
     """Insert the version row with every column filled; returns (id, version)."""
     version = next_version(connection, new.agent_type, scope_key(new.tenant_id, new.region))
-    row = connection.execute(INSERT_VERSION, {
+    row = store.insert_version(connection, {
         "agent_type": new.agent_type, "version": version, "trained_on": new.trained_on,
         "training_samples": new.training_samples, "validation_samples": new.validation_samples,
-        "accuracy": _round(new.metrics["accuracy"]), "precision": _round(new.metrics["precision"]),
-        "recall": _round(new.metrics["recall"]), "f1": _round(new.metrics["f1"]),
-        "training_duration": new.training_duration, "artifact_path": new.artifact_path,
-        "training_config": json.dumps(new.training_config), "created_by": new.created_by, "now": now,
-        "tenant_id": new.tenant_id, "scope": new.scope, "region": new.region, "status": new.status,
-        "status_reason": new.status_reason, "artifact_sha256": new.artifact_sha256,
-        "artifact_size_bytes": new.artifact_size_bytes, "metrics_detail": json.dumps(new.metrics_detail),
+        "accuracy_score": _round(new.metrics["accuracy"]), "precision_score": _round(new.metrics["precision"]),
+        "recall_score": _round(new.metrics["recall"]), "f1_score": _round(new.metrics["f1"]),
+        "training_duration": new.training_duration, "is_active": False, "is_production": False,
+        "model_artifact_path": new.artifact_path, "training_config": new.training_config, "created_by": new.created_by,
+        "created_at": now, "updated_at": now, "tenant_id": new.tenant_id, "scope": new.scope, "region": new.region,
+        "status": new.status, "status_reason": new.status_reason, "artifact_sha256": new.artifact_sha256,
+        "artifact_size_bytes": new.artifact_size_bytes, "metrics_detail": new.metrics_detail,
         "training_run_id": new.training_run_id,
-    }).one()
+    })
     return row.id, row.version
 
 
 def _round(value: float) -> float:
     return round(float(value), 4)
-
-
-def get(connection: Connection, version_id: uuid.UUID | str) -> dict | None:
-    row = connection.execute(text("SELECT * FROM ai.model_versions WHERE id = :id"), {"id": version_id}).mappings().first()
-    return dict(row) if row else None
-
-
-def latest(connection: Connection, agent_type: str, scope: str) -> dict | None:
-    """The most recently recorded version of the agent and scope, whatever its status."""
-    row = connection.execute(
-        text("""SELECT * FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope
-                ORDER BY CAST(string_to_array(substr(version, 2), '.') AS int[]) DESC LIMIT 1"""),
-        {"agent": agent_type, "scope": scope},
-    ).mappings().first()
-    return dict(row) if row else None
-
-
-def production(connection: Connection, agent_type: str, scope: str) -> dict | None:
-    row = connection.execute(
-        text("SELECT * FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope AND is_production"),
-        {"agent": agent_type, "scope": scope},
-    ).mappings().first()
-    return dict(row) if row else None
-
-
-def listing(connection: Connection, agent_type: str, scope: str) -> list[dict]:
-    rows = connection.execute(
-        text("""SELECT id, version, status, status_reason, is_production, is_active, trained_on,
-                       training_samples, validation_samples, accuracy_score, precision_score, recall_score,
-                       f1_score, training_duration, artifact_size_bytes, rollback_version, created_at,
-                       metrics_detail ->> 'averaging' AS averaging
-                FROM ai.model_versions WHERE agent_type = :agent AND scope_key = :scope
-                ORDER BY created_at, version"""),
-        {"agent": agent_type, "scope": scope},
-    ).mappings().all()
-    return [dict(row) for row in rows]

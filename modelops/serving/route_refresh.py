@@ -21,6 +21,7 @@ from itertools import groupby
 from sqlalchemy import Connection, text
 
 from modelops import db
+from modelops.registry import store
 from modelops.registry.resolution import serving_model
 from modelops.serving.pointers import Key, Known
 from modelops.serving.routes import Route, RunningTest, ServedModel
@@ -28,7 +29,6 @@ from modelops.serving.routes import Route, RunningTest, ServedModel
 # the query itself is ai.route_signatures (schemas/migrations/versions/0010_least_privilege_roles.py)
 SIGNATURES = text("SELECT * FROM ai.route_signatures(CAST(:agents AS text[]), CAST(:tenants AS uuid[]))")
 RUNNING_TESTS = text("SELECT * FROM ai.running_tests(CAST(:controls AS uuid[]))")
-VERSIONS = text("SELECT * FROM ai.model_versions WHERE id = ANY(CAST(:ids AS uuid[]))")
 # what db.tenant_scope does at the start of its transaction, done again for each tenant of this one
 SWITCH_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
 
@@ -77,8 +77,7 @@ def _running_tests(connection: Connection, controls: list) -> dict:
     """The running test of each control version, its treatment read in the current tenant's scope
     (the tenant's own candidate, or a shared one, the only treatments a control serving it can have)."""
     running = connection.execute(RUNNING_TESTS, {"controls": controls}).mappings().all()
-    treatments = {row["id"]: row for row in connection.execute(
-        VERSIONS, {"ids": [test["treatment_version_id"] for test in running]}).mappings()} if running else {}
+    treatments = {row["id"]: row for row in store.get_many(connection, [test["treatment_version_id"] for test in running])}
     return {test["control_version_id"]: RunningTest(test["test_id"], float(test["allocation"]),
                                                     ServedModel.from_row(treatments[test["treatment_version_id"]]))
             for test in running if test["treatment_version_id"] in treatments}

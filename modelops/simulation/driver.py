@@ -20,6 +20,7 @@ from modelops import AGENT_TYPES, clock, db
 from modelops import tenants as tenant_registry
 from modelops.auth import services
 from modelops.auth.client import ServiceCaller
+from modelops.registry import store
 from modelops.simulation import traffic
 from modelops.simulation.platform import Tenant
 from modelops.simulation.report import Ledger
@@ -141,10 +142,7 @@ def _record(send, events: list[dict]) -> None:
 def _promoted(tenant_id: uuid.UUID, agent_type: str) -> bool:
     """Whether a candidate of the tenant's own won its way into production (an A/B test or an operator)."""
     with db.operator_scope() as connection:
-        return connection.execute(
-            text("""SELECT EXISTS (SELECT 1 FROM ai.production_history
-                    WHERE tenant_id = :tenant AND agent_type = :agent AND event = 'promotion')"""),
-            {"tenant": tenant_id, "agent": agent_type}).scalar_one()
+        return store.was_promoted(connection, tenant_id, agent_type)
 
 
 def _stored(made: list[tuple[uuid.UUID, Tenant]]) -> int:

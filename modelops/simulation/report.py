@@ -12,27 +12,23 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from modelops import db
+from modelops.registry import store
 
-VERSIONS = text("""
-    SELECT v.id, v.agent_type, v.tenant_id, v.scope_key, v.version, v.status, v.status_reason, v.accuracy_score
-    FROM ai.model_versions v WHERE v.tenant_id = ANY(:tenants) OR v.tenant_id IS NULL
-""")
+# (the versions themselves come from the registry, which also gives the others their version labels:
+# a run's tests and rollbacks are of its tenants' versions and the shared models, all among them)
 DECISIONS = text("""
     SELECT d.id, t.agent_type, t.tenant_id, d.decision, d.reason, d.control_accuracy, d.treatment_accuracy,
-           d.control_samples, d.treatment_samples, d.p_value, tv.version AS treatment, cv.version AS control
+           d.control_samples, d.treatment_samples, d.p_value, t.treatment_version_id, t.control_version_id
     FROM ai.ab_test_decisions d JOIN ai.ab_tests t ON t.id = d.ab_test_id
-    JOIN ai.model_versions tv ON tv.id = t.treatment_version_id JOIN ai.model_versions cv ON cv.id = t.control_version_id
     WHERE t.tenant_id = ANY(:tenants)
 """)
 TESTS = text("""
-    SELECT t.id, t.agent_type, t.tenant_id, t.status, tv.version AS treatment, cv.version AS control
-    FROM ai.ab_tests t JOIN ai.model_versions tv ON tv.id = t.treatment_version_id
-    JOIN ai.model_versions cv ON cv.id = t.control_version_id WHERE t.tenant_id = ANY(:tenants)
+    SELECT t.id, t.agent_type, t.tenant_id, t.status, t.treatment_version_id, t.control_version_id
+    FROM ai.ab_tests t WHERE t.tenant_id = ANY(:tenants)
 """)
 ROLLBACKS = text("""
-    SELECT r.id, r.agent_type, r.tenant_id, r.outcome, r.triggers, f.version AS from_version, t.version AS to_version
-    FROM ai.rollback_events r JOIN ai.model_versions f ON f.id = r.from_version_id
-    LEFT JOIN ai.model_versions t ON t.id = r.to_version_id WHERE r.tenant_id = ANY(:tenants)
+    SELECT r.id, r.agent_type, r.tenant_id, r.outcome, r.triggers, r.from_version_id, r.to_version_id
+    FROM ai.rollback_events r WHERE r.tenant_id = ANY(:tenants)
 """)
 ALERTS = text("""
     SELECT id, alert_type, severity, agent_type, tenant_id, message FROM ai.alerts
@@ -54,9 +50,11 @@ class Ledger:
     def news(self) -> list[str]:
         """One line per event not reported before, in a stable order."""
         with db.operator_scope() as connection:
-            found = {name: connection.execute(query, {"tenants": list(self.names)}).mappings().all()
-                     for name, query in (("version", VERSIONS), ("test", TESTS), ("decision", DECISIONS),
-                                         ("rollback", ROLLBACKS), ("alert", ALERTS), ("ticket", TICKETS))}
+            found = {"version": store.of_tenants(connection, list(self.names))}
+            found |= {name: connection.execute(query, {"tenants": list(self.names)}).mappings().all()
+                      for name, query in (("test", TESTS), ("decision", DECISIONS), ("rollback", ROLLBACKS),
+                                          ("alert", ALERTS), ("ticket", TICKETS))}
+        labels = {version["id"]: version["version"] for version in found["version"]}
         lines = []
         for kind, rows in found.items():
             for row in rows:
@@ -64,12 +62,12 @@ class Ledger:
                 if key in self.seen:
                     continue
                 self.seen.add(key)
-                line = self._describe(kind, row)
+                line = self._describe(kind, row, labels)
                 if line:
                     lines.append(line)
         return lines
 
-    def _describe(self, kind: str, row) -> str | None:
+    def _describe(self, kind: str, row, labels: dict) -> str | None:
         if kind == "version":
             if row["status"] == "candidate":
                 return None  # reported once judged
@@ -78,20 +76,22 @@ class Ledger:
             return f"version   {self.who(row['tenant_id'], row['agent_type'])} {row['version']} {row['status']}: {accuracy}; {row['status_reason']}"
         if kind == "test":
             self.totals[f"A/B test {row['status']}"] += 1
-            return (f"A/B test  {self.who(row['tenant_id'], row['agent_type'])} {row['treatment']} vs {row['control']}: "
+            return (f"A/B test  {self.who(row['tenant_id'], row['agent_type'])} {labels[row['treatment_version_id']]} vs "
+                    f"{labels[row['control_version_id']]}: "
                     f"{row['status']}")
         if kind == "decision":
             self.totals[f"decision {row['decision']}"] += 1
             if row["decision"] == "continue_testing":
                 return None  # one a day per running test: counted, not listed
-            return (f"decision  {self.who(row['tenant_id'], row['agent_type'])} {row['treatment']} vs {row['control']}: "
+            return (f"decision  {self.who(row['tenant_id'], row['agent_type'])} {labels[row['treatment_version_id']]} vs "
+                    f"{labels[row['control_version_id']]}: "
                     f"{row['decision'].upper()} (treatment {_share(row['treatment_accuracy'])} of {row['treatment_samples']}, "
                     f"control {_share(row['control_accuracy'])} of {row['control_samples']}); {row['reason']}")
         if kind == "rollback":
             self.totals[f"rollback {row['outcome']}"] += 1
             fired = ", ".join(sorted(row["triggers"])) if isinstance(row["triggers"], dict) else row["triggers"]
-            target = f"back to {row['to_version']}" if row["to_version"] else "no previous version: it stays"
-            return f"ROLLBACK  {self.who(row['tenant_id'], row['agent_type'])} {row['from_version']} {target} ({fired})"
+            target = f"back to {labels[row['to_version_id']]}" if row["to_version_id"] else "no previous version: it stays"
+            return f"ROLLBACK  {self.who(row['tenant_id'], row['agent_type'])} {labels[row['from_version_id']]} {target} ({fired})"
         if kind == "alert":
             self.totals[f"alert {row['severity']}"] += 1
             return f"alert     {row['severity']:<8} {row['alert_type']}: {row['message']}"

@@ -24,11 +24,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from statsmodels.stats.proportion import test_proportions_2indep
 
 from modelops.agents import Agent
-from modelops.registry import promotion, versions
+from modelops.registry import promotion, store
 from modelops.registry.loading import load_estimator
 from modelops.registry.artifacts import ArtifactIntegrityError
 from modelops.training.evaluation import score
@@ -88,7 +88,7 @@ def shared_candidate_passes(accuracy: float, production_accuracy: float, rows: i
 def apply(connection: Connection, version_id: uuid.UUID, verdict: Verdict, now: dt.datetime) -> dict:
     """Promote, reject or annotate the version; a version judged before (a redelivered job) keeps
     the verdict it got."""
-    candidate = versions.get(connection, version_id)
+    candidate = store.get(connection, version_id)
     if candidate["status"] != "candidate":
         return {"outcome": candidate["status"], "reason": candidate["status_reason"]}
     if verdict.outcome == "production":
@@ -96,8 +96,7 @@ def apply(connection: Connection, version_id: uuid.UUID, verdict: Verdict, now: 
     elif verdict.outcome == "rejected":
         promotion.retire(connection, version_id, status="rejected", reason=verdict.reason, now=now)
     else:
-        connection.execute(text("UPDATE ai.model_versions SET status_reason = :reason, updated_at = :now WHERE id = :id"),
-                           {"reason": verdict.reason, "now": now, "id": version_id})
+        store.set_status_reason(connection, version_id, verdict.reason, now)
     decision = {"outcome": verdict.outcome, "reason": verdict.reason}
     if verdict.production_version_id:
         decision |= {"production_version_id": verdict.production_version_id, "production_accuracy": verdict.production_accuracy}

@@ -35,6 +35,7 @@ from modelops import clock, db
 from modelops.agents import get_agent
 from modelops.config import settings
 from modelops.privacy.pii import scrub_many
+from modelops.registry import store as registry_store
 from modelops.registry import versions
 from modelops.registry.artifacts import ArtifactStore
 from modelops.training import gate, runs, sources
@@ -89,10 +90,7 @@ def collect(agent_type: str, tenant_id, now: dt.datetime) -> tuple[Iterator[dict
     The rows are read in one short transaction as JSON text (a fraction of the memory the parsed
     dicts take) and parsed only as the caller iterates over them."""
     with db.tenant_scope(tenant_id) as connection:
-        last = connection.execute(
-            text("SELECT max(trained_on) FROM ai.model_versions WHERE agent_type = :agent AND tenant_id = :tenant"),
-            {"agent": agent_type, "tenant": tenant_id},
-        ).scalar()
+        last = registry_store.last_trained_on(connection, agent_type, tenant_id)
         new = connection.execute(COUNT_NEW_ROWS, {"agent": agent_type, "now": now, "last": last}).scalar()
         result = connection.execution_options(yield_per=BATCH_ROWS).execute(
             COLLECT_ROWS, {"agent": agent_type, "now": now})
@@ -237,7 +235,7 @@ def _refuse_repeat(agent_type: str, scope: str, recipe: dict, counts: dict) -> N
     """A shared model is not trained again from the same source, config and libraries: it would be
     the same bytes under a new version number."""
     with db.operator_scope() as connection:
-        latest = versions.latest(connection, agent_type, scope)
+        latest = registry_store.latest(connection, agent_type, scope)
     if latest is None:
         return
     config = latest["training_config"]
@@ -318,7 +316,7 @@ def _train(run: dict, now: dt.datetime, worker: str, on_candidate: OnCandidate) 
 
     _phase(run["id"], worker, "judging")
     with _scope(tenant_id) as connection:
-        production = versions.production(connection, agent_type, scope)
+        production = registry_store.production(connection, agent_type, scope)
     verdict = gate.judge(agent, metrics, val_x, val_y, judged_model(production, settings().artifact_dir), shared=tenant_id is None)
     new_version = versions.NewVersion(
         agent_type=agent_type, tenant_id=tenant_id, region=region, trained_on=now,
@@ -344,7 +342,5 @@ def _train(run: dict, now: dt.datetime, worker: str, on_candidate: OnCandidate) 
 
 
 def _record_once(connection, new_version: versions.NewVersion, now: dt.datetime) -> tuple[uuid.UUID, str]:
-    existing = connection.execute(
-        text("SELECT id, version FROM ai.model_versions WHERE training_run_id = :run"), {"run": new_version.training_run_id}
-    ).first()
+    existing = registry_store.by_training_run(connection, new_version.training_run_id)
     return (existing.id, existing.version) if existing else versions.record(connection, new_version, now)

@@ -9,12 +9,14 @@ rows arrived or max_age_days passed, not at every check.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 from sqlalchemy import text
 
 from modelops import db
 from modelops.agents import check_agent
+from modelops.registry import store
 from modelops.registry.versions import scope_key
 from modelops.training import runs
 from modelops.training.schedule import Decision, decide
@@ -32,9 +34,10 @@ SCOPE_STATE = text("""
                     WHERE r.agent_type = :agent AND r.scope_key = 'tenant:' || t.id
                       AND r.status IN ('queued', 'running')) AS in_flight
     FROM ai.tenants t
+    LEFT JOIN jsonb_to_recordset(CAST(:trained AS jsonb)) AS own(tenant_id uuid, trained_on timestamp) ON own.tenant_id = t.id
     LEFT JOIN LATERAL (
         SELECT greatest(
-            (SELECT max(trained_on) FROM ai.model_versions v WHERE v.agent_type = :agent AND v.tenant_id = t.id),
+            own.trained_on,
             (SELECT max(claimed_at) FROM ai.training_runs r
               WHERE r.agent_type = :agent AND r.scope_key = 'tenant:' || t.id AND r.status = 'skipped')) AS trained
     ) AS last ON true
@@ -54,7 +57,10 @@ def check(agent_type: str, now: dt.datetime) -> list[uuid.UUID]:
     check_agent(agent_type)
     queued = []
     with db.operator_scope() as connection:
-        for state in connection.execute(SCOPE_STATE, {"agent": agent_type, "now": now}).mappings().all():
+        # when each tenant's own newest model was trained, from the registry
+        trained = [{"tenant_id": str(tenant), "trained_on": at.isoformat()}
+                   for tenant, at in store.last_trained_per_tenant(connection, agent_type).items()]
+        for state in connection.execute(SCOPE_STATE, {"agent": agent_type, "now": now, "trained": json.dumps(trained)}).mappings().all():
             scope = scope_key(state["tenant_id"])
             verdict = decide(agent_type, state["new_samples"], state["last_trained_at"], now, state["in_flight"])
             run_id = None

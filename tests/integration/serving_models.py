@@ -9,7 +9,7 @@ from modelops import clock, db
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
 from modelops.config import settings
-from modelops.registry import promotion, versions
+from modelops.registry import promotion, store, versions
 from modelops.registry.artifacts import ArtifactStore
 from modelops.training.pipeline import environment
 
@@ -45,7 +45,7 @@ def record_model(agent_type: str, tenant_id: uuid.UUID, *, tenant_seed: int, row
     with db.tenant_scope(tenant_id) as connection:
         version_id, version = versions.record(connection, new, now)
         if promote:
-            first = versions.production(connection, agent_type, versions.scope_key(tenant_id)) is None
+            first = store.production(connection, agent_type, versions.scope_key(tenant_id)) is None
             promotion.promote(connection, version_id, actor="tests", reason="test model",
                               event="first_model" if first else "promotion", now=now)
     return {"id": version_id, "version": version}

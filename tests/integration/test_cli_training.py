@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from modelops import clock, db, intake, tenants
 from modelops.agents.synthetic import generate
-from modelops.registry import versions
+from modelops.registry import store, versions
 from modelops.registry.versions import scope_key
 from modelops.training import runs
 from tests.cli import run
@@ -116,7 +116,7 @@ def test_the_text_report_names_version_metrics_averaging_and_decision(database, 
 def test_versions_without_a_tenant_lists_the_global_models(database):
     now = clock.now()
     with db.operator_scope() as connection:
-        before = len(versions.listing(connection, "chat", "global"))
+        before = len(store.listing(connection, "chat", "global"))
         version_id, number = versions.record(connection, versions.NewVersion(
             agent_type="chat", tenant_id=None, region=None, trained_on=now, training_samples=80, validation_samples=20,
             metrics={"accuracy": 0.9, "precision": 0.8, "recall": 0.7, "f1": 0.75},
