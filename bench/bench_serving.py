@@ -28,7 +28,11 @@ Steps:
      then how soon after a promotion commits the running worker answers with the promoted version;
   4. memory: a serving worker with one pool process, its resident set as it takes on every
      tenant's model of each of the six agents in turn;
-  5. scaling (not run by default): single messages of the first agent as fast as the clients send
+  5. profile (not run by default): one ``predict_batch`` of ``--batch`` requests of one tenant taken
+     apart in this process, stage by stage as the serving worker runs them, each stage beside a
+     floor measured alone on the same data (what the stage cannot cost less than); medians of
+     ``--rounds`` (at least 7) repetitions;
+  6. scaling (not run by default): single messages of the first agent as fast as the clients send
      them, for each of ``--shapes`` (workers x pool processes: one worker with N pool processes,
      or N workers of one process each, as N hosts would run), the no-op worker of the same shape
      beside each. The serving workers are first sent an untimed pass of half as many messages,
@@ -399,7 +403,8 @@ def main() -> None:
                         help="draw single messages from the first N tenants only (default: all)")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="pool processes of the throughput step's workers (default: the serving pool's)")
-    parser.add_argument("--steps", default="throughput,memory", help="which of throughput, memory, scaling to run")
+    parser.add_argument("--steps", default="throughput,memory",
+                        help="which of throughput, memory, scaling, profile to run")
     parser.add_argument("--shapes", default="1x1,1x2,1x4,2x1,4x1",
                         help="scaling step: workers x pool processes per worker, comma-separated")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -427,6 +432,8 @@ def main() -> None:
         memory(client, env, tenants)
     if "scaling" in steps:
         figures["scaling"] = scaling(client, env, args, tenants, agents[0])
+    if "profile" in steps:
+        figures["profile"] = profile(args, tenants, agents[0])
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
 
@@ -498,6 +505,138 @@ def scaling(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]
         shapes.append(figures)
     return {"agent": agent, "tenants": len(tenants), "singles": args.singles, "clients": args.clients, "rounds": args.rounds,
             "shapes": shapes}
+
+
+# -- the per-stage profile ------------------------------------------------------------------------
+
+def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
+    """The stages of one predict_batch, in this process, each timed beside its floor.
+
+    The worker's own path, step by step: its main process decodes the message; the pool process
+    opens the envelope, checks the batch, routes it, extracts features, predicts, writes the
+    audit rows, counts, and stores the answer. Each floor is the least that stage's work could
+    cost, measured alone on the same data in the same run: what a stage costs above it is ours."""
+    import hashlib
+    import hmac
+
+    import redis
+    from celery import states as celery_states
+
+    from modelops import db, serving
+    from modelops.agents import get_agent
+    from modelops.monitoring import counters
+    from modelops.serving import auditlog, callers
+    from workers.app import app
+    from workers.authentication import open_calls
+
+    server = serving.server()
+    items = workload(tenants[:1], agent, args.batch, seed=11)
+    repetitions = max(7, args.rounds)
+    timings: dict[str, list[float]] = {}
+
+    def timed(stage: str, work, *arguments):
+        started = time.perf_counter()
+        result = work(*arguments)
+        timings.setdefault(stage, []).append((time.perf_counter() - started) * 1000)
+        return result
+
+    redis_client = redis.Redis.from_url(args.redis_url)
+    for repetition in range(repetitions + 2):  # the first two warm the caches, and are dropped
+        kwargs = call(PREDICT_BATCH, items)
+        message = json.dumps([[], kwargs, {}])
+        task_id = str(uuid.uuid4())
+        decoded = timed("message decoded (worker main process)", json.loads, message)
+        opened = timed("envelope opened: signature, body, nonce", open_calls, PREDICT_BATCH, [(task_id, (), decoded[1])])[0]
+        body = opened.arguments["items"]
+        allowed = timed("membership of each request's tenant", lambda: [
+            item for item in body if not callers.memberships.problem(opened.service, item.get("tenant_id"), callers.ACTION)])
+        answers: list = [None] * len(allowed)
+        valid = timed("requests checked and validated", lambda: (serving.batch_problem(allowed), server.checked(allowed, answers))[1])
+        by_model = timed("routed", server.planned, valid, answers)
+        planned = next(iter(by_model.values()))
+        estimator = server.models.get(planned[0].model)
+        inputs = [p.request.features_input for p in planned]
+        features = timed("features extracted", estimator[:-1].transform, inputs)
+        timed("predicted (model alone)", estimator[-1].predict_proba, features)
+        started = time.perf_counter()
+        rows, failed = timed("predicted, answers and audit rows built", server.predicted, by_model, server.now(), started, answers)
+        timed("audit rows written and committed", auditlog.write, rows)
+        timed("counted (Redis)", counters.recorder().predictions, rows, failed, rows[0].prediction_timestamp.date())
+        timed("answer stored (result backend)", app.backend.store_result, task_id, answers, celery_states.SUCCESS)
+
+        # the floors, each alone on the same data
+        timed("floor: JSON decode of the message", json.loads, message)
+        key = CALLER.credential
+        timed("floor: HMAC-SHA256 of the body and one Redis round trip",
+              lambda: (hmac.new(key, kwargs["envelope"]["body"].encode(), hashlib.sha256).hexdigest(), redis_client.ping()))
+        members = {item["tenant_id"] for item in body}
+        timed("floor: one set look-up per request", lambda: [item for item in body if item["tenant_id"] in members])
+        timed("floor: the input model validated alone, one call per request",
+              lambda: [get_agent(agent).input_model.model_validate(item["input_data"]) for item in allowed])
+        routes = {(item["agent_type"], item["tenant_id"]): planned[0].model for item in allowed}
+        timed("floor: one dict look-up per request", lambda: [routes[(item["agent_type"], item["tenant_id"])] for item in allowed])
+        timed("floor: the model's text analyzers alone", lambda: [
+            [step[1].build_analyzer()(document) for document in step[0].transform(inputs)]
+            for _, step in estimator[0].transformer_list if hasattr(step[1], "build_analyzer")])
+        coefficients = _coefficients(estimator[-1])
+        timed("floor: one sparse product with the coefficients", lambda: features @ coefficients)
+        timed("floor: a tuple per row", lambda: [(row.id, row.confidence) for row in rows])
+        timed("floor: binary COPY of the rows into a temporary table", _copy_floor, db, rows)
+        timed("floor: one Redis round trip", redis_client.ping)
+        timed("floor: JSON encode of the answers", json.dumps, answers)
+
+    stages = {stage: median(values[2:]) for stage, values in timings.items()}
+    print(f"\n== profile: one predict_batch of {args.batch} {agent} requests of one tenant, in this process, "
+          f"median of {repetitions} (ms)")
+    pairs = [
+        ("message decoded (worker main process)", "floor: JSON decode of the message"),
+        ("envelope opened: signature, body, nonce", "floor: HMAC-SHA256 of the body and one Redis round trip"),
+        ("membership of each request's tenant", "floor: one set look-up per request"),
+        ("requests checked and validated", "floor: the input model validated alone, one call per request"),
+        ("routed", "floor: one dict look-up per request"),
+        ("features extracted", "floor: the model's text analyzers alone"),
+        ("predicted (model alone)", "floor: one sparse product with the coefficients"),
+        ("predicted, answers and audit rows built", "floor: a tuple per row"),
+        ("audit rows written and committed", "floor: binary COPY of the rows into a temporary table"),
+        ("counted (Redis)", "floor: one Redis round trip"),
+        ("answer stored (result backend)", "floor: JSON encode of the answers"),
+    ]
+    print(f"  {'stage':<44} {'ms':>7}   {'its floor, measured alone':<58} {'ms':>7}")
+    for stage, floor in pairs:
+        print(f"  {stage:<44} {stages[stage]:7.1f}   {floor[len('floor: '):]:<58} {stages[floor]:7.1f}")
+    total = sum(stages[stage] for stage, _ in pairs if stage not in ("features extracted", "predicted (model alone)"))
+    print(f"  {'all stages (features and model within predicted)':<44} {total:7.1f}   "
+          f"= {args.batch / total * 1000:,.0f} requests per second of one process")
+    return {"batch": args.batch, "agent": agent, "repetitions": repetitions, "ms": stages}
+
+
+def _coefficients(model):
+    """The fitted linear model's coefficients, transposed for ``features @``."""
+    inner = getattr(model, "estimator_", model)
+    return inner.coef_.T
+
+
+def _copy_floor(db, rows) -> None:
+    """The rows into a temporary table of the audit log's columns by binary COPY: no row-level
+    security, foreign key or index; what moving the rows into Postgres costs at least."""
+    from psycopg.types.json import Jsonb
+
+    from modelops.serving import auditlog
+
+    with db.unscoped() as connection:
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE profile_floor (id uuid, model_version_id uuid, agent_type text, "
+                           "tenant_id uuid, input_data jsonb, predicted_output jsonb, confidence_score numeric, "
+                           "prediction_timestamp timestamp, prediction_duration_ms float8, ab_group text, "
+                           "request_key text) ON COMMIT DROP")
+            with cursor.copy("COPY profile_floor FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["uuid", "uuid", "text", "uuid", "jsonb", "jsonb", "numeric", "timestamp", "float8",
+                                "text", "text"])
+                for row in rows:
+                    copy.write_row((row.id, row.model_version_id, row.agent_type, row.tenant_id, Jsonb(row.input_data),
+                                    Jsonb(row.predicted_output), auditlog.logged_confidence(row.confidence),
+                                    row.prediction_timestamp, round(row.duration_ms, 2), row.ab_group, row.request_key))
 
 
 if __name__ == "__main__":
