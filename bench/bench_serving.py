@@ -532,12 +532,12 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
     server = serving.server()
     items = workload(tenants[:1], agent, args.batch, seed=11)
     repetitions = max(7, args.rounds)
-    timings: dict[str, list[float]] = {}
+    timings: dict[str, list[tuple[float, float]]] = {}  # stage -> (wall ms, CPU ms of this process) per repetition
 
     def timed(stage: str, work, *arguments):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = work(*arguments)
-        timings.setdefault(stage, []).append((time.perf_counter() - started) * 1000)
+        timings.setdefault(stage, []).append(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000))
         return result
 
     redis_client = redis.Redis.from_url(args.redis_url)
@@ -585,9 +585,10 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         timed("floor: one Redis round trip", redis_client.ping)
         timed("floor: JSON encode of the answers", json.dumps, answers)
 
-    stages = {stage: median(values[2:]) for stage, values in timings.items()}
+    stages = {stage: median([wall for wall, _ in values[2:]]) for stage, values in timings.items()}
+    cpu = {stage: median([used for _, used in values[2:]]) for stage, values in timings.items()}
     print(f"\n== profile: one predict_batch of {args.batch} {agent} requests of one tenant, in this process, "
-          f"median of {repetitions} (ms)")
+          f"median of {repetitions}: wall ms (CPU ms of this process; Postgres and Redis not counted)")
     pairs = [
         ("message decoded (worker main process)", "floor: JSON decode of the message"),
         ("envelope opened: signature, body, nonce", "floor: HMAC-SHA256 of the body and one Redis round trip"),
@@ -601,13 +602,15 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         ("counted (Redis)", "floor: one Redis round trip"),
         ("answer stored (result backend)", "floor: JSON encode of the answers"),
     ]
-    print(f"  {'stage':<44} {'ms':>7}   {'its floor, measured alone':<58} {'ms':>7}")
+    print(f"  {'stage':<44} {'wall':>6} {'(CPU)':>7}   {'its floor, measured alone':<58} {'wall':>6} {'(CPU)':>7}")
     for stage, floor in pairs:
-        print(f"  {stage:<44} {stages[stage]:7.1f}   {floor[len('floor: '):]:<58} {stages[floor]:7.1f}")
-    total = sum(stages[stage] for stage, _ in pairs if stage not in ("features extracted", "predicted (model alone)"))
-    print(f"  {'all stages (features and model within predicted)':<44} {total:7.1f}   "
-          f"= {args.batch / total * 1000:,.0f} requests per second of one process")
-    return {"batch": args.batch, "agent": agent, "repetitions": repetitions, "ms": stages}
+        print(f"  {stage:<44} {stages[stage]:6.1f} ({cpu[stage]:5.1f})   {floor[len('floor: '):]:<58} "
+              f"{stages[floor]:6.1f} ({cpu[floor]:5.1f})")
+    counted = [stage for stage, _ in pairs if stage not in ("features extracted", "predicted (model alone)")]
+    total, total_cpu = sum(stages[stage] for stage in counted), sum(cpu[stage] for stage in counted)
+    print(f"  {'all stages (features, model within predicted)':<44} {total:6.1f} ({total_cpu:5.1f})   "
+          f"= {args.batch / total * 1000:,.0f} requests per second of one process, {args.batch / total_cpu * 1000:,.0f} per CPU-second")
+    return {"batch": args.batch, "agent": agent, "repetitions": repetitions, "wall_ms": stages, "cpu_ms": cpu}
 
 
 def _coefficients(model):
