@@ -1,0 +1,50 @@
+"""A compiled pipeline answers exactly as the fitted pipeline it was made from, for every agent."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from modelops import AGENT_TYPES
+from modelops.agents import get_agent
+from modelops.agents.synthetic import generate
+from modelops.serving.compiled import CompiledPipeline, compiled
+
+
+def fitted(agent_type: str, rows: int = 300):
+    agent = get_agent(agent_type)
+    pairs = [(agent.validate_input(i), agent.label(o)) for i, o in generate(agent_type, rows, seed=3, tenant_seed=4)]
+    pairs = [(i, label) for i, label in pairs if label is not None]
+    return agent, agent.build_estimator().fit([i for i, _ in pairs], [label for _, label in pairs])
+
+
+@pytest.mark.parametrize("agent_type", AGENT_TYPES)
+def test_every_agent_answers_bit_for_bit_as_its_pipeline(agent_type):
+    agent, estimator = fitted(agent_type)
+    fast = compiled(estimator)
+    assert isinstance(fast, CompiledPipeline)
+    inputs = [agent.validate_input(i) for i, _ in generate(agent_type, 60, seed=9, tenant_seed=4)]
+    for batch in (inputs, inputs[:1], inputs[7:9]):  # many rows, one, and two: serving makes each
+        assert np.array_equal(fast.predict_proba(batch), estimator.predict_proba(batch))
+        assert agent.predict(fast, batch) == agent.predict(estimator, batch)
+    assert fast.classes_.tolist() == estimator.classes_.tolist()
+
+
+def test_a_step_it_does_not_know_runs_through_its_own_transform():
+    rows = [{"a": "x", "b": float(n % 3)} for n in range(30)]
+    labels = [n % 2 for n in range(30)]
+    weighted = FeatureUnion([("one", DictVectorizer()), ("two", DictVectorizer())], transformer_weights={"one": 2.0})
+    validating = FunctionTransformer(lambda X: X * 2, validate=True)
+    pipeline = Pipeline([("union", weighted), ("dense", FunctionTransformer(lambda X: X.toarray())), ("double", validating),
+                         ("model", LogisticRegression())]).fit(rows, labels)
+    assert np.array_equal(compiled(pipeline).predict_proba(rows), pipeline.predict_proba(rows))
+
+
+def test_what_is_not_a_pipeline_is_served_as_it_is():
+    model = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+    assert compiled(model) is model
+    transformer_only = make_pipeline(DictVectorizer(), FunctionTransformer())
+    assert compiled(transformer_only) is transformer_only
