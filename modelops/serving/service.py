@@ -28,7 +28,7 @@ from modelops.monitoring import counters
 from modelops.serving import auditlog
 from modelops.serving.models import ModelCache, budget_bytes
 from modelops.serving.pointers import PointerCache
-from modelops.serving.requests import Refused, ValidRequest, parse
+from modelops.serving.requests import Refused, ValidRequest, parse_many
 from modelops.serving.route_refresh import refresh_routes
 from modelops.serving.routes import ServedModel
 from modelops.registry.artifacts import ArtifactStore
@@ -99,8 +99,7 @@ class Server:
     def checked(requests: list[Any], answers: list) -> list[tuple[int, ValidRequest]]:
         """The requests that are valid, with their positions; the others' refusals are in ``answers``."""
         valid: list[tuple[int, ValidRequest]] = []
-        for index, item in enumerate(requests):
-            parsed = parse(item)
+        for index, parsed in enumerate(parse_many(requests)):
             if isinstance(parsed, Refused):
                 answers[index] = refused(parsed.reason)
             else:

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from modelops.serving import MAX_BATCH_ITEMS, batch_problem
-from modelops.serving.requests import Refused, ValidRequest, parse
+from modelops.serving.requests import Refused, ValidRequest, parse, parse_many
 
 TENANT = uuid.uuid4()
 TRANSACTION = {"description": "AMZN MKTP US*2K4", "merchant": "Amazon", "amount": "12.50", "currency": "usd",
@@ -53,3 +53,14 @@ def test_a_batch_must_be_a_list_of_bounded_length():
     assert batch_problem([request()]) is None
     assert "expected a list" in batch_problem({"items": []})
     assert f"at most {MAX_BATCH_ITEMS}" in batch_problem([request()] * (MAX_BATCH_ITEMS + 1))
+
+
+def test_a_batch_is_parsed_as_each_of_its_requests_alone():
+    good = [request(request_key=f"k{n}", input_data={**TRANSACTION, "amount": str(n + 1)}) for n in range(5)]
+    chat = {"tenant_id": str(TENANT), "agent_type": "chat", "input_data": {"message": "where is my refund?"}}
+    reconciliation = {"tenant_id": str(TENANT), "agent_type": "reconciliation", "input_data": {"bank_line": {}}}
+    bad = [request(input_data={**TRANSACTION, "amount": "twelve"}), request(tenant_id="acme"), ["not", "a", "request"],
+           request(input_data={**TRANSACTION, "description": "nul \x00 here"}), {"agent_type": "forecasting"}]
+    for batch in (good, good + [chat], good[:2] + bad + good[2:] + [reconciliation]):
+        assert parse_many(batch) == [parse(item) for item in batch]
+    assert all(isinstance(parsed, ValidRequest) for parsed in parse_many(good))
