@@ -16,8 +16,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import sklearn
 
@@ -36,8 +35,7 @@ from modelops.registry.artifacts import ArtifactStore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
     index: int  # position in the batch, where its answer goes
     request: ValidRequest
     model: ServedModel
@@ -60,11 +58,12 @@ def unavailable(reason: str) -> dict:
     return {"status": "unavailable", "reason": reason}
 
 
-def answered(row: auditlog.LogRow, model: ServedModel) -> dict:
+def answered(row: auditlog.LogRow, version: dict[str, str]) -> dict:
+    """The answer logged as ``row``, by the model ``version`` describes (``ServedModel.describe``)."""
     return {
         "status": "predicted", "prediction_id": str(row.id), "agent_type": row.agent_type,
         "tenant_id": str(row.tenant_id), "output": row.predicted_output, "confidence": row.confidence,
-        "model_version": model.describe(), "ab_group": row.ab_group,
+        "model_version": version, "ab_group": row.ab_group,
         "ab_test_id": str(row.ab_test_id) if row.ab_test_id else None,
     }
 
@@ -146,6 +145,7 @@ class Server:
             return []
         # the request's time in this process: from the batch's start until its answer was computed
         duration_ms = (time.perf_counter() - started) * 1000
+        version = model.describe()  # one for the group's answers: they are only serialised
         rows = []
         for p, prediction in zip(planned, predictions):
             row = auditlog.LogRow(
@@ -157,7 +157,7 @@ class Server:
                 ab_group=p.ab_group, request_key=p.request_key,
             )
             rows.append(row)
-            answers[p.index] = answered(row, model)
+            answers[p.index] = answered(row, version)
         return rows
 
 
