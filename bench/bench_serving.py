@@ -2,7 +2,8 @@
 
     python bench/bench_serving.py [--database-url URL] [--redis-url URL] [--tenants 100]
                                   [--agents classification,insight] [--batch 1000] [--batches 20]
-                                  [--rounds 3] [--singles 5000] [--rate 500] [--seconds 10] [--clients 2]
+                                  [--rounds 3] [--singles 5000] [--rate 500 | --load-share 0.5] [--seconds 10]
+                                  [--clients 2]
                                   [--single-tenants N] [--concurrency N] [--steps throughput,memory,scaling]
                                   [--shapes 1x1,1x2,1x4,2x1,4x1] [--json PATH]
 
@@ -22,7 +23,9 @@ Steps:
   1. models: ``--tenants`` tenants, each with a model of each of the six agents (trained once on
      2,000 synthetic rows of its own tenant seed, then reused by later runs on the bench database);
   2. no-op worker: single messages as fast as ``--clients`` client processes send them, the same
-     at ``--rate`` per second for ``--seconds`` (latency percentiles), and batches;
+     at ``--rate`` per second (or at ``--load-share`` of the rate just measured) for ``--seconds``
+     (latency percentiles, open loop: each message is sent at its slot whatever came back), and
+     batches;
   3. `modelops worker --pool serving`: the same three measurements with ``modelops.serving.predict``
      and ``modelops.serving.predict_batch`` (each batch is one tenant's requests, the tenants in turn);
      then how soon after a promotion commits the running worker answers with the promoted version;
@@ -292,13 +295,14 @@ def rate(runs: list[tuple[float, float]]) -> float:
 def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, seed: int) -> dict:
     senders = tenants[:args.single_tenants] if args.single_tenants else tenants
     singles = workload(senders, agent, args.singles, seed)
-    paced = workload(senders, agent, int(args.rate * args.seconds), seed + 1)
     payloads = [workload([tenants[n % len(tenants)]], agent, args.batch, seed + 2 + n) for n in range(args.batches)]
-    return {
-        "singles": [as_fast_as_possible(client, args.redis_url, single, singles, args.clients) for _ in range(args.rounds)],
-        "latency": at_rate(client, args.redis_url, single, paced, args.rate, args.clients),
-        "batched": [as_fast_as_possible(client, args.redis_url, batch, payloads, args.clients) for _ in range(args.rounds)],
-    }
+    figures = {"singles": [as_fast_as_possible(client, args.redis_url, single, singles, args.clients) for _ in range(args.rounds)]}
+    # open loop: offered at a fixed pace, or at a share of the capacity this worker just showed
+    offered = args.rate if args.load_share is None else args.load_share * rate(figures["singles"])
+    paced = workload(senders, agent, int(offered * args.seconds), seed + 1)
+    figures["latency"] = {**at_rate(client, args.redis_url, single, paced, offered, args.clients), "asked": offered}
+    figures["batched"] = [as_fast_as_possible(client, args.redis_url, batch, payloads, args.clients) for _ in range(args.rounds)]
+    return figures
 
 
 def report(label: str, figures: dict, baseline: dict | None, args) -> None:
@@ -306,7 +310,8 @@ def report(label: str, figures: dict, baseline: dict | None, args) -> None:
     print(f"  {label}")
     print(f"    single messages, as fast as {args.clients} clients send: {spread(figures['singles'])} per s"
           + (f"  ({rate(figures['singles']) / rate(baseline['singles']):.2f}x the no-op)" if baseline else ""))
-    print(f"    single messages at {latency['offered']:.0f}/s offered: p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
+    share = f" ({args.load_share:.0%} of its capacity above)" if args.load_share is not None else ""
+    print(f"    single messages at {latency['offered']:.0f}/s offered{share}: p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
           f"max {latency['max']:.1f} ms" + (f"  (no-op: p50 {baseline['latency']['p50']:.1f}, p99 {baseline['latency']['p99']:.1f})" if baseline else ""))
     print(f"    batches of {args.batch}, {args.batches} in flight: {spread(figures['batched'])} items per s"
           + (f"  ({rate(figures['batched']) / rate(baseline['batched']):.2f}x the no-op)" if baseline else ""))
@@ -397,6 +402,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--singles", type=int, default=5000, help="single messages per as-fast-as-possible round")
     parser.add_argument("--rate", type=float, default=500.0, help="offered single messages per second for latency")
+    parser.add_argument("--load-share", type=float, default=None,
+                        help="offer single messages for latency at this share of each worker's single-message "
+                             "capacity measured just before (e.g. 0.5), instead of at --rate")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2, help="client processes sending together")
     parser.add_argument("--single-tenants", type=int, default=None,
