@@ -563,9 +563,13 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         by_model = timed("routed", server.planned, valid, answers)
         planned = next(iter(by_model.values()))
         estimator = server.models.get(planned[0].model)
+        # the compiled pipeline's parts (modelops.serving.compiled), or a plain pipeline's
+        pipeline = getattr(estimator, "pipeline", estimator)
+        extract = getattr(estimator, "features", pipeline[:-1].transform)
+        model = getattr(estimator, "model", pipeline[-1])
         inputs = [p.request.features_input for p in planned]
-        features = timed("features extracted", estimator.features, inputs)
-        timed("predicted (model alone)", estimator.model.predict_proba, features)
+        features = timed("features extracted", extract, inputs)
+        timed("predicted (model alone)", model.predict_proba, features)
         started = time.perf_counter()
         rows, failed = timed("predicted, answers and audit rows built", server.predicted, by_model, server.now(), started, answers)
         timed("audit rows written and committed", auditlog.write, rows)
@@ -585,8 +589,8 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         timed("floor: one dict look-up per request", lambda: [routes[(item["agent_type"], item["tenant_id"])] for item in allowed])
         timed("floor: the model's text analyzers alone", lambda: [
             [step[1].build_analyzer()(document) for document in step[0].transform(inputs)]
-            for _, step in estimator.pipeline[0].transformer_list if hasattr(step[1], "build_analyzer")])
-        coefficients = _coefficients(estimator.model)
+            for _, step in pipeline[0].transformer_list if hasattr(step[1], "build_analyzer")])
+        coefficients = _coefficients(model)
         timed("floor: one sparse product with the coefficients", lambda: features @ coefficients)
         timed("floor: a tuple per row", lambda: [(row.id, row.confidence) for row in rows])
         timed("floor: binary COPY of the rows into a temporary table", _copy_floor, db, rows)
