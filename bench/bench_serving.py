@@ -292,7 +292,30 @@ def rate(runs: list[tuple[float, float]]) -> float:
 
 # -- the steps ----------------------------------------------------------------------------------
 
-def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, seed: int) -> dict:
+def worker_cpu(group, name: str, database_url: str) -> float:
+    """CPU seconds used so far by a worker (its main process and its pool processes) and by the
+    Postgres backends serving the bench database (the audit rows' share of the work)."""
+    import psutil
+    from sqlalchemy.engine import make_url
+
+    main = psutil.Process(group.processes[name].pid)
+    processes = [main, *main.children(recursive=True)]
+    database = f" {make_url(database_url).database} "
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if process.info["name"] == "postgres" and database in " ".join(process.info["cmdline"] or ()) + " ":
+            processes.append(process)
+    used = 0.0
+    for process in processes:
+        try:
+            used += sum(process.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # a backend that closed meanwhile
+            pass
+    return used
+
+
+def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, seed: int, cpu=None) -> dict:
+    """``cpu()``, when given, reads the worker's CPU seconds: the batched rounds are also counted
+    per CPU-second of the worker, a figure the machine's other work moves much less than time."""
     senders = tenants[:args.single_tenants] if args.single_tenants else tenants
     singles = workload(senders, agent, args.singles, seed)
     payloads = [workload([tenants[n % len(tenants)]], agent, args.batch, seed + 2 + n) for n in range(args.batches)]
@@ -301,7 +324,11 @@ def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, 
     offered = args.rate if args.load_share is None else args.load_share * rate(figures["singles"])
     paced = workload(senders, agent, int(offered * args.seconds), seed + 1)
     figures["latency"] = {**at_rate(client, args.redis_url, single, paced, offered, args.clients), "asked": offered}
-    figures["batched"] = [as_fast_as_possible(client, args.redis_url, batch, payloads, args.clients) for _ in range(args.rounds)]
+    figures["batched"], figures["batched_cpu_seconds"] = [], []
+    for _ in range(args.rounds):
+        before = cpu() if cpu else 0.0
+        figures["batched"].append(as_fast_as_possible(client, args.redis_url, batch, payloads, args.clients))
+        figures["batched_cpu_seconds"].append(cpu() - before if cpu else None)
     return figures
 
 
@@ -315,6 +342,11 @@ def report(label: str, figures: dict, baseline: dict | None, args) -> None:
           f"max {latency['max']:.1f} ms" + (f"  (no-op: p50 {baseline['latency']['p50']:.1f}, p99 {baseline['latency']['p99']:.1f})" if baseline else ""))
     print(f"    batches of {args.batch}, {args.batches} in flight: {spread(figures['batched'])} items per s"
           + (f"  ({rate(figures['batched']) / rate(baseline['batched']):.2f}x the no-op)" if baseline else ""))
+    used = [seconds for seconds in figures.get("batched_cpu_seconds", []) if seconds]
+    if used:
+        per_cpu = args.batch * args.batches / median(used)
+        print(f"      CPU of the worker (main and pool processes) and its Postgres backends: median {median(used):.2f} s a round, "
+              f"{per_cpu:,.0f} items per CPU-second")
 
 
 def resident_mb(group, name: str) -> dict:
@@ -457,7 +489,8 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
     group = start_worker(noop_command(concurrency, serving.prefetch), "noop", env)
     try:
         wait_ready(client, NOOP, {})
-        baselines = {agent: measure(client, NOOP, NOOP, args, tenants, agent, seed=1) for agent in agents}
+        baselines = {agent: measure(client, NOOP, NOOP, args, tenants, agent, seed=1, cpu=lambda: worker_cpu(group, "noop", args.database_url))
+                     for agent in agents}
     finally:
         group.stop()
     for agent, figures in baselines.items():
@@ -472,7 +505,8 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
             client.send_task(PREDICT_BATCH, kwargs=call(PREDICT_BATCH, workload(tenants, agent, 4 * len(tenants), 4)),
                              queue="predict").get(timeout=600)
         for agent in agents:
-            measured[agent] = measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1)
+            measured[agent] = measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1,
+                                      cpu=lambda: worker_cpu(group, "serving", args.database_url))
             report(agent, measured[agent], baselines[agent], args)
         moves = pickup(client, tenants[0], moves=7)
     finally:
