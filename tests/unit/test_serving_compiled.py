@@ -8,8 +8,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from functools import partial
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+
 from modelops import AGENT_TYPES
 from modelops.agents import get_agent
+from modelops.agents.features import char_ngrams_of_words
 from modelops.agents.synthetic import generate
 from modelops.serving.compiled import CompiledPipeline, compiled
 
@@ -48,3 +53,16 @@ def test_what_is_not_a_pipeline_is_served_as_it_is():
     assert compiled(model) is model
     transformer_only = make_pipeline(DictVectorizer(), FunctionTransformer())
     assert compiled(transformer_only) is transformer_only
+
+
+@pytest.mark.parametrize("options", [dict(sublinear_tf=True, dtype=np.float32), dict(binary=True, norm="l1", use_idf=False)])
+def test_the_character_ngrams_are_counted_and_weighted_as_scikit_learn_does(options):
+    training = ["amzn mktp us", "amazon marketplace", "shell oil 0", "shell shell station", "uber trip", "uber eats"] * 3
+    vectorizer = TfidfVectorizer(analyzer=partial(char_ngrams_of_words, sizes=(3, 4)), min_df=2, **options)
+    pipeline = Pipeline([("text", vectorizer), ("model", LogisticRegression())]).fit(training, [n % 2 for n in range(18)])
+    documents = ["", "   ", "zzzz qqqq", "shell shell shell", "uber  amzn\tshell", "amazon"] + training[:4]
+    for batch in (documents, documents[:1], documents[3:4]):
+        fast, slow = compiled(pipeline).features(batch), pipeline[:-1].transform(batch)
+        assert fast.shape == slow.shape and fast.dtype == slow.dtype
+        assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
+        assert np.array_equal(fast.data, slow.data)
