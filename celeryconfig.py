@@ -48,20 +48,23 @@ QUEUES = {
 # back to the next worker what a stopped or dead one held and had not begun, and limits what one
 # worker takes at once (its prefetch).
 UNACKNOWLEDGED_QUEUES = set() if ON_RABBITMQ else {"predict"}
-# On RabbitMQ the acknowledged queues are quorum queues: replicated over a cluster's nodes, written
-# to disk, and delivered again when a worker fails, as Redis's visibility timeout does. Their
-# exchanges are topics, so that a task retried with a countdown waits in RabbitMQ's delayed-delivery
-# queues rather than in a worker's memory (a quorum queue has no global prefetch to grow for it).
-# The predict queue stays a classic, durable queue with a direct exchange: a prediction's message is
-# worth nothing once its caller stopped waiting, so it is not worth replicating, and a plain client
-# that names the queue (declaring it classic, with a direct exchange, as Celery does by default)
-# finds it as it expects. RabbitMQ 3.8 or later.
-CLASSIC_QUEUES = {"predict"}
+# On RabbitMQ the queues only our own processes send to are quorum queues: replicated over a
+# cluster's nodes, written to disk, and delivered again when a worker fails, as Redis's visibility
+# timeout does. Their exchanges are topics, so that a task retried with a countdown waits in
+# RabbitMQ's delayed-delivery queues rather than in a worker's memory (a quorum queue has no global
+# prefetch to grow for it). The queues other services send to stay classic, durable queues with
+# direct exchanges, since every Celery client (of any language) declares the queue it names that
+# way, and RabbitMQ refuses a declaration that differs from the queue's: a quorum `ingest` would
+# refuse every plain client. Their messages are persistent and survive a broker restart; they are
+# not replicated (docs/brokers.md). RabbitMQ 3.8 or later.
+CLIENT_QUEUES = {"predict", "ingest", "celery"}
 
 
 def _queue(name: str) -> Queue:
-    if not ON_RABBITMQ or name in CLASSIC_QUEUES:
+    if not ON_RABBITMQ:
         return Queue(name, routing_key=name, no_ack=name in UNACKNOWLEDGED_QUEUES)
+    if name in CLIENT_QUEUES:  # the exchange a plain client declares for the queue it names
+        return Queue(name, Exchange(name, type="direct"), routing_key=name)
     return Queue(name, Exchange(name, type="topic"), routing_key=name, queue_arguments={"x-queue-type": "quorum"})
 
 
