@@ -33,7 +33,7 @@ TEST_PROCESSES ?= 3
 # (tests/brokers.py): skipped, with the reason, where no RabbitMQ answers.
 test: $(STAMP) $(NODE_CLIENT)
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
-	$(BIN)/pytest --broker amqp -m both_brokers tests/integration
+	$(BIN)/pytest --broker amqp -m both_brokers tests/integration tests/security
 
 # The development loop: the unit tests not marked slow (the statistical simulations are), and a
 # few quick integration modules that start the run's worker and go through the broker and the database.
