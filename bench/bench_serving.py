@@ -467,7 +467,7 @@ def on_broker(env: dict, broker_url: str) -> dict:
     from kombu import Connection
 
     with Connection(broker_url) as connection:
-        connection.default_channel.queue_declare("predict", durable=True)  # as the workers declare it
+        connection.default_channel.queue_declare("predict", durable=True, auto_delete=False)  # as the workers declare it
         connection.default_channel.queue_purge("predict")
     return {**env, "BROKER_URL": broker_url}
 
