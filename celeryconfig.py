@@ -1,6 +1,5 @@
 """Celery settings: where the broker and results live, the queues (declared once, here), routes,
-serialisation and delivery guarantees. Imports nothing of ours but the beat schedule and the
-settings (modelops.config).
+serialisation and delivery guarantees. Imports nothing of ours but the beat schedule.
 
 Every URL comes from the environment, so that a host joins a deployment by exporting them:
 REDIS_URL (results, counters, caches; and the broker by default), BROKER_URL (another broker:
@@ -13,11 +12,12 @@ from urllib.parse import urlparse
 from kombu import Exchange, Queue
 
 from beat_schedule import beat_schedule  # noqa: F401  (Celery reads it from this module)
-from modelops.config import is_amqp, settings
 
-broker_url = settings().broker_url
-result_backend = settings().result_backend_url
-ON_RABBITMQ = is_amqp(broker_url)
+# (the defaults modelops.config.Settings gives the domain's processes)
+_redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+broker_url = os.environ.get("BROKER_URL") or _redis_url
+result_backend = os.environ.get("RESULT_BACKEND_URL") or _redis_url
+ON_RABBITMQ = urlparse(broker_url).scheme in ("amqp", "amqps", "pyamqp")
 # kombu's Redis transport, reading a queue consumed without acknowledgement many messages per round
 # trip (workers/broker.py). Other schemes (sentinel://, redis+socket://) keep kombu's own.
 if urlparse(broker_url).scheme in ("redis", "rediss"):
