@@ -474,16 +474,17 @@ def on_broker(env: dict, broker_url: str) -> dict:
 
 def side_by_side(by_broker: dict, agents: list[str], args) -> None:
     print("\n== side by side (each beside its own no-op)")
-    print(f"  {'':24}" + "".join(f"{broker:>34}" for broker in by_broker))
+    print(f"  {'':30}" + "".join(f"{broker:>34}" for broker in by_broker))
     for agent in agents:
         rows = {
             "singles per s": lambda t: f"{rate(t['serving'][agent]['singles']):.0f} ({rate(t['serving'][agent]['singles']) / rate(t['noop'][agent]['singles']):.2f}x)",
-            f"at {args.rate:.0f}/s p50/p99 ms": lambda t: f"{t['serving'][agent]['latency']['p50']:.0f} / {t['serving'][agent]['latency']['p99']:.0f}",
+            "paced: offered/s, p50/p99 ms": lambda t: (f"{t['serving'][agent]['latency']['offered']:.0f}: {t['serving'][agent]['latency']['p50']:.0f}"
+                                                       f" / {t['serving'][agent]['latency']['p99']:.0f}"),
             "batched items per s": lambda t: f"{rate(t['serving'][agent]['batched']):.0f} ({rate(t['serving'][agent]['batched']) / rate(t['noop'][agent]['batched']):.2f}x)",
         }
         print(f"  {agent}")
         for label, cell in rows.items():
-            print(f"    {label:22}" + "".join(f"{cell(t):>34}" for t in by_broker.values()))
+            print(f"    {label:28}" + "".join(f"{cell(t):>34}" for t in by_broker.values()))
 
 
 def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]], agents: list[str]) -> dict:
