@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 PROJECT = Path(__file__).resolve().parent.parent
 TEST_HOME = PROJECT / ".modelops-test"
 # Where embedded servers of the run live: inside the project, since pgserver run as root opens
@@ -39,6 +41,9 @@ def pytest_configure(config):
     from tests import brokers, servers, worker_logs
 
     os.environ.pop("BROKER_URL", None)
+    if config.getoption("broker") == "amqp" and (config.getoption("numprocesses", None) or os.environ.get("PYTEST_XDIST_WORKER")):
+        # the run's processes would share the RabbitMQ queues, and each take the others' tasks
+        raise pytest.UsageError("--broker amqp runs in one process: leave out -n")
     if config.getoption("broker") == "amqp":
         config.stash[brokers.STASH] = brokers.rabbitmq()
         if config.stash[brokers.STASH].skipped:
