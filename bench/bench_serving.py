@@ -6,6 +6,7 @@
                                   [--clients 2]
                                   [--single-tenants N] [--concurrency N] [--steps throughput,memory,scaling]
                                   [--shapes 1x1,1x2,1x4,2x1,4x1] [--json PATH]
+                                  [--brokers redis,amqp] [--amqp-url URL]
 
 Every figure is end to end, from a plain Celery client (no import of ours, as another service has),
 each message in an envelope signed as the bench's calling service (made before any clock starts:
@@ -41,6 +42,10 @@ Steps:
      beside each. The serving workers are first sent an untimed pass of half as many messages,
      so that every process has loaded its models before the timed rounds.
 
+``--brokers redis,amqp`` runs the throughput step once per broker, each beside its own no-op, and
+prints the figures side by side: Redis (``--redis-url``) or RabbitMQ (``--amqp-url``) as the broker,
+the result backend Redis in both. The first broker's figures stay the run's ``throughput``.
+
 ``--concurrency`` sets the pool processes of both workers of the throughput step (default: the
 serving pool's own); ``--json PATH`` also writes the figures there, for bench/suite.py.
 
@@ -67,6 +72,7 @@ sys.path.insert(0, str(PROJECT))
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_serving"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 PREDICT, PREDICT_BATCH, NOOP = "modelops.serving.predict", "modelops.serving.predict_batch", "bench.noop"
 TENANT_PREFIX = "bench-serving-"
 SERVICE = "bench-serving"  # the calling service the bench signs as, a member of every bench tenant
@@ -176,11 +182,11 @@ def wait_ready(client: Celery, name: str, request: dict, timeout: float = 120.0)
 
 # -- measuring ----------------------------------------------------------------------------------
 
-def send_share(redis_url: str, name: str, share: list[tuple[int, dict]], start: float, rate: float | None, out) -> None:
+def send_share(broker_url: str, name: str, share: list[tuple[int, dict]], start: float, rate: float | None, out) -> None:
     """One client process: send its share of the signed calls (each at its slot when paced), report
     (position, task id, send time). It has no result backend: the worker stores results all the
     same, and the sender need not subscribe to each one (the parent reads them from Redis)."""
-    client = Celery(broker=redis_url)
+    client = Celery(broker=broker_url)
     sent = []
     for position, kwargs in share:
         if rate:
@@ -191,7 +197,7 @@ def send_share(redis_url: str, name: str, share: list[tuple[int, dict]], start: 
     out.send(sent)
 
 
-def run_clients(redis_url: str, name: str, requests: list, clients: int, rate: float | None = None) -> list[tuple[str, float]]:
+def run_clients(broker_url: str, name: str, requests: list, clients: int, rate: float | None = None) -> list[tuple[str, float]]:
     """(task id, send time) of every request, in order, sent by ``clients`` processes together: one
     Python client sends a few hundred to two thousand messages a second, less than a worker takes."""
     import multiprocessing
@@ -203,7 +209,7 @@ def run_clients(redis_url: str, name: str, requests: list, clients: int, rate: f
     for number in range(clients):
         receive, send = context.Pipe(duplex=False)
         share = [(position, kwargs) for position, kwargs in enumerate(calls) if position % clients == number]
-        process = context.Process(target=send_share, args=(redis_url, name, share, start, rate, send))
+        process = context.Process(target=send_share, args=(broker_url, name, share, start, rate, send))
         process.start()
         pipes.append(receive)
         processes.append(process)
@@ -242,10 +248,10 @@ def finished(meta: dict) -> float:
     return dt.datetime.fromisoformat(meta["date_done"]).timestamp()
 
 
-def as_fast_as_possible(client: Celery, redis_url: str, name: str, requests: list, clients: int) -> tuple[float, float]:
+def as_fast_as_possible(client: Celery, broker_url: str, name: str, requests: list, clients: int) -> tuple[float, float]:
     """(requests answered per second from the first send to the last result stored, requests sent
     per second): when the two are close, the clients and not the worker set the pace."""
-    sent = run_clients(redis_url, name, requests, clients)
+    sent = run_clients(broker_url, name, requests, clients)
     metas = stored(client, [task_id for task_id, _ in sent])
     check(name, metas)
     count = sum(len(r) if isinstance(r, list) else 1 for r in requests)
@@ -253,9 +259,9 @@ def as_fast_as_possible(client: Celery, redis_url: str, name: str, requests: lis
     return count / (max(map(finished, metas)) - first), count / (last_sent - first)
 
 
-def at_rate(client: Celery, redis_url: str, name: str, requests: list[dict], rate: float, clients: int) -> dict:
+def at_rate(client: Celery, broker_url: str, name: str, requests: list[dict], rate: float, clients: int) -> dict:
     """Offered at ``rate`` per second; latency percentiles from send to result stored."""
-    sent = run_clients(redis_url, name, requests, clients, rate)
+    sent = run_clients(broker_url, name, requests, clients, rate)
     metas = stored(client, [task_id for task_id, _ in sent])
     check(name, metas)
     latencies = sorted((finished(meta) - at) * 1000 for meta, (_, at) in zip(metas, sent))
@@ -319,15 +325,15 @@ def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, 
     senders = tenants[:args.single_tenants] if args.single_tenants else tenants
     singles = workload(senders, agent, args.singles, seed)
     payloads = [workload([tenants[n % len(tenants)]], agent, args.batch, seed + 2 + n) for n in range(args.batches)]
-    figures = {"singles": [as_fast_as_possible(client, args.redis_url, single, singles, args.clients) for _ in range(args.rounds)]}
+    figures = {"singles": [as_fast_as_possible(client, args.broker_url, single, singles, args.clients) for _ in range(args.rounds)]}
     # open loop: offered at a fixed pace, or at a share of the capacity this worker just showed
     offered = args.rate if args.load_share is None else args.load_share * rate(figures["singles"])
     paced = workload(senders, agent, int(offered * args.seconds), seed + 1)
-    figures["latency"] = {**at_rate(client, args.redis_url, single, paced, offered, args.clients), "asked": offered}
+    figures["latency"] = {**at_rate(client, args.broker_url, single, paced, offered, args.clients), "asked": offered}
     figures["batched"], figures["batched_cpu_seconds"] = [], []
     for _ in range(args.rounds):
         before = cpu() if cpu else 0.0
-        figures["batched"].append(as_fast_as_possible(client, args.redis_url, batch, payloads, args.clients))
+        figures["batched"].append(as_fast_as_possible(client, args.broker_url, batch, payloads, args.clients))
         figures["batched_cpu_seconds"].append(cpu() - before if cpu else None)
     return figures
 
@@ -448,10 +454,16 @@ def main() -> None:
     parser.add_argument("--shapes", default="1x1,1x2,1x4,2x1,4x1",
                         help="scaling step: workers x pool processes per worker, comma-separated")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--brokers", default="redis", help="the throughput step on each: redis, amqp (comma-separated)")
+    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL, help="RabbitMQ, for --brokers amqp (its predict queue is purged)")
     args = parser.parse_args()
+    brokers = {"redis": args.redis_url, "amqp": args.amqp_url}
+    unknown = set(args.brokers.split(",")) - set(brokers)
+    if unknown:
+        parser.error(f"unknown broker {', '.join(sorted(unknown))}: choose among redis, amqp")
     # Before anything reads the settings: this process and the workers it starts use the bench's servers.
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url)
-    for name in ("RESULT_BACKEND_URL", "APP_DATABASE_URL", "MODELOPS_CLOCK"):
+    for name in ("RESULT_BACKEND_URL", "BROKER_URL", "APP_DATABASE_URL", "MODELOPS_CLOCK"):
         os.environ.pop(name, None)
     os.environ.setdefault("MODELOPS_HOME", str(PROJECT / ".modelops-bench"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "bench")]))
@@ -461,13 +473,22 @@ def main() -> None:
 
     tenants = prepare(args.database_url, args.tenants, list(AGENT_TYPES))
     register(tenants)
-    client = Celery(broker=args.redis_url, backend=args.redis_url)
-    client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
+    args.broker_url = args.redis_url
+    client = plain_client(args)
 
     steps = args.steps.split(",")
     figures = {"agents": agents, "tenants": len(tenants), "cores": os.cpu_count()}
     if "throughput" in steps:
-        figures["throughput"] = throughput(client, env, args, tenants, agents)
+        by_broker = {}
+        for broker in args.brokers.split(","):
+            print(f"\n=== broker: {broker}")
+            args.broker_url = brokers[broker]
+            by_broker[broker] = throughput(plain_client(args), on_broker(env, args.broker_url), args, tenants, agents)
+        figures["throughput"] = next(iter(by_broker.values()))
+        if len(by_broker) > 1:
+            figures["brokers"] = by_broker
+            side_by_side(by_broker, agents, args)
+        args.broker_url = args.redis_url
     if "memory" in steps:
         memory(client, env, tenants)
     if "scaling" in steps:
@@ -476,6 +497,41 @@ def main() -> None:
         figures["profile"] = profile(args, tenants, agents[0])
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
+
+
+def plain_client(args) -> Celery:
+    """A plain client of the broker being measured, reading results from Redis."""
+    client = Celery(broker=args.broker_url, backend=args.redis_url)
+    client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"])
+    return client
+
+
+def on_broker(env: dict, broker_url: str) -> dict:
+    """The workers' environment with ``broker_url`` as their broker (Redis stays their result
+    backend); a RabbitMQ predict queue starts empty."""
+    if broker_url == env["REDIS_URL"]:
+        return {name: value for name, value in env.items() if name != "BROKER_URL"}
+    from kombu import Connection
+
+    with Connection(broker_url) as connection:
+        connection.default_channel.queue_declare("predict", durable=True, auto_delete=False)  # as the workers declare it
+        connection.default_channel.queue_purge("predict")
+    return {**env, "BROKER_URL": broker_url}
+
+
+def side_by_side(by_broker: dict, agents: list[str], args) -> None:
+    print("\n== side by side (each beside its own no-op)")
+    print(f"  {'':30}" + "".join(f"{broker:>34}" for broker in by_broker))
+    for agent in agents:
+        rows = {
+            "singles per s": lambda t: f"{rate(t['serving'][agent]['singles']):.0f} ({rate(t['serving'][agent]['singles']) / rate(t['noop'][agent]['singles']):.2f}x)",
+            "paced: offered/s, p50/p99 ms": lambda t: (f"{t['serving'][agent]['latency']['offered']:.0f}: {t['serving'][agent]['latency']['p50']:.0f}"
+                                                       f" / {t['serving'][agent]['latency']['p99']:.0f}"),
+            "batched items per s": lambda t: f"{rate(t['serving'][agent]['batched']):.0f} ({rate(t['serving'][agent]['batched']) / rate(t['noop'][agent]['batched']):.2f}x)",
+        }
+        print(f"  {agent}")
+        for label, cell in rows.items():
+            print(f"    {label:28}" + "".join(f"{cell(t):>34}" for t in by_broker.values()))
 
 
 def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]], agents: list[str]) -> dict:
@@ -532,14 +588,14 @@ def scaling(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]
         group = start_worker(noop_command(processes, prefetch), "noop", env, count=workers)
         try:
             wait_ready(client, NOOP, {})
-            figures["noop"] = [as_fast_as_possible(client, args.redis_url, NOOP, singles, args.clients) for _ in range(args.rounds)]
+            figures["noop"] = [as_fast_as_possible(client, args.broker_url, NOOP, singles, args.clients) for _ in range(args.rounds)]
         finally:
             group.stop()
         group = start_worker(pools.worker_command("serving", processes, loglevel="WARNING"), "serving", env, count=workers)
         try:
             wait_ready(client, PREDICT, singles[0])
-            as_fast_as_possible(client, args.redis_url, PREDICT, singles[:len(singles) // 2], args.clients)  # models loaded
-            figures["serving"] = [as_fast_as_possible(client, args.redis_url, PREDICT, singles, args.clients) for _ in range(args.rounds)]
+            as_fast_as_possible(client, args.broker_url, PREDICT, singles[:len(singles) // 2], args.clients)  # models loaded
+            figures["serving"] = [as_fast_as_possible(client, args.broker_url, PREDICT, singles, args.clients) for _ in range(args.rounds)]
         finally:
             group.stop()
         print(f"  {workers} worker(s) x {processes} process(es): serving {spread(figures['serving'])} per s; "

@@ -32,6 +32,14 @@ def adopt_running_services() -> None:
         os.environ.setdefault("REDIS_URL", running.redis_url)
 
 
+def check_messaging() -> None:
+    """Redis (results, counters) and the broker, when another, both answer; or one clear line."""
+    found = settings()
+    checked(devstack.check_redis, found.redis_url)
+    if found.broker_url != found.redis_url:
+        checked(devstack.check_broker, found.broker_url)
+
+
 def checked(action, *args, **kwargs):
     """Run ``action``, turning an unreachable or misconfigured service into one clear line."""
     try:

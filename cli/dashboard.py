@@ -14,7 +14,7 @@ import click
 from sqlalchemy import text
 
 from modelops import db, devstack
-from cli.base import CommandError, checked, existing_tenant, main
+from cli.base import CommandError, check_messaging, checked, existing_tenant, main
 from cli.flower_auth import FlowerAuth, flower_auth
 from modelops.config import APP_ROLE, DASHBOARD_ROLE, runtime_environment, settings
 from modelops.dashboard import sign_in
@@ -185,7 +185,7 @@ def token_revoke(token_id: uuid.UUID) -> None:
 def flower(address: str, port: int) -> None:
     """Start Flower, Celery's monitor, on this deployment's broker, behind basic auth
     (MODELOPS_FLOWER_AUTH=user:password, else a generated password kept in <home>/flower-auth)."""
-    checked(devstack.check_redis, settings().redis_url)
+    check_messaging()
     auth = flower_auth(os.environ, settings().home)
     if auth.generated:
         click.echo(f"flower: basic auth user {auth.user}, password {auth.password} "

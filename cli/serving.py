@@ -9,7 +9,7 @@ from itertools import islice
 import click
 
 from modelops import devstack
-from cli.base import CommandError, checked, main
+from cli.base import CommandError, check_messaging, checked, main
 from modelops.config import settings
 from schemas.tasks import TaskName
 
@@ -40,7 +40,7 @@ def predict(agent_type: str, tenant: str, inline: bool, timeout: float) -> None:
     if inline:
         checked(devstack.check_postgres, settings().database_url)
     else:
-        checked(devstack.check_redis, settings().redis_url)
+        check_messaging()
     lines = (line for line in sys.stdin if line.strip())
     while chunk := list(islice(lines, CHUNK)):
         for answer in _answers(chunk, agent_type, tenant_id, inline, timeout):

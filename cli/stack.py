@@ -12,7 +12,7 @@ import click
 
 from modelops import devstack, migrations
 from cli import scenario
-from cli.base import CommandError, checked, main
+from cli.base import CommandError, check_messaging, checked, main
 from cli.dashboard import (DASHBOARD_PORT, FLOWER_PORT, SIGN_IN_LINK_LIFETIME, create_token, dashboard_command,
                                     dashboard_environment, flower_command, free_port, sign_in_link)
 from cli.flower_auth import flower_auth
@@ -39,6 +39,7 @@ def _bring_up_stack() -> devstack.Services:
     """Database and broker found or started, schema migrated: what every run needs first."""
     found = checked(devstack.bring_up, settings().home)
     _export(found)
+    check_messaging()  # a broker of its own (BROKER_URL) is never started here: it must answer
     migrations.upgrade()
     return found
 
@@ -72,7 +73,7 @@ def worker(pool: str, concurrency: int | None) -> None:
         argv = pools.worker_command(pool, concurrency)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    checked(devstack.check_redis, settings().redis_url)
+    check_messaging()
     os.execve(argv[0], argv, pools.environment(pool))
 
 
@@ -81,7 +82,7 @@ def beat() -> None:
     """Start the scheduler. Run exactly one per deployment."""
     from workers import pools
 
-    checked(devstack.check_redis, settings().redis_url)
+    check_messaging()
     argv = pools.beat_command(str(settings().home / "celerybeat-schedule"))
     os.execve(argv[0], argv, pools.beat_environment())
 
@@ -91,7 +92,7 @@ def beat() -> None:
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per queue")
 def ping(timeout: float, as_json: bool) -> None:
     """Send a probe through every queue and show who answered."""
-    checked(devstack.check_redis, settings().redis_url)
+    check_messaging()
     _print_round_trip(_round_trip(timeout), as_json)
 
 
@@ -157,7 +158,11 @@ def demo(once: bool, days: int, tenants: int, speed: float, timeout: float, dash
     found = _bring_up_stack()
     home = settings().home
     click.echo(f"database {redact(found.database_url)} ({found.origin['postgres']})")
-    click.echo(f"broker   {redact(found.redis_url)} ({found.origin['redis']})")
+    if settings().broker_url == found.redis_url:
+        click.echo(f"broker   {redact(found.redis_url)} ({found.origin['redis']})")
+    else:
+        click.echo(f"broker   {redact(settings().broker_url)} (env)")
+        click.echo(f"redis    {redact(found.redis_url)} ({found.origin['redis']}): results, counters, caches")
     click.echo(f"schema   at revision {migrations.current_revision()}")
     scenario.use_scaled_clock(speed)
     click.echo(f"clock    simulated, {speed:g}x: a day every {86400 / speed:.0f}s")

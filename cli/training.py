@@ -8,7 +8,7 @@ import uuid
 import click
 
 from modelops import clock, db, devstack
-from cli.base import CommandError, checked, existing_tenant, main
+from cli.base import CommandError, check_messaging, checked, existing_tenant, main
 from modelops.config import settings
 from schemas.tasks import TaskName
 
@@ -36,7 +36,7 @@ def train(agent_type: str, tenant: str, inline: bool, wait: bool, timeout: float
         _train_inline(run_id)
         _report(run_id, tenant_id, as_json)
         return
-    checked(devstack.check_redis, settings().redis_url)
+    check_messaging()
     run_id = _create_run(agent_type, tenant_id)
     # enqueued only now that the run's transaction has committed, so the worker finds it
     from workers.app import app

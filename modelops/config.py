@@ -43,13 +43,16 @@ ROLE_PASSWORD_VARIABLES = {APP_ROLE: "MODELOPS_APP_DB_PASSWORD", SYSTEM_ROLE: "M
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# The broker's URL schemes besides Redis's: RabbitMQ, through kombu's py-amqp transport.
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     database_url: str
-    redis_url: str
+    redis_url: str  # results, counters, caches, nonces; and the broker unless BROKER_URL names another
+    broker_url: str
     result_backend_url: str
     artifact_dir: Path
     role_urls: dict[str, str]  # the runtime roles this process may log in as, and their URLs
@@ -64,6 +67,7 @@ class Settings:
             home=home,
             database_url=database_url,
             redis_url=redis_url,
+            broker_url=env.get("BROKER_URL") or redis_url,
             result_backend_url=env.get("RESULT_BACKEND_URL") or redis_url,
             artifact_dir=Path(env.get("MODELOPS_ARTIFACT_DIR") or home / "artifacts").resolve(),
             role_urls=_role_urls(env, database_url),
@@ -116,6 +120,11 @@ def redact(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # unparseable: show the scheme only, since we cannot tell where a password sits
         return url.partition("://")[0] + "://***"
+
+
+def is_amqp(url: str) -> bool:
+    """Whether ``url`` names a RabbitMQ broker (else Redis, the default)."""
+    return url.partition("://")[0] in AMQP_SCHEMES
 
 
 def settings() -> Settings:

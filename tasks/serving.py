@@ -6,11 +6,12 @@ predict call a few milliseconds whatever its size, so single requests are not ru
 process as one list; each caller's answer is stored under its own task id, so ``.get()`` works as
 for any task.
 
-The predict queue is consumed without acknowledgement (celeryconfig.UNACKNOWLEDGED_QUEUES): a
+On Redis the predict queue is consumed without acknowledgement (celeryconfig.UNACKNOWLEDGED_QUEUES): a
 prediction is not idempotent (each makes an audit row), so a worker lost with requests in hand
 loses them (their callers time out and may ask again) rather than answering and logging them twice.
 A worker that is stopped (SIGTERM, a deploy) answers what its pool processes have begun and puts
 the requests it holds and has not begun back on their queue, for the next worker (workers/shutdown.py).
+On RabbitMQ a request is acknowledged as it is begun, and the broker gives back the others.
 """
 from celery import states
 from celery.backends.redis import RedisBackend

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 PROJECT = Path(__file__).resolve().parent.parent
 TEST_HOME = PROJECT / ".modelops-test"
 # Where embedded servers of the run live: inside the project, since pgserver run as root opens
@@ -27,12 +29,28 @@ for role_url in ("APP_DATABASE_URL", "SYSTEM_DATABASE_URL", "DASHBOARD_DATABASE_
 pytest_plugins = ["tests.fixtures", "tests.worker_logs"]
 
 
-def pytest_configure(config):
-    # Before any test module is imported (celeryconfig reads REDIS_URL at import), and inherited by
-    # every worker process a test starts.
-    from tests import servers, worker_logs
+def pytest_addoption(parser):
+    parser.addoption("--broker", choices=("redis", "amqp"), default="redis",
+                     help="the run's broker: Redis (the default), or RabbitMQ at MODELOPS_TEST_AMQP_URL "
+                          "(default amqp://guest:guest@127.0.0.1:5672//); where none answers, every test is skipped")
 
-    found = servers.bring_up(SERVERS_HOME, os.environ.get("PYTEST_XDIST_WORKER"))
+
+def pytest_configure(config):
+    # Before any test module is imported (celeryconfig reads REDIS_URL and BROKER_URL at import),
+    # and inherited by every worker process a test starts.
+    from tests import brokers, servers, worker_logs
+
+    os.environ.pop("BROKER_URL", None)
+    if config.getoption("broker") == "amqp" and (config.getoption("numprocesses", None) or os.environ.get("PYTEST_XDIST_WORKER")):
+        # the run's processes would share the RabbitMQ queues, and each take the others' tasks
+        raise pytest.UsageError("--broker amqp runs in one process: leave out -n")
+    if config.getoption("broker") == "amqp":
+        config.stash[brokers.STASH] = brokers.rabbitmq()
+        if config.stash[brokers.STASH].skipped:
+            return  # nothing will run: no servers to find or start
+        os.environ["BROKER_URL"] = config.stash[brokers.STASH].url
+    found = servers.bring_up(SERVERS_HOME, os.environ.get("PYTEST_XDIST_WORKER"),
+                             config.getoption("broker"))
     os.environ["DATABASE_URL"] = found.database_url
     os.environ["REDIS_URL"] = found.redis_url
     config.stash[servers.STASH] = found
@@ -40,14 +58,22 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    from tests import servers
+    from tests import brokers, servers
 
+    lines = []
     found = config.stash.get(servers.STASH, None)
     if found is not None:
-        return f"servers: postgres {found.origin['postgres']}, redis {found.origin['redis']}"
+        lines.append(f"servers: postgres {found.origin['postgres']}, redis {found.origin['redis']}")
+    rabbitmq = config.stash.get(brokers.STASH, None)
+    if rabbitmq is not None:
+        lines.append(f"broker: {rabbitmq.describe()}")
+    return lines
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    from tests import brokers
+
+    brokers.skip_what_cannot_run(config, items)
     # The slow tests first, the longest of them (``slow(minutes=N)``) before the others: a run split
     # over processes then ends on many short files rather than on one long one.
     def order(item) -> tuple[bool, float]:

@@ -10,9 +10,9 @@ import redis
 from sqlalchemy import create_engine, pool, text
 
 from modelops import clock, db, migrations
-from modelops.config import settings
+from modelops.config import is_amqp, settings
 from modelops.supervisor import ProcessGroup
-from tests import servers
+from tests import brokers, servers
 from tests.servers import migrating, recreate_database
 
 
@@ -52,8 +52,13 @@ def owner(database):
 
 @pytest.fixture(scope="session")
 def broker(run_lock) -> redis.Redis:
+    """The run's Redis db, emptied (and the run's RabbitMQ queues, when it is the broker)."""
+    import celeryconfig
+
     client = redis.Redis.from_url(settings().redis_url)
     client.flushdb()
+    if is_amqp(settings().broker_url):
+        brokers.purge(settings().broker_url, celeryconfig.QUEUES)
     yield client
     client.close()
 

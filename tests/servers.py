@@ -33,6 +33,9 @@ from modelops import devstack
 # Redis of its own in REDIS_URL; runs that share both wait for each other.
 TEST_DATABASE = os.environ.get("MODELOPS_TEST_DATABASE", "modelops_test")
 TEST_REDIS_DB = 15
+# A RabbitMQ run (tests/brokers.py) has a database and a Redis db of its own too, so that it can run
+# beside the Redis run: ``modelops_test_amqp`` and db 8 (the Redis run's processes count down from 15).
+AMQP_SUFFIX, AMQP_REDIS_DB = "_amqp", 8
 STASH = pytest.StashKey["TestServers"]()
 RUN_LOCK_STASH = pytest.StashKey[Connection]()
 # Roles are the server's, not a database's: processes of a run migrate their databases one at a time.
@@ -51,10 +54,10 @@ class TestServers:
         return make_url(self.database_url).database
 
 
-def bring_up(home: Path, process: str | None) -> TestServers:
+def bring_up(home: Path, process: str | None, broker: str = "redis") -> TestServers:
     """The servers, and this process's database and Redis db; ``process`` is pytest-xdist's name
-    for it ("gw0", ...), None in a run of one process. The run's first process finds the servers;
-    the processes it starts inherit what it found."""
+    for it ("gw0", ...), None in a run of one process; ``broker`` the run's ("redis" or "amqp").
+    The run's first process finds the servers; the processes it starts inherit what it found."""
     inherited = os.environ.get(FOUND_VARIABLE)
     if inherited:
         found = devstack.Services(**json.loads(inherited))
@@ -63,8 +66,11 @@ def bring_up(home: Path, process: str | None) -> TestServers:
         os.environ[FOUND_VARIABLE] = json.dumps(asdict(found))
     index = int(process.removeprefix("gw")) if process else 0
     database = f"{TEST_DATABASE}_{process}" if process else TEST_DATABASE
+    redis_db = TEST_REDIS_DB - index
+    if broker == "amqp":
+        database, redis_db = database + AMQP_SUFFIX, AMQP_REDIS_DB - index
     database_url = make_url(found.database_url).set(database=database).render_as_string(hide_password=False)
-    redis_url = urlunsplit(urlsplit(found.redis_url)._replace(path=f"/{TEST_REDIS_DB - index}"))
+    redis_url = urlunsplit(urlsplit(found.redis_url)._replace(path=f"/{redis_db}"))
     return TestServers(database_url, redis_url, found.origin)
 
 

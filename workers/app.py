@@ -6,6 +6,7 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 from sqlalchemy.exc import OperationalError
 
 from modelops import db
+from modelops.config import is_amqp
 from schemas.tasks import TaskName
 from workers import internals, redaction
 from workers.authentication import SigningCelery
@@ -36,6 +37,18 @@ def _refuse_missing_internals(**_):
         internals.self_check()
     except internals.MissingInternal as error:
         raise SystemExit(f"modelops worker: {error}") from None
+
+
+@worker_init.connect
+def _declare_every_queue(sender=None, **_):
+    # On RabbitMQ every queue of the deployment is declared (with its exchange and binding) before
+    # the consumer starts, not only the queues this worker consumes: Celery binds every queue it
+    # knows to the delayed-delivery exchanges when it finds quorum queues, and a pool started before
+    # any worker of another pool would find those queues missing. Redis needs no declarations.
+    if is_amqp(app.conf.broker_url):
+        with app.connection_for_write() as connection:
+            for queue in app.amqp.queues.values():
+                queue(connection.default_channel).declare()
 
 
 @worker_process_init.connect

@@ -14,7 +14,8 @@ None of it has begun, so none is answered twice. Two of Celery's ways at a stop 
 the way: a read the broker is still answering is taken in first (its message would be lost), and
 jobs already written to a process stay counted, so that the stop waits for their answers. When
 the consumer closes to reconnect after a broker failure, Celery's behaviour is kept: the broker is
-gone, and there is nothing to publish to.
+gone, and there is nothing to publish to. On RabbitMQ every queue is acknowledged, so there is
+nothing of ours to give back: the broker delivers again what the closing connection held unacknowledged.
 """
 from __future__ import annotations
 

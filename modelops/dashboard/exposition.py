@@ -9,7 +9,6 @@ the database or the broker is down still succeeds, without that source's familie
 """
 from __future__ import annotations
 
-import redis
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import text
@@ -48,7 +47,7 @@ class SystemCollector:
         try:
             families.append(self._queue_family())
             up.add_metric(["broker"], 1)
-        except redis.RedisError:
+        except broker_queues.BrokerUnavailable:
             up.add_metric(["broker"], 0)
         yield up
         yield from families
@@ -98,7 +97,7 @@ class SystemCollector:
         return [predictions, labelled, correct, overrides, feedback, rejected, runs, rollbacks, raised, alerts, versions, tests]
 
     def _queue_family(self) -> GaugeMetricFamily:
-        lengths = broker_queues.lengths(broker_queues.broker(settings().redis_url), self.queues)
+        lengths = broker_queues.waiting(settings().broker_url, self.queues)
         family = GaugeMetricFamily("modelops_queue_length", "Messages waiting in a queue", labels=["queue"])
         for queue, length in lengths.items():
             family.add_metric([queue], length)

@@ -1,16 +1,20 @@
-"""Talking to Postgres and Redis just enough to know they answer, and saying in one line why not."""
+"""Talking to Postgres, Redis and the broker just enough to know they answer, and saying in one
+line why not."""
 from __future__ import annotations
 
 import re
 
 import redis
+import amqp.exceptions
+from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from modelops.config import normalise_database_url, redact
+from modelops.config import is_amqp, normalise_database_url, redact
 
 # Long enough for a busy server, short enough that a black-holed address fails a command quickly.
 CONNECT_TIMEOUT = 5
@@ -54,7 +58,8 @@ def check_redis(url: str) -> None:
     try:
         client = redis_client(url)
     except ValueError:
-        raise ServiceError(f"not a Redis URL: {redact(url)}") from None
+        hint = " (Redis keeps results, counters and caches; a RabbitMQ broker goes in BROKER_URL)" if is_amqp(url) else ""
+        raise ServiceError(f"not a Redis URL: {redact(url)}{hint}") from None
     try:
         client.ping()
     except redis.AuthenticationError:
@@ -67,6 +72,21 @@ def check_redis(url: str) -> None:
         raise ServiceError(f"Redis at {redact(url)}: {_one_line(str(error))}") from None
     finally:
         client.close()
+
+
+def check_broker(url: str) -> None:
+    """Connect to the broker ``url`` names (Redis, or RabbitMQ for ``amqp://``), or raise
+    :class:`ServiceError` saying why not."""
+    if not is_amqp(url):
+        check_redis(url)
+        return
+    try:
+        with Connection(url, connect_timeout=CONNECT_TIMEOUT) as connection:
+            connection.ensure_connection(max_retries=1, timeout=CONNECT_TIMEOUT)
+    except amqp.exceptions.AccessRefused:
+        raise ServiceError(f"RabbitMQ at {redact(url)}: authentication failed") from None
+    except (amqp.exceptions.AMQPError, KombuOperationalError, OSError) as error:
+        raise ServiceError(f"RabbitMQ at {redact(url)}: {_amqp_reason(error)}") from None
 
 
 def redis_client(url: str) -> redis.Redis:
@@ -108,6 +128,13 @@ def _postgres_reason(error: DBAPIError) -> str:
 def _redis_reason(error: redis.ConnectionError) -> str:
     # redis-py words socket errors as "Error 111 connecting to host:port. Connection refused."
     found = re.search(r"connecting to \S+?\. (.+?)\.?$", str(error))
+    return _one_line(found.group(1) if found else str(error))
+
+
+def _amqp_reason(error: Exception) -> str:
+    # py-amqp words a refusal "(0, 0): (530) NOT_ALLOWED - vhost x not found", a socket error
+    # "[Errno 111] Connection refused": the words after the codes are the reason
+    found = re.search(r"(?:\(\d+\) [A-Z_]+ - |\[Errno \d+\] )(.+)$", str(error))
     return _one_line(found.group(1) if found else str(error))
 
 

@@ -71,6 +71,7 @@ def rows_for(tenant, key) -> int:
         ).scalar_one()
 
 
+@pytest.mark.both_brokers
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_every_source_kind_lands_as_a_training_row(worker, tenant_pair, source):
     a, _ = tenant_pair
@@ -111,6 +112,7 @@ def test_a_correction_updates_the_prediction_it_answers(worker, tenant_pair, own
     assert logged["feedback_at"] is not None
 
 
+@pytest.mark.both_brokers
 def test_a_second_delivery_changes_nothing(worker, tenant_pair):
     a, _ = tenant_pair
     sent = event(a)
@@ -175,6 +177,7 @@ def test_a_malformed_event_is_rejected_with_its_reason_and_leaves_no_row(worker,
     assert len(round_trip(("ingest",), timeout=10)) == 1  # the worker is still there
 
 
+@pytest.mark.both_brokers
 def test_a_batch_with_bad_events_stores_the_good_ones(worker, tenant_pair):
     a, _ = tenant_pair
     good = [event(a) for _ in range(5)]
@@ -208,13 +211,14 @@ def test_personal_data_is_scrubbed_before_it_is_stored(worker, tenant_pair):
     assert row["scrub_hits"].get("EMAIL", 0) + row["scrub_hits"].get("[EMAIL]", 0) == 2
 
 
+@pytest.mark.both_brokers
 def test_a_client_that_imports_nothing_of_ours_and_names_no_queue_is_served(worker, tenant_pair, broker):
     from celery import Celery
 
     from modelops.config import settings
 
     a, _ = tenant_pair
-    plain = Celery(broker=settings().redis_url, backend=settings().redis_url)
+    plain = Celery(broker=settings().broker_url, backend=settings().redis_url)
     sent = event(a)
     try:
         result = plain.send_task(RECORD, kwargs=signed(RECORD, "svc-a", event=sent)).get(timeout=60)

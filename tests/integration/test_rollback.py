@@ -139,6 +139,7 @@ BREACHES = {
 }
 
 
+@pytest.mark.both_brokers
 @pytest.mark.parametrize("trigger", list(BREACHES))
 def test_each_trigger_rolls_back_to_the_previous_version_with_an_event_a_ticket_and_an_alert(trigger, degradable, owner):
     tenant, stable, current = degradable(seed=100 + list(BREACHES).index(trigger) * 10)
@@ -176,6 +177,7 @@ def test_each_trigger_rolls_back_to_the_previous_version_with_an_event_a_ticket_
     assert len(rows(owner, "SELECT id FROM ai.rollback_events WHERE from_version_id = :id", id=current)) == 1
 
 
+@pytest.mark.both_brokers
 def test_overrides_counted_in_redis_are_folded_and_the_check_the_fold_sends_rolls_back(degradable, owner, broker):
     """The whole path after the counters: the fold task (beat's, every second) adds them to the
     table and sends the check of the versions it touched, which rolls the model back."""
@@ -244,6 +246,7 @@ def test_the_previous_stable_version_is_never_one_that_was_itself_rolled_back(de
     assert production_of(owner, tenant) == stable
 
 
+@pytest.mark.both_brokers
 def test_after_a_rollback_the_serving_worker_answers_with_the_restored_version(degradable, owner):
     tenant, stable, current = degradable(seed=170)
     request = {"tenant_id": str(tenant), "agent_type": AGENT,

@@ -68,6 +68,7 @@ def logged(owner, prediction_ids: list[str]) -> dict[str, dict]:
     return {str(row["id"]): dict(row) for row in rows}
 
 
+@pytest.mark.both_brokers
 def test_a_batch_with_bad_items_answers_every_other_item_and_logs_each_answer(shop, owner):
     batch = (requests_for(shop["a"], n=10) + requests_for(shop["b"], n=10, seed=8) + requests_for(shop["a"], "chat", n=10))
     batch[4]["input_data"]["amount"] = "a lot"
@@ -102,12 +103,14 @@ def test_a_batch_with_bad_items_answers_every_other_item_and_logs_each_answer(sh
         assert row["prediction_duration_ms"] > 0 and row["prediction_timestamp"] is not None
 
 
+@pytest.mark.both_brokers
 def test_a_payload_that_is_not_a_list_is_refused_and_the_worker_keeps_serving(shop):
     answers = app.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, {"tenant_id": str(shop["a"])})).get(timeout=30)
     assert answers == [{"status": "rejected", "reason": "items: expected a list of prediction requests, got dict"}]
     assert predict(requests_for(shop["a"])[0]).get(timeout=30)["status"] == "predicted"
 
 
+@pytest.mark.redis_broker
 def test_predictions_are_never_recorded_as_unacknowledged_in_the_broker(shop, broker):
     # The predict queue is consumed without acknowledgement: an acknowledged message would be
     # written to the broker's "unacked" hash when taken (and cleared later), two round trips a
@@ -141,10 +144,11 @@ def test_predictions_are_never_recorded_as_unacknowledged_in_the_broker(shop, br
     assert not [command for command in recorded if any(result.id in command for result in results)]
 
 
+@pytest.mark.both_brokers
 def test_single_messages_from_a_plain_celery_client_each_get_their_own_answer(shop, owner):
     # another service's client: no import of ours, no routes, so it names the queue (and signs its
     # calls as any language can, docs/contracts.md)
-    client = Celery(broker=settings().redis_url, backend=settings().redis_url)
+    client = Celery(broker=settings().broker_url, backend=settings().redis_url)
     sent = requests_for(shop["a"], n=150, seed=21) + requests_for(shop["b"], n=150, seed=22)
     sent = [item for pair in zip(sent[:150], sent[150:]) for item in pair]  # the tenants interleaved
     sent[33]["input_data"]["date"] = "not a date"
@@ -222,6 +226,7 @@ def seconds_until_served(tenant, version: str, since: float) -> float:
     return time.monotonic() - since
 
 
+@pytest.mark.both_brokers
 def test_a_promotion_and_a_rollback_are_picked_up_by_the_running_worker_within_a_second(shop):
     tenant = tenants.create_tenant("serving-promotion")
     first = record_model("classification", tenant, tenant_seed=5)

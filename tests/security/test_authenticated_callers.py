@@ -13,8 +13,10 @@ import pytest
 from celery import Celery
 from sqlalchemy import text
 
+from modelops import tenants
 from modelops.auth import services
 from modelops.auth import internal
+from modelops.auth.client import ServiceCaller
 from modelops.auth.envelope import FRESHNESS_SECONDS, seal
 from modelops.config import settings
 from tests.callers import caller, signed, signed_batch
@@ -32,7 +34,7 @@ WAIT = 30
 @pytest.fixture
 def attacker():
     """Another process on the broker's network: the broker URL, and nothing of ours."""
-    client = Celery(broker=settings().redis_url, backend=settings().redis_url)
+    client = Celery(broker=settings().broker_url, backend=settings().redis_url)
     yield client
     client.close()
 
@@ -122,6 +124,25 @@ def test_predictions_without_a_credential_or_for_another_tenant_are_refused_and_
     # the same request, signed by a member of B, is answered: the refusals above were not an outage
     answered = attacker.send_task(PREDICT_BATCH, kwargs=signed_batch(PREDICT_BATCH, [request_for(b)]), queue="predict")
     assert answered.get(timeout=WAIT)[0]["status"] == "predicted"
+
+
+@pytest.mark.both_brokers
+def test_a_plain_client_holding_the_broker_url_and_a_service_credential_gets_a_prediction(worker, owner):
+    # What another service is given: the broker's URL (Redis, or RabbitMQ's amqp:// URL), the
+    # result backend's, and the credential `modelops service create` prints; nothing of ours but
+    # the envelope it seals with that credential, as any language can (docs/contracts.md).
+    tenant = tenants.create_tenant(f"auth-plain-{uuid.uuid4().hex[:6]}")
+    record_model("classification", tenant, tenant_seed=6)
+    issued = services.ensure(f"svc-plain-{uuid.uuid4().hex[:6]}", [tenant])
+    sealing = ServiceCaller.from_hex(issued.name, issued.credential)
+    client = Celery(broker=settings().broker_url, backend=settings().redis_url)
+    try:
+        answer = client.send_task(PREDICT, kwargs=sealing.kwargs(PREDICT, **request_for(tenant)),
+                                  queue="predict").get(timeout=WAIT)
+    finally:
+        client.close()
+    assert answer["status"] == "predicted" and answer["tenant_id"] == str(tenant), answer
+    assert [str(row["id"]) for row in rows_of(owner, "prediction_log", tenant)] == [answer["prediction_id"]]
 
 
 @pytest.mark.parametrize("name, queue, args", [

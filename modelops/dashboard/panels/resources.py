@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-import redis
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -55,10 +54,10 @@ class ResourceSampler:
             disk["database_bytes"] = None
             unavailable["database"] = f"database unreachable ({type(error.orig or error).__name__})"
         try:
-            queue_lengths = broker_queues.lengths(broker_queues.broker(settings().redis_url), self.queues)
-        except redis.RedisError as error:
+            queue_lengths = broker_queues.waiting(settings().broker_url, self.queues)
+        except broker_queues.BrokerUnavailable as error:
             queue_lengths = None
-            unavailable["broker"] = f"broker unreachable ({type(error).__name__})"
+            unavailable["broker"] = f"broker unreachable ({error})"
         return {"at": clock.now().isoformat(), "host": host, "pools": pools, "disk": disk, "network": network,
                 "queues": queue_lengths, "history": history, "unavailable": unavailable}
 
