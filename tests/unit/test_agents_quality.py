@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from modelops.agents import get_agent
-from modelops.agents.estimators import CrossFittedTemperature, PrunedLinearSVC
+from modelops.agents.estimators import CrossFittedTemperature, HeldOutTemperature, PrunedLinearSVC, SparseSGDClassifier
 from modelops.agents.synthetic import generate
 from modelops.training.evaluation import calibration_error, split
 from modelops.training.pipeline import validate_then_refit
@@ -83,7 +83,7 @@ def test_confidences_are_calibrated_and_would_not_be_without_the_temperature():
     predictions = agent.predict(model, inputs)
     correct = [p.label == t for p, t in zip(predictions, truth)]
     assert calibration_error([p.confidence for p in predictions], correct) < 0.05
-    raw = softmax(model[:-1].transform(inputs) @ model[-1].estimator_.coef_.T.toarray() + model[-1].estimator_.intercept_, axis=1)
+    raw = softmax(model[:-1].transform(inputs) @ model[-1].estimator_.estimator_.coef_.T.toarray() + model[-1].estimator_.estimator_.intercept_, axis=1)
     assert calibration_error(raw.max(axis=1), correct) > 0.2
 
 
@@ -130,3 +130,24 @@ def test_the_served_model_learns_from_every_usable_row_and_the_figures_from_the_
     held = [p.label for p in agent.predict(fitted.validation_model, val_x)]
     assert fitted.metrics["summary"]["accuracy"] == pytest.approx(np.mean([p == t for p, t in zip(held, val_y)]))
     assert "expected_calibration_error" in fitted.metrics
+
+
+def test_more_rows_than_svm_max_rows_are_fitted_by_sgd_with_a_held_out_temperature():
+    agent = get_agent("classification")
+    rows = generate("classification", 1_200, seed=1, tenant_seed=2)
+    inputs, labels = [agent.validate_input(d) for d, _ in rows], [agent.label(e) for _, e in rows]
+    small = agent.build_estimator({"svm_max_rows": 1_200}).fit(inputs, labels)[-1].estimator_
+    large = agent.build_estimator({"svm_max_rows": 1_199}).fit(inputs, labels)[-1].estimator_
+    assert isinstance(small, CrossFittedTemperature) and isinstance(small.estimator_, PrunedLinearSVC)
+    assert isinstance(large, HeldOutTemperature) and isinstance(large.estimator_, SparseSGDClassifier)
+    assert large.temperature_ != 1.0 and set(large.classes_) == set(labels)
+
+
+def test_the_held_out_temperature_is_fitted_on_rows_the_model_did_not_see():
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix(rng.normal(size=(1_000, 5)).astype(np.float32))
+    y = np.array(["a", "b", "c", "d"] * 248 + ["rare"] * 8)
+    calibrated = HeldOutTemperature(LinearSVC(), calibration_share=0.1, random_state=0).fit(X, y)
+    assert "rare" in calibrated.classes_  # fewer than ten rows: never held out
+    # noise features: the held-out rows say the model knows nothing, so it is made unsure
+    assert calibrated.predict_proba(X).max(axis=1).mean() < 0.45
