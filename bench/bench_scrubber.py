@@ -182,9 +182,10 @@ def locale_accuracy(items: list[locale_corpus.Item], misses: dict[str, list[str]
 LOCALE_TARGETS = {"ADDRESS": 0.95, "PHONE": 0.97, "KEYED": 0.99, "CARD": 0.99}
 
 
-def locale_report(split: str, show_misses: bool) -> None:
-    items = locale_corpus.generate(split)
-    print(f"\n== per country and format, {split} split of locale_corpus.py ({len(items)} items)")
+def locale_report(split: str, show_misses: bool, faker_seed: int | None = None, per_group: int = 60) -> None:
+    items = locale_corpus.generate(split, per_group, faker_seed)
+    seeds = "" if faker_seed is None else f", Faker seeds from {faker_seed}"
+    print(f"\n== per country and format, {split} split of locale_corpus.py{seeds} ({len(items)} items)")
     misses: dict[str, list[str]] = defaultdict(list)
     for group, pair in locale_accuracy(items, misses).items():
         target = LOCALE_TARGETS.get(group.split(" /")[0])
@@ -207,8 +208,11 @@ def main() -> None:
     parser.add_argument("--locales-only", action="store_true", help="report only the per-country corpus (no recall or speed on the main one)")
     parser.add_argument("--split", choices=list(locale_corpus.SPLITS), default="held-out",
                         help="which split of the per-country corpus to report (tune on one, report the other)")
+    parser.add_argument("--faker-seed", type=int,
+                        help="draw the split's shapes from other Faker seeds (values no rule was written against)")
+    parser.add_argument("--per-group", type=int, default=60, help="items per country and format in the per-country corpus")
     args = parser.parse_args()
-    locale_report(args.split, args.misses)
+    locale_report(args.split, args.misses, args.faker_seed, args.per_group)
     if args.locales_only:
         return
 

@@ -128,8 +128,10 @@ def _keyed_value(rng: random.Random, faker: Faker, key: str):
     return value, kind, text
 
 
-def generate(split: str, per_group: int = 60) -> list[Item]:
-    base = SPLITS[split]
+def generate(split: str, per_group: int = 60, seed: int | None = None) -> list[Item]:
+    """The split's items; ``seed`` draws its locales, templates and keys from other Faker seeds than
+    the split's own, values that no rule can have been written against."""
+    base = SPLITS[split] if seed is None else seed
     rng = random.Random(base)
     templates, items = TEMPLATES[split], []
     for offset, (country, (tuning_locale, held_out_locales)) in enumerate(LOCALES.items()):

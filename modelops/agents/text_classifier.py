@@ -1,5 +1,6 @@
 """The recipe of the agents that read text (classification, journal, chat): bounded TF-IDF of
-words and character n-grams, optional one-hot traits, and a sparse logistic model."""
+words and character n-grams, optional one-hot traits, and a calibrated linear model (an SVM, or
+logistic regression by SGD above ``svm_max_rows`` rows)."""
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar
@@ -7,10 +8,10 @@ from typing import Any, Callable, ClassVar
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from modelops.agents.base import Agent
-from modelops.agents.estimators import LINEAR_DEFAULTS, sparse_logistic
+from modelops.agents.estimators import LINEAR_DEFAULTS, calibrated_linear
 from modelops.agents.features import dict_features, text_features
 
-TEXT_DEFAULTS = {"word_ngrams": [1, 2], "char_ngrams": [3, 4], "min_df": 2,
+TEXT_DEFAULTS = {"word_ngrams": [1, 2], "char_ngrams": [3, 4], "min_df": 1,
                  "max_word_features": 5_000, "max_char_features": 15_000}
 
 
@@ -27,4 +28,4 @@ class TextClassifierAgent(Agent):
         parts = text_features(config, self.word_fields, self.char_fields)
         if self.traits is not None:
             parts.append(("traits", dict_features(self.traits)))
-        return Pipeline([("features", FeatureUnion(parts)), ("model", sparse_logistic(config))])
+        return Pipeline([("features", FeatureUnion(parts)), ("model", calibrated_linear(config))])

@@ -26,6 +26,9 @@ def scrubbed(value, **options):
     ("AU", "at 1/7 Wattle Cul-de-sac, Adelaide SA 5000", "at [ADDRESS]"),
     ("CA", "at 8227 rue St-Onge, Laval, QC H7N 1B2", "at [ADDRESS]"),  # "St-" is a saint, not a street type
     ("BE", "Frankrijklei 12, 2000 Antwerpen", "[ADDRESS]"),  # Antwerp's "-lei" avenues
+    # a canton or province in parentheses after the locality
+    ("CH", "chemin des Vignes 5\n1003 Lausanne (VD)", "[ADDRESS]"),
+    ("NL", "Kerkstraat 12\n7551 AB Hengelo (Ov)", "[ADDRESS]"),
     # French and Spanish lines with no number or postcode
     ("FR", "Ship to avenue Foch", "Ship to [ADDRESS]"),
     ("FR", "livraison : Rue des Lilas", "livraison : [ADDRESS]"),
@@ -35,6 +38,36 @@ def scrubbed(value, **options):
 ])
 def test_more_street_shapes(country, text, expected):
     assert scrubbed(text, country=country) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Canada Post's French types and abbreviations, typed without accents or without the mute e
+    ("Livrer au 12 croissant des Pins, Gatineau (Québec) J9J 1A1", "Livrer au [ADDRESS]"),  # province in parentheses
+    ("Livrer au 450 boul. René-Lévesque Ouest, bureau 300, Montréal QC H2Z 1Z8", "Livrer au [ADDRESS]"),
+    ("Livrer au 77 allee des Érables, Lévis QC G6V 4Z1", "Livrer au [ADDRESS]"),
+    ("Livrer au 143 allé Croteau svp", "Livrer au [ADDRESS] svp"),
+    ("Livrer au 9 cote Sainte-Geneviève", "Livrer au [ADDRESS]"),
+    ("Livrer au 1203-45 rue Saint-Denis, Montréal QC H2X 3K2", "Livrer au [ADDRESS]"),  # unit-civic number
+    # Canada Post's English types that the US and Commonwealth lists lack
+    ("Ship to 18 Maple Townline, Orillia ON L3V 6H1", "Ship to [ADDRESS]"),
+    ("Ship to 230 Glenview Heath", "Ship to [ADDRESS]"),
+    # a locality line is the address's when a province and postcode end it, however it is spelt
+    ("Ship to 208 rue Georges\nSaint -Jovite Est, QC J8E 2T4", "Ship to [ADDRESS]"),
+    # post-office boxes and rural routes
+    ("Envoyer à C.P. 1234, succ. Centre-Ville, Montréal, QC H3C 3J7", "Envoyer à [ADDRESS]"),
+    ("Envoyer à case postale 88, Rimouski QC G5L 7B7", "Envoyer à [ADDRESS]"),
+    ("Remit to PO BOX 4001 STN A\nVICTORIA BC V8X 3X4", "Remit to [ADDRESS]"),
+    ("Remit to RR 2, Mono Centre, ON L9W 6S3", "Remit to [ADDRESS]"),
+])
+def test_canadian_addresses(text, expected):
+    assert scrubbed(text, country="CA") == expected
+
+
+@pytest.mark.parametrize("text", [
+    "je suis allé au bureau", "RR 5 rating", "Circuit Breaker 20A replaced", "Invoice 3 Private Sessions",
+])
+def test_words_near_canadian_street_shapes_that_are_no_address(text):
+    assert "[ADDRESS]" not in scrubbed(text, country="CA")
 
 
 @pytest.mark.parametrize("text", [

@@ -63,7 +63,8 @@ _ROMANCE_NAME = (r"(?:(?:" + PARTICLE + r")[ \t]+|[dl]['’])*" + _NOT_A_UNIT + 
                  + r"(?:" + BETWEEN_NAME_WORDS + _NOT_A_UNIT + CAP_WORD + r"){0,4}")
 _FRENCH_NUMBER = r"\d{1,5}(?:[ \t]?(?:bis|ter|quater|[A-Za-z])\b)?"
 ROMANCE_NUMBER_FIRST = re.compile(
-    r"(?<![\w$.,/#-])" + _FRENCH_NUMBER + r"[ \t]*,?[ \t]+" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME
+    # a Canadian unit may lead the civic number with a hyphen: "12-345 rue Principale"
+    r"(?<![\w$.,/#-])(?:\d{1,5}-)?" + _FRENCH_NUMBER + r"[ \t]*,?[ \t]+" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME
 )
 ROMANCE_TYPE_FIRST = re.compile(
     r"(?<![\w])" + _ROMANCE_TYPE + r"\.?[ \t]*" + _ROMANCE_NAME
@@ -87,7 +88,8 @@ GERMAN_PREPOSITION_STREET = re.compile(
 UNIT = r"(?i:" + _alternation(UNITS) + r")\.?[ \t]*(?:(?i:n[º°o])\.?[ \t]*)?#?[ \t]*[\w-]{1,6}\b"
 UNIT_AFTER = re.compile(
     r"(?:[ \t]*,?[ \t]*(?:" + UNIT + r"|#[ \t]*[\w-]{1,6}\b|\d{1,2}[ºª°](?:[ \t]?[A-Z]\b)?)"
-    r"|[ \t]*[,\n][ \t]*RD[ \t]+\d{1,3}(?!\w))+"  # New Zealand's rural delivery line: "RD 6"
+    r"|[ \t]*[,\n][ \t]*RD[ \t]+\d{1,3}(?!\w)"  # New Zealand's rural delivery line: "RD 6"
+    r"|[ \t]*,?[ \t]*(?i:stn|succ|station|succursale)\.?[ \t]+(?:[A-Z]\b|[A-Z][\w-]+))+"  # Canada's "PO BOX 4001 STN A"
 )
 # "Flat 3, 42 Walsh Union", "Studio 58b" before a street: the unit the number may follow directly.
 UNIT_BEFORE = re.compile(r"(?i:flat|studio|unit|suite|apartment|apt|level|shop|villa)\.?[ \t]*#?(?:\d{1,5}[A-Za-z]?(?:[ \t]*[,\n][ \t]*|[ \t]+))?\Z")
@@ -102,22 +104,35 @@ POSTCODE = r"""(?:
     | (?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?                     # US ZIP(+4), DE FR ES IT 5 digits, AU NZ AT CH BE DK 4, PT 4-3
 )(?!\w)"""
 SEPARATOR = r"(?:[ \t]*,[ \t]*\n?[ \t]*|[ \t]*\n[ \t]*|[ \t]+)"
+# A locality's line that ends in a province or state and a postcode is the address's, whatever the
+# locality's spelling ("Raymond -sur-Mer, SK S8P2P4", "St. John's, NL A1C 5M2"): the postcode makes it one.
+# Quebec may write the province in parentheses.
+LOCALITY_LINE = (r"(?:[ \t]*,[ \t]*\n?[ \t]*|[ \t]*\n[ \t]*)[^\W\d_][^\n\d,;:()]{0,40}?(?:[ \t]*,[ \t]*|[ \t]+)"
+                 r"(?:" + STATE + SEPARATOR + r"|\([^\W\d_][^\n\d()]{1,30}\)[ \t]+)?" + POSTCODE)  # "Gatineau (Québec) J9J 1A1"
 CITY = CAP_WORD + r"(?:" + BETWEEN_NAME_WORDS + CAP_WORD + r"){0,3}(?:[ \t]+\d{1,2}(?!\d))?"  # "Dublin 2"
 US_CITY_STATE_ZIP = r"(?i:\s*,?\s*(?:[^\W\d_][\w.'-]*\s+){0,3}?[^\W\d_][\w.'-]*,?\s+(?:" + "|".join(US_STATES) + r")\.?\s+\d{5}(?:-\d{4})?(?!\d))"
+# A canton, province or region after the locality, in parentheses: "3214 Jacot-Guillarmod (SO)",
+# "Hengelo (Gld)", "28013 Madrid (Madrid)".
+REGION_IN_PARENTHESES = r"(?:[ \t]*\([A-ZÀ-ÖØ-Þ][^\W\d_]{0,24}\))"
 TAIL = re.compile(
     r"(?:" + US_CITY_STATE_ZIP
     + "|" + SEPARATOR + CITY + "(?:" + SEPARATOR + STATE + ")?" + SEPARATOR + POSTCODE
     + "|" + SEPARATOR + STATE + SEPARATOR + POSTCODE
     + "|" + SEPARATOR + POSTCODE + "(?:" + SEPARATOR + CITY + ")?" + "(?:" + SEPARATOR + STATE + ")?"
-    + ")",
+    + "|" + LOCALITY_LINE
+    + ")" + REGION_IN_PARENTHESES + "?",
     re.VERBOSE,
 )
 
 PO_BOX = re.compile(
     r"(?i:\b(?:p\.?\s?o\.?\s?box|post office box|gpo box|locked bag|private bag|postfach|postbus|apartado(?: de correos)?|"
-    r"bo[iî]te postale|b\.?p\.?|casella postale)\s*#?\s*\d[\d ]{0,8}\d?\b)"
+    r"bo[iî]te postale|b\.?p\.?|casella postale|case postale|casier postal|c\.p\.|rural route|r\.r\.)\s*#?\s*\d[\d ]{0,8}\d?\b)"
 )
-PO_BOX_WORDS = frozenset("box bag postfach postbus apartado boîte boite bp b.p casella".split())
+# Canada's rural routes, "RR 2, Mono Centre, ON L9W 6S3": in capitals and before a locality with a
+# postcode only, since "RR" alone says little.
+RURAL_ROUTE = re.compile(r"\bRR[ \t]*#?[ \t]*\d{1,2}\b")
+PO_BOX_WORDS = frozenset("box bag postfach postbus apartado boîte boite bp casella case casier route".split())
+PO_BOX_INITIALS = ("b.p.", "c.p.", "r.r.")  # split into letters by WORD_TOKEN, so looked for in the text
 LEDGER_WORDS = ACCOUNTING | BANKING
 DIGIT_NEAR_WORD = re.compile(r"\d[ \t,]*[^\W\d_]|[^\W\d_][ \t,.]*\d")
 
@@ -150,9 +165,13 @@ def find_addresses(text: str) -> Iterator[Span]:
                 yield _with_units_and_tail(text, match.start(), match.end())
     if any(token.lower().endswith(GERMANIC_ENDING_TUPLE) for token in tokens):
         yield from _germanic_streets(text)
-    if lower & PO_BOX_WORDS:
+    if lower & PO_BOX_WORDS or any(initials in text.lower() for initials in PO_BOX_INITIALS):
         for match in PO_BOX.finditer(text):
             yield _with_units_and_tail(text, match.start(), match.end())
+    if "RR" in tokens:
+        for match in RURAL_ROUTE.finditer(text):
+            if TAIL.match(text, match.end()):
+                yield _with_units_and_tail(text, match.start(), match.end())
 
 
 def _germanic_streets(text: str) -> Iterator[Span]:

@@ -12,9 +12,23 @@ Folded to lower case. Three shapes of street use them:
 """
 from __future__ import annotations
 
+import unicodedata
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
+
+
+def _as_typed(words: frozenset[str], mute_e: bool = True) -> frozenset[str]:
+    """Types as they are also typed: without accents ("allee", "cote", "echangeur") and, with
+    ``mute_e``, with the mute final e of a French "-ée" dropped ("allé", "monté"), a slip common
+    enough in Canadian and French records that a street typed so is still a street."""
+    typed = set(words)
+    for word in words:
+        typed.add(unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii"))
+        if mute_e and word.endswith("ée"):
+            typed.add(word[:-1])
+    return frozenset(typed)
 
 
 # USPS Publication 28, appendix C1: the street suffixes and their standard abbreviations.
@@ -63,16 +77,22 @@ tramway underpass view vale wharf artery block bowl circlet dip driveway extensi
 cutting cross crossway copse colonnade circus centreway centre brow byway brace break basin arcade anchorage
 amble alleyway access ave st rd dr ct hill hts embankment market buildings cottages court ln sq
 villas part strip interchange gap plateau range courtyard stairs roadway riverway quadrangle cul-de-sac
-""")
+""") | _words("""
+abbey acres bay by-pass campus concession conc corners crnrs diversion divers downs harbour harbr heath
+highlands hghlds limits lmts maze moor private pvt sideroad subdivision subdiv thicket townline tline turnabout
+trnabt grounds grnds landng lkout ptway
+""")  # Canada Post's English street types that neither list above has ("Farm" left out: "State Farm")
 
 # After the name in chat (lower case), only a type that is no ordinary English word is trusted.
 LOWERCASE_TYPES = _words("st str ave av blvd rd dr ln ct pl pkwy hwy cir ter terr trl street avenue road drive lane court boulevard")
 
 # Romance languages put the type before the name: French, Spanish, Italian, Portuguese, Catalan.
-ROMANCE_TYPES = _words("""
-rue avenue av boulevard bd bld blvd place pl allée allee impasse imp chemin ch quai route rte cours square
-passage voie faubourg fbg sentier esplanade promenade rond-point parvis villa cité cite hameau lotissement
-résidence residence montée montee ruelle traverse mail carrefour côte cote rang
+# The French ones include Canada Post's types of Quebec and its abbreviations ("boul", "crois", "tsse").
+ROMANCE_TYPES = _as_typed(_words("""
+rue avenue av boulevard boul bd bld blvd place pl allée impasse imp chemin ch quai route rte cours square
+passage voie faubourg fbg sentier sent esplanade espl promenade prom rond-point rdpt parvis villa cité hameau
+lotissement résidence montée ruelle traverse mail carrefour carref côte rang autoroute carré cercle
+croissant crois terrasse tsse échangeur éch île pointe cour parc
 
 calle cl avenida avda paseo pº plaza pza camino carretera ctra ronda travesía travesia glorieta callejón
 callejon cuesta pasaje pasadizo rambla vía via vial urbanización urbanizacion urb alameda bulevar carrera
@@ -84,15 +104,16 @@ viale piazza piazzale corso largo vicolo strada contrada lungomare lungotevere b
 rua travessa praça praca estrada beco
 
 carrer passeig avinguda plaça placa
-""")
+"""))
 
 # Types no English sentence uses, so that a lower-case one followed by a capitalised name is a
 # street even with no number or postcode: "rue de Bonvin", "calle Mayor", "chemin Madeleine Barman".
-UNMISTAKABLE_ROMANCE_TYPES = _words("""
-rue chemin allée allee impasse boulevard quai faubourg ruelle montée montee lotissement hameau rang
+# ("allé" is also French for "gone": only "allée" and "allee" are trusted without a number.)
+UNMISTAKABLE_ROMANCE_TYPES = _as_typed(_words("""
+rue chemin allée impasse boulevard quai faubourg ruelle montée lotissement hameau rang
 calle avenida avda paseo carretera camino travesía travesia callejón callejon glorieta rambla urbanización
 viale piazza piazzale vicolo strada lungomare rua travessa praça praca estrada carrer passeig avinguda plaça
-""")
+"""), mute_e=False)
 # Words before an address that make a Romance type and a name after them a street on their own:
 # "Ship to avenue Didier", "Livraison : place Bellecour".
 ADDRESS_CUES = _words("""
@@ -122,4 +143,5 @@ apt apartment suite ste unit flat studio level floor fl room rm lot bldg buildin
 piso puerta pta planta esc escalera bajo dcha izda portal bloque
 étage etage bât bat bâtiment batiment app appartement appt escalier esc porte
 bus boîte boite whg wohnung etg stock top
+bureau local unité unite logement
 """)
