@@ -81,10 +81,14 @@ def turn(tree: Path, servers: tuple[str, str], args, label: str, scratch: Path) 
 
 
 def figure(figures: dict, bench: str, path: tuple[str, ...]) -> float:
+    """One figure of one turn; a list of rounds gives its median, a round being a number or, for
+    the serving benchmark's rates, (answered per second, sent per second)."""
     value = figures[bench]
     for key in path:
         value = value[key]
-    return statistics.median(value) if isinstance(value, list) else value
+    if isinstance(value, list):
+        return statistics.median(run[0] if isinstance(run, list) else run for run in value)
+    return value
 
 
 def main() -> None:
@@ -108,6 +112,8 @@ def main() -> None:
             for name in order:
                 tree, servers = revisions[name]
                 turns[name].append(turn(tree, servers, args, f"{name}{n}", Path(scratch)))
+    if args.json:  # first, so that the turns are kept whatever the table makes of them
+        Path(args.json).write_text(json.dumps(turns, indent=1))
     print(f"\n== {args.before} (before) against {args.after} (after): medians of {args.rounds} turns each")
     print(f"  {'figure':46s} {'before':>10s} {'after':>10s}  after/before")
     for label, bench, path, higher_is_better in FIGURES:
@@ -115,8 +121,6 @@ def main() -> None:
         after = statistics.median(figure(t, bench, path) for t in turns["after"])
         direction = "" if higher_is_better else "  (lower is better)"
         print(f"  {label:46s} {before:10.1f} {after:10.1f}  {after / before:5.2f}{direction}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(turns, indent=1))
 
 
 if __name__ == "__main__":
