@@ -60,12 +60,16 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def tenant_scope(tenant_id: uuid.UUID | str) -> Iterator[Connection]:
-    """A transaction that sees and writes only ``tenant_id``'s rows."""
+def tenant_scope(tenant_id: uuid.UUID | str, isolation: str | None = None) -> Iterator[Connection]:
+    """A transaction that sees and writes only ``tenant_id``'s rows (at ``isolation``, e.g.
+    "REPEATABLE READ" for several reads from one snapshot, when given)."""
     tenant = str(uuid.UUID(str(tenant_id)))  # refuses anything that is not a UUID before it reaches SQL
-    with engine().begin() as connection:
-        connection.execute(text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": tenant})
-        yield connection
+    with engine().connect() as connection:
+        if isolation:
+            connection.execution_options(isolation_level=isolation)
+        with connection.begin():
+            connection.execute(text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": tenant})
+            yield connection
 
 
 @contextmanager

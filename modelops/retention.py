@@ -35,14 +35,14 @@ DROP_LOCK_TIMEOUT = "5s"
 
 
 def retention_months() -> int:
-    return _whole_number("MODELOPS_RETENTION_MONTHS", DEFAULT_RETENTION_MONTHS, "months")
+    return whole_number("MODELOPS_RETENTION_MONTHS", DEFAULT_RETENTION_MONTHS, "months")
 
 
 def check_retention_days() -> int:
-    return _whole_number("MODELOPS_CHECK_RETENTION_DAYS", DEFAULT_CHECK_RETENTION_DAYS, "days")
+    return whole_number("MODELOPS_CHECK_RETENTION_DAYS", DEFAULT_CHECK_RETENTION_DAYS, "days")
 
 
-def _whole_number(name: str, default: int, unit: str) -> int:
+def whole_number(name: str, default: int, unit: str) -> int:
     """A period from the environment; 0 or less would delete what is current, so it is refused."""
     raw = os.environ.get(name, str(default))
     try:

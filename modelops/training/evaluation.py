@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterator, Protocol, Sequence
 
 import numpy as np
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
@@ -34,7 +35,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 _BUCKETS = 2**64
 
 
-def _row_key(row_input: Any, seed: int) -> int:
+def row_key(row_input: Any, seed: int) -> int:
     """A seeded 64-bit hash of a validated input. ``repr`` of one is canonical: the agents' input
     models dump their fields in declaration order, with JSON types only."""
     digest = hashlib.blake2b(repr(row_input).encode(), digest_size=8, salt=seed.to_bytes(16, "big", signed=True))
@@ -47,7 +48,7 @@ def split(inputs: list, labels: list, validation_split: float, seed: int):
     however the database happened to return them."""
     counts = Counter(labels)
     threshold = validation_split * _BUCKETS
-    keys = [_row_key(row_input, seed) for row_input in inputs]
+    keys = [row_key(row_input, seed) for row_input in inputs]
     # rows that tie are the same input with the same label: their order cannot matter
     order = sorted(range(len(inputs)), key=lambda i: (keys[i], str(labels[i])))
     sides: dict[bool, tuple[list, list]] = {False: ([], []), True: ([], [])}
@@ -59,38 +60,103 @@ def split(inputs: list, labels: list, validation_split: float, seed: int):
     return train_x, val_x, train_y, val_y
 
 
+class Validation(Protocol):
+    """A version's validation side as the gate reads it: its rows a batch at a time."""
+    rows: int
+
+    def batches(self) -> Iterator[tuple[list, list]]: ...
+
+
+@dataclass(frozen=True)
+class HeldValidation:
+    """A validation side held in memory: one batch."""
+    inputs: list
+    labels: list
+
+    @property
+    def rows(self) -> int:
+        return len(self.labels)
+
+    def batches(self) -> Iterator[tuple[list, list]]:
+        yield self.inputs, self.labels
+
+
+def on_validation_side(key: int, validation_split: float) -> bool:
+    """Whether a row of this key validates (when its class has at least two rows)."""
+    return key < validation_split * _BUCKETS
+
+
 def calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
     """Expected calibration error: the gap between confidence and accuracy in ten equal-width
     confidence bins, averaged with the bins' shares of the rows as weights."""
-    confidences, correct = np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float)
-    if not len(confidences):
-        return 0.0
-    which = np.minimum((confidences * bins).astype(int), bins - 1)
-    gaps = [abs(correct[which == b].mean() - confidences[which == b].mean()) * (which == b).sum()
-            for b in range(bins) if (which == b).any()]
-    return float(sum(gaps) / len(confidences))
+    return Tally().add([0] * len(confidences), [0] * len(confidences), confidences, correct).calibration_error(bins)
+
+
+class Tally:
+    """What scoring needs, counted a batch at a time in memory that does not grow with the rows:
+    how often each (truth, prediction) pair occurred, and per confidence bin its rows, right
+    answers and summed confidence. A streamed validation side is scored this way; a list is
+    scored by one ``add``, so both give the same figures."""
+
+    BINS = 10
+
+    def __init__(self):
+        self.pairs: Counter = Counter()
+        self.bins = np.zeros((self.BINS, 3))  # rows, right answers, summed confidence
+        self.confident = False
+
+    def add(self, truth: Sequence[Any], predicted: Sequence[Any], confidences: Sequence[float] | None = None,
+            correct: Sequence[bool] | None = None) -> "Tally":
+        keys, guesses = [str(label) for label in truth], [str(label) for label in predicted]
+        self.pairs.update(zip(keys, guesses))
+        if confidences is not None:
+            self.confident = True
+            confidences = np.asarray(confidences, dtype=float)
+            right = np.asarray([k == g for k, g in zip(keys, guesses)] if correct is None else correct, dtype=float)
+            which = np.minimum((confidences * self.BINS).astype(int), self.BINS - 1)
+            np.add.at(self.bins, which, np.column_stack([np.ones_like(right), right, confidences]))
+        return self
+
+    def calibration_error(self, bins: int = BINS) -> float:
+        rows = self.bins[:, 0]
+        if bins != self.BINS:
+            raise ValueError(f"a tally keeps {self.BINS} confidence bins, not {bins}")
+        if not rows.sum():
+            return 0.0
+        kept = rows > 0
+        gaps = np.abs(self.bins[kept, 1] / rows[kept] - self.bins[kept, 2] / rows[kept]) * rows[kept]
+        return float(gaps.sum() / rows.sum())
+
+    def metrics(self, training_counts: Counter) -> dict:
+        """Summary metrics (macro), weighted ones, per class, the majority-class baseline of the
+        training labels' counts and, when confidences were added, their calibration error."""
+        pairs = list(self.pairs.items())
+        keys = [key for (key, _), _ in pairs]
+        guesses = [guess for (_, guess), _ in pairs]
+        weights = [count for _, count in pairs]
+        classes = sorted(set(keys) | set(guesses))
+        macro = precision_recall_fscore_support(keys, guesses, average="macro", zero_division=0, sample_weight=weights)
+        weighted = precision_recall_fscore_support(keys, guesses, average="weighted", zero_division=0,
+                                                   sample_weight=weights)
+        per_class = precision_recall_fscore_support(keys, guesses, labels=classes, zero_division=0,
+                                                    sample_weight=weights)
+        rows = sum(weights)
+        majority = str(training_counts.most_common(1)[0][0])
+        calibration = {"expected_calibration_error": self.calibration_error()} if self.confident else {}
+        return {
+            "averaging": "macro",
+            "summary": {"accuracy": float(accuracy_score(keys, guesses, sample_weight=weights)),
+                        "precision": float(macro[0]), "recall": float(macro[1]), "f1": float(macro[2])},
+            "weighted": {"precision": float(weighted[0]), "recall": float(weighted[1]), "f1": float(weighted[2])},
+            "per_class": {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                          for label, p, r, f, s in zip(classes, *per_class)},
+            "majority_baseline_accuracy": sum(c for (key, _), c in pairs if key == majority) / rows if rows else 0.0,
+            **calibration,
+        }
 
 
 def score(truth: Sequence[Any], predicted: Sequence[Any], training_labels: Sequence[Any],
           confidences: Sequence[float] | None = None) -> dict:
     """Summary metrics (macro), weighted ones, per class, the majority-class baseline and, given
     the predictions' confidences, their expected calibration error."""
-    keys = [str(label) for label in truth]
-    guesses = [str(label) for label in predicted]
-    classes = sorted(set(keys) | set(guesses))
-    macro = precision_recall_fscore_support(keys, guesses, average="macro", zero_division=0)
-    weighted = precision_recall_fscore_support(keys, guesses, average="weighted", zero_division=0)
-    per_class = precision_recall_fscore_support(keys, guesses, labels=classes, zero_division=0)
-    majority = str(Counter(training_labels).most_common(1)[0][0])
-    calibration = {} if confidences is None else {
-        "expected_calibration_error": calibration_error(confidences, [k == g for k, g in zip(keys, guesses)])}
-    return {
-        "averaging": "macro",
-        "summary": {"accuracy": float(accuracy_score(keys, guesses)), "precision": float(macro[0]),
-                    "recall": float(macro[1]), "f1": float(macro[2])},
-        "weighted": {"precision": float(weighted[0]), "recall": float(weighted[1]), "f1": float(weighted[2])},
-        "per_class": {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-                      for label, p, r, f, s in zip(classes, *per_class)},
-        "majority_baseline_accuracy": sum(1 for key in keys if key == majority) / len(keys) if keys else 0.0,
-        **calibration,
-    }
+    return Tally().add(truth, predicted, confidences).metrics(Counter(training_labels))

@@ -31,7 +31,7 @@ from modelops.agents import Agent
 from modelops.registry import promotion, store
 from modelops.registry.loading import load_estimator
 from modelops.registry.artifacts import ArtifactIntegrityError
-from modelops.training.evaluation import score
+from modelops.training.evaluation import Validation
 
 ACTOR = "training"
 SHARED_ALPHA = 0.05
@@ -46,7 +46,7 @@ class Verdict:
     production_accuracy: float | None = None
 
 
-def judge(agent: Agent, metrics: dict, val_x: list, val_y: list, production: dict | None, shared: bool) -> Verdict:
+def judge(agent: Agent, metrics: dict, validation: Validation, production: dict | None, shared: bool) -> Verdict:
     accuracy = metrics["summary"]["accuracy"]
     if production is None:
         passed, reason = promotion.beats_baseline(accuracy, metrics["majority_baseline_accuracy"])
@@ -56,20 +56,28 @@ def judge(agent: Agent, metrics: dict, val_x: list, val_y: list, production: dic
         model = load_estimator(production)
     except ArtifactIntegrityError as error:
         return Verdict("held", f"not judged: production {production['version']} could not be loaded ({error})", **compared)
-    production_accuracy = score(val_y, [p.label for p in agent.predict(model, val_x)], val_y)["summary"]["accuracy"]
+    production_accuracy = accuracy_on(agent, model, validation)
     compared["production_accuracy"] = production_accuracy
     if shared:
-        passed, reason = shared_candidate_passes(accuracy, production_accuracy, len(val_y))
-        reason = f"{reason} (production {production['version']}, on the same {len(val_y)} validation rows)"
+        passed, reason = shared_candidate_passes(accuracy, production_accuracy, validation.rows)
+        reason = f"{reason} (production {production['version']}, on the same {validation.rows} validation rows)"
         if not passed:
             return Verdict("rejected", reason, **compared)
         return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test on the traffic of "
                                     f"the tenants it serves", **compared)
     passed, reason = promotion.passes_gate(accuracy, production_accuracy)
-    reason = f"{reason} (production {production['version']}, on the same {len(val_y)} validation rows)"
+    reason = f"{reason} (production {production['version']}, on the same {validation.rows} validation rows)"
     if not passed:
         return Verdict("rejected", reason, **compared)
     return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test", **compared)
+
+
+def accuracy_on(agent: Agent, model, validation: Validation) -> float:
+    """The model's accuracy on the validation side, read a batch at a time (labels compared as text,
+    as ``evaluation.score`` compares them)."""
+    right = sum(str(prediction.label) == str(label) for inputs, labels in validation.batches()
+                for prediction, label in zip(agent.predict(model, inputs), labels))
+    return right / validation.rows
 
 
 def shared_candidate_passes(accuracy: float, production_accuracy: float, rows: int) -> tuple[bool, str]:

@@ -21,6 +21,7 @@ import gc
 import itertools
 import json
 import platform
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from modelops import clock, db
@@ -38,10 +39,10 @@ from modelops.privacy.pii import scrub_many
 from modelops.registry import store as registry_store
 from modelops.registry import versions
 from modelops.registry.artifacts import ArtifactStore
-from modelops.training import gate, runs, sources
+from modelops.training import collection, gate, runs, sources, streaming
 from modelops.training import profile as training_profile
 from modelops.training.errors import TrainingRefused
-from modelops.training.evaluation import score, split
+from modelops.training.evaluation import HeldValidation, Validation, score, split
 from modelops.training.schedule import RETRAINING_SCHEDULE
 
 # Rows are parsed, scrubbed and validated this many at a time: a million rows held at once as
@@ -73,29 +74,16 @@ def _scope(tenant_id):
     return db.tenant_scope(tenant_id) if tenant_id else db.operator_scope()
 
 
-COLLECT_ROWS = text("""
-    SELECT input_data::text, expected_output::text FROM ai.training_data
-    WHERE agent_type = CAST(:agent AS ai.agent_type) AND expected_output IS NOT NULL AND created_at <= :now
-    ORDER BY created_at, id""")
-COUNT_NEW_ROWS = text("""
-    SELECT count(*) FROM ai.training_data
-    WHERE agent_type = CAST(:agent AS ai.agent_type) AND expected_output IS NOT NULL AND created_at <= :now
-      AND created_at > coalesce(CAST(:last AS timestamp), '-infinity')""")
-
-
 def collect(agent_type: str, tenant_id, now: dt.datetime) -> tuple[Iterator[dict], int]:
-    """Every labelled row of the tenant for the agent up to now, and how many arrived since the
-    last training: the model learns from all of its tenant's evidence, of which these are new.
+    """Every labelled row of the tenant for the agent up to now, archived or in Postgres, and how
+    many arrived since the last training: the model learns from all of its tenant's evidence, of
+    which these are new.
 
-    The rows are read in one short transaction as JSON text (a fraction of the memory the parsed
-    dicts take) and parsed only as the caller iterates over them."""
-    with db.tenant_scope(tenant_id) as connection:
-        last = registry_store.last_trained_on(connection, agent_type, tenant_id)
-        new = connection.execute(COUNT_NEW_ROWS, {"agent": agent_type, "now": now, "last": last}).scalar()
-        result = connection.execution_options(yield_per=BATCH_ROWS).execute(
-            COLLECT_ROWS, {"agent": agent_type, "now": now})
-        batches = [[tuple(row) for row in part] for part in result.partitions()]
-    return _parsed(batches), new
+    The rows are read in one transaction as JSON text (a fraction of the memory the parsed dicts
+    take) and parsed only as the caller iterates over them."""
+    with collection.tenant_rows(agent_type, tenant_id, now, BATCH_ROWS) as source:
+        batches = list(source.batches)
+    return _parsed(batches), source.new
 
 
 def _parsed(batches: list[list[tuple[str, str]]]) -> Iterator[dict]:
@@ -210,24 +198,16 @@ def _outcome(run: dict) -> dict:
             "reason": run["error"], "details": run["details"]}
 
 
-def _rows(agent_type: str, tenant_id, region: str | None, now: dt.datetime) -> tuple[Iterable[dict], int, dict]:
-    """The scope's rows, how many are new since its last training, and where they came from."""
-    if tenant_id:
-        rows, new = collect(agent_type, tenant_id, now)
-        return rows, new, {"kind": "tenant"}
-    source = sources.aggregate(agent_type, region) if region else sources.synthetic(agent_type)
-    return source.rows, len(source.rows), source.description
-
-
-def _usable(data: Dataset) -> dict:
+def _usable(collected: int, skipped: Counter, labels: Counter) -> dict:
     """The counts the run records; TrainingRefused when the rows cannot make a model."""
-    counts = {"collected": data.collected, "usable": len(data.labels), "skipped": dict(data.skipped)}
-    if len(data.labels) < MIN_TRAINING_ROWS:
-        raise TrainingRefused(f"{len(data.labels)} usable rows (of {data.collected} collected), fewer than the "
+    usable = sum(labels.values())
+    counts = {"collected": collected, "usable": usable, "skipped": dict(skipped)}
+    if usable < MIN_TRAINING_ROWS:
+        raise TrainingRefused(f"{usable} usable rows (of {collected} collected), fewer than the "
                               f"{MIN_TRAINING_ROWS} a model needs", counts)
-    if len(set(data.labels)) < 2:
-        raise TrainingRefused(f"every usable row has the same label {data.labels[0]!r}: a model needs at least two "
-                              f"classes to learn to tell apart", counts)
+    if len(labels) < 2:
+        raise TrainingRefused(f"every usable row has the same label {next(iter(labels))!r}: a model needs at least "
+                              f"two classes to learn to tell apart", counts)
     return counts
 
 
@@ -246,14 +226,11 @@ def _refuse_repeat(agent_type: str, scope: str, recipe: dict, counts: dict) -> N
                               f"make the same model", counts)
 
 
-def _split(data: Dataset, validation_split: float, counts: dict) -> tuple[list, list, list, list]:
-    """(train_x, val_x, train_y, val_y); TrainingRefused when the sides cannot both learn and judge."""
-    train_x, val_x, train_y, val_y = split(data.inputs, data.labels, validation_split, VALIDATION_SEED)
-    if not val_y or len(set(train_y)) < 2:
-        what = "none falls on the validation side" if not val_y else "those on the training side hold a single class"
-        raise TrainingRefused(f"of the {len(data.labels)} usable rows {what}: too few to both learn from and judge by",
-                              counts)
-    return train_x, val_x, train_y, val_y
+def _refuse_unsplittable(usable: int, validation_rows: int, training_classes: int, counts: dict) -> None:
+    """TrainingRefused when the sides cannot both learn and judge."""
+    if not validation_rows or training_classes < 2:
+        what = "none falls on the validation side" if not validation_rows else "those on the training side hold a single class"
+        raise TrainingRefused(f"of the {usable} usable rows {what}: too few to both learn from and judge by", counts)
 
 
 @dataclass
@@ -291,53 +268,120 @@ def judged_model(version: dict | None, artifact_root: Path) -> dict | None:
             "artifact_sha256": validation_model["artifact_sha256"]}
 
 
+@dataclass
+class Trained:
+    """A scope's two models and everything the version records about how they were made."""
+    validation_model: Any
+    served_model: Any
+    metrics: dict
+    seconds: float  # the fits
+    training_samples: int
+    validation_samples: int
+    served_rows: int
+    profile: dict
+    validation: Validation  # the rows the gate scores production on
+    config: dict  # the agent's, as recorded
+    split: dict
+    data: dict  # collected, usable, skipped, new since the last training, source, ...
+
+
+def _learn(run: dict, agent, schedule: dict, tenant_id, region: str | None, now: dt.datetime, worker: str,
+           scratch: Path) -> Trained:
+    """Collect, preprocess, split and fit: streamed for a tenant with many rows (``streaming``),
+    in memory otherwise."""
+    agent_type = run["agent_type"]
+    if not tenant_id:
+        source = sources.aggregate(agent_type, region) if region else sources.synthetic(agent_type)
+        return _learn_in_memory(run, agent, schedule, source.rows, len(source.rows), source.description, worker, False)
+    with collection.tenant_rows(agent_type, tenant_id, now, BATCH_ROWS) as rows:
+        streamed = streaming.streams(agent, rows.rows)
+        config = streaming.config(agent) if streamed else agent.default_config()
+        if streamed:
+            spill = streaming.Spill(scratch)
+            seen = streaming.read_and_spill(agent, config, rows.batches, rows.rows, schedule["validation_split"],
+                                            VALIDATION_SEED, spill)
+        else:
+            batches = list(rows.batches)
+    source = {"kind": "tenant"}
+    if not streamed:
+        return _learn_in_memory(run, agent, schedule, _parsed(batches), rows.new, source, worker, True,
+                                archived_parts=rows.archived_parts)
+    counts = _usable(seen.collected, seen.skipped, seen.labels)
+    singletons = streaming.singleton_classes(seen)
+    _refuse_unsplittable(seen.usable, sum(count for label, count in seen.validation_labels.items() if label not in singletons),
+                         len(seen.labels - seen.validation_labels), counts)
+    _phase(run["id"], worker, "fitting")
+    fitted = streaming.fit(agent, config, seen, spill, config["random_state"])
+    split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"],
+                    "seed": VALIDATION_SEED, "served_model": "the validation model, then one more pass over the "
+                                                             "validation side (streamed)"}
+    return Trained(fitted.validation_model, fitted.served_model, fitted.metrics, fitted.seconds,
+                   fitted.training_samples, fitted.validation_samples, seen.usable, fitted.profile, fitted.validation,
+                   config, split_config, {**counts, "new_since_last": rows.new, "archived_parts": rows.archived_parts,
+                                          "source": source, "streamed": True})
+
+
+def _learn_in_memory(run: dict, agent, schedule: dict, rows: Iterable[dict], new: int, source: dict, worker: str,
+                     own: bool, archived_parts: int = 0) -> Trained:
+    data = preprocess(agent, rows)
+    counts = _usable(data.collected, data.skipped, Counter(data.labels))
+    config = agent.default_config()
+    split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"],
+                    "seed": VALIDATION_SEED, "served_model": "refitted on all usable rows"}
+    if not own:
+        recipe = {"agent": config, "split": split_config, "environment": environment(), "source": source}
+        _refuse_repeat(run["agent_type"], run["scope_key"], recipe, counts)
+    train_x, val_x, train_y, val_y = split(data.inputs, data.labels, schedule["validation_split"], VALIDATION_SEED)
+    _refuse_unsplittable(len(data.labels), len(val_y), len(set(train_y)), counts)
+    _phase(run["id"], worker, "fitting")
+    fitted = validate_then_refit(agent, config, train_x, train_y, val_x, val_y)
+    # what the model's inputs and confidences looked like, for the drift check to compare with
+    profile = training_profile.training_profile(train_x + val_x, fitted.confidences)
+    data_counts = {**counts, "new_since_last": new, "source": source}
+    if archived_parts:
+        data_counts["archived_parts"] = archived_parts
+    return Trained(fitted.validation_model, fitted.served_model, fitted.metrics, fitted.seconds, len(train_y), len(val_y),
+                   len(train_y) + len(val_y), profile, HeldValidation(val_x, val_y), config, split_config, data_counts)
+
+
 def _train(run: dict, now: dt.datetime, worker: str, on_candidate: OnCandidate) -> dict:
     agent_type, scope = run["agent_type"], run["scope_key"]
     tenant_id, region = versions.scope_parts(scope)
     agent, schedule = get_agent(agent_type), RETRAINING_SCHEDULE[agent_type]
-    rows, new, source = _rows(agent_type, tenant_id, region, now)
-    data = preprocess(agent, rows)
-    counts = _usable(data)
-    config = agent.default_config()
-    split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"],
-                    "seed": VALIDATION_SEED, "served_model": "refitted on all usable rows"}
-    recipe = {"agent": config, "split": split_config, "environment": environment(), "source": source}
-    if not tenant_id:
-        _refuse_repeat(agent_type, scope, recipe, counts)
-    train_x, val_x, train_y, val_y = _split(data, schedule["validation_split"], counts)
+    # a streamed training's chunks on disk, removed with the run's end whatever it is
+    with tempfile.TemporaryDirectory(prefix="modelops-training-") as scratch:
+        trained = _learn(run, agent, schedule, tenant_id, region, now, worker, Path(scratch))
+        store = ArtifactStore(settings().artifact_dir)
+        stored, validated = store.save(trained.served_model), store.save(trained.validation_model)
 
-    _phase(run["id"], worker, "fitting")
-    fitted = validate_then_refit(agent, config, train_x, train_y, val_x, val_y)
-    metrics = fitted.metrics
-    # what the model's inputs and confidences looked like, for the drift check to compare with
-    profile = training_profile.training_profile(train_x + val_x, fitted.confidences)
-    store = ArtifactStore(settings().artifact_dir)
-    stored, validated = store.save(fitted.served_model), store.save(fitted.validation_model)
-
-    _phase(run["id"], worker, "judging")
-    with _scope(tenant_id) as connection:
-        production = registry_store.production(connection, agent_type, scope)
-    verdict = gate.judge(agent, metrics, val_x, val_y, judged_model(production, settings().artifact_dir), shared=tenant_id is None)
+        _phase(run["id"], worker, "judging")
+        with _scope(tenant_id) as connection:
+            production = registry_store.production(connection, agent_type, scope)
+        verdict = gate.judge(agent, trained.metrics, trained.validation, judged_model(production, settings().artifact_dir),
+                             shared=tenant_id is None)
     new_version = versions.NewVersion(
         agent_type=agent_type, tenant_id=tenant_id, region=region, trained_on=now,
-        training_samples=len(train_y), validation_samples=len(val_y),
-        metrics=metrics["summary"], metrics_detail=metrics, training_duration=dt.timedelta(seconds=fitted.seconds),
-        artifact_path=stored.path, artifact_sha256=stored.sha256, artifact_size_bytes=stored.size_bytes,
-        training_config={"agent": config, "schedule": schedule, "split": split_config, "environment": recipe["environment"],
-                         "data": {**counts, "new_since_last": new, "cutoff": now.isoformat(), "source": source},
-                         "served_model_rows": len(train_y) + len(val_y),
+        training_samples=trained.training_samples, validation_samples=trained.validation_samples,
+        metrics=trained.metrics["summary"], metrics_detail=trained.metrics,
+        training_duration=dt.timedelta(seconds=trained.seconds), artifact_path=stored.path,
+        artifact_sha256=stored.sha256, artifact_size_bytes=stored.size_bytes,
+        training_config={"agent": trained.config, "schedule": schedule, "split": trained.split, "environment": environment(),
+                         "data": {**trained.data, "cutoff": now.isoformat()},
+                         "served_model_rows": trained.served_rows,
                          "validation_model": {"artifact_path": validated.path, "artifact_sha256": validated.sha256}},
         created_by=principal_id(run["requested_by"]), training_run_id=run["id"],
     )
     with _scope(tenant_id) as connection:
         version_id, version = _record_once(connection, new_version, now)
-        training_profile.record_profile(connection, version_id, agent_type=agent_type, tenant_id=tenant_id, profile=profile, now=now)
+        training_profile.record_profile(connection, version_id, agent_type=agent_type, tenant_id=tenant_id,
+                                        profile=trained.profile, now=now)
         decision = gate.apply(connection, version_id, verdict, now)
         if decision["outcome"] == "candidate":
             # "Deploy to staging for A/B testing": in the same transaction as the verdict, so a
             # candidate is never left passed-but-untested; a redelivered job finds it `testing`.
             decision["ab_test"] = on_candidate(connection, version_id, now)
-    return {"model_version_id": str(version_id), "version": version, "metrics": metrics["summary"],
+    counts = {key: trained.data[key] for key in ("collected", "usable", "skipped")}
+    return {"model_version_id": str(version_id), "version": version, "metrics": trained.metrics["summary"],
             "decision": decision, "details": {**counts, "decision": decision}}
 
 
