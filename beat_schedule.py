@@ -33,6 +33,9 @@ beat_schedule = {
     "maintain-prediction-log-partitions": every(simulated(timedelta(hours=24)), TaskName.MAINTENANCE_MAINTAIN_PARTITIONS),
     # Daily: the retrain and drift check histories older than MODELOPS_CHECK_RETENTION_DAYS go.
     "prune-check-histories": every(simulated(timedelta(hours=24)), TaskName.MAINTENANCE_PRUNE_CHECKS),
+    # Daily: months of feedback past MODELOPS_ARCHIVE_AFTER_MONTHS leave Postgres for the archive a day
+    # or so after they pass it, and archived files past MODELOPS_ARCHIVE_RETENTION_MONTHS go.
+    "archive-training-data": every(simulated(timedelta(hours=24)), TaskName.MAINTENANCE_ARCHIVE_TRAINING_DATA),
     # Weekly: the opt-in country and region aggregates follow consent changes within a week, and a
     # tenant that opted out leaves the next build.
     "build-aggregate-datasets": every(simulated(timedelta(days=7)), TaskName.PRIVACY_BUILD_AGGREGATES),

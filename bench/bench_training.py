@@ -191,33 +191,72 @@ def part_small(rows: int, repeats: int) -> dict:
     return {"rows": rows, "bare_fit_s": bare, "collect_s": collect, "preprocess_s": preprocess, "train_run_s": full}
 
 
-def part_million(rows: int) -> dict:
+STREAMING_MODES = {"auto": None, "always": "1", "never": str(10**12)}  # MODELOPS_STREAMING_ROWS for the run
+BARE_FIT_MAX_ROWS = 1_000_000  # above, the in-memory baseline would itself need more memory than the target
+
+
+def part_million(rows: int, modes: list[str]) -> dict:
     tenant = new_tenant("bench million")
     started = time.perf_counter()
     copied = copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=1))
     print(f"\n## classification, {copied:,} rows from Postgres (one process each, run once;"
           " seconds wall clock, CPU seconds of that process in brackets)")
     print(f"  (COPY of the rows into training_data: {time.perf_counter() - started:.0f} s, not part of training)")
-    bare = _in_child(["--child-bare-fit", str(rows)])
-    print(f"  bare fit, in memory, on {bare['training_rows']:,} rows: {bare['fit_s']:.1f} s ({bare['cpu_s']:.1f}),"
-          f" peak {bare['peak_mb']:,.0f} MB (of which {bare['data_mb']:,.0f} MB before the fit: interpreter,"
-          " libraries and the rows)")
-    stages = _in_child(["--child-stages", str(tenant)])
-    print(f"  pipeline.collect alone {stages['collect_s']:.1f} s ({stages['collect_cpu_s']:.1f}), pipeline.preprocess"
-          f" alone {stages['preprocess_s']:.1f} s ({stages['preprocess_cpu_s']:.1f}), {stages['usable']:,} usable rows,"
-          f" peak {stages['peak_mb']:,.0f} MB")
-    full = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))])
-    outcome = full["outcome"]
-    print(f"  workflows.train end to end: {full['seconds']:.1f} s ({full['cpu_s']:.1f}), peak {full['peak_mb']:,.0f} MB;"
-          f" {outcome['status']} {outcome.get('version')} ({outcome.get('decision', {}).get('outcome')})")
-    version = version_row(outcome["model_version_id"])
-    print(f"  recorded: {version['training_samples']:,} training / {version['validation_samples']:,} validation rows,"
-          f" accuracy {float(version['accuracy_score']):.4f}, fit {version['training_duration'].total_seconds():.1f} s"
-          f" inside the run, artifact {version['artifact_size_bytes'] / 1024:,.0f} KB")
-    print(f"  end to end / bare fit: {full['seconds'] / bare['fit_s']:.2f}x wall, {full['cpu_s'] / bare['cpu_s']:.2f}x CPU;"
-          f" peak memory end to end / bare fit: {full['peak_mb'] / bare['peak_mb']:.2f}x")
-    return {"rows": copied, "bare": bare, "stages": stages, "train_run": full,
-            "accuracy": float(version["accuracy_score"]), "validation_samples": version["validation_samples"]}
+    bare = stages = None
+    if rows <= BARE_FIT_MAX_ROWS:
+        bare = _in_child(["--child-bare-fit", str(rows)])
+        print(f"  bare fit, in memory, on {bare['training_rows']:,} rows: {bare['fit_s']:.1f} s ({bare['cpu_s']:.1f}),"
+              f" peak {bare['peak_mb']:,.0f} MB (of which {bare['data_mb']:,.0f} MB before the fit: interpreter,"
+              " libraries and the rows)")
+    if rows <= BARE_FIT_MAX_ROWS and "never" in modes:
+        stages = _in_child(["--child-stages", str(tenant)])
+        print(f"  pipeline.collect alone {stages['collect_s']:.1f} s ({stages['collect_cpu_s']:.1f}), pipeline.preprocess"
+              f" alone {stages['preprocess_s']:.1f} s ({stages['preprocess_cpu_s']:.1f}), {stages['usable']:,} usable rows,"
+              f" peak {stages['peak_mb']:,.0f} MB")
+    runs = {}
+    for mode in modes:
+        full = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))],
+                         {"MODELOPS_STREAMING_ROWS": STREAMING_MODES[mode]})
+        outcome = full["outcome"]
+        assert outcome["status"] == "succeeded", outcome
+        version = version_row(outcome["model_version_id"])
+        streamed = bool(version["training_config"]["data"].get("streamed"))
+        print(f"  workflows.train end to end, streaming {mode} ({'streamed' if streamed else 'in memory'}):"
+              f" {full['seconds']:.1f} s ({full['cpu_s']:.1f}), peak {full['peak_mb']:,.0f} MB;"
+              f" {outcome['status']} {outcome.get('version')} ({outcome.get('decision', {}).get('outcome')})")
+        print(f"    recorded: {version['training_samples']:,} training / {version['validation_samples']:,} validation rows,"
+              f" accuracy {float(version['accuracy_score']):.4f}, macro F1 {float(version['f1_score']):.4f},"
+              f" fits {version['training_duration'].total_seconds():.1f} s inside the run,"
+              f" artifact {version['artifact_size_bytes'] / 1024:,.0f} KB")
+        if bare:
+            print(f"    end to end / bare fit: {full['seconds'] / bare['fit_s']:.2f}x wall, {full['cpu_s'] / bare['cpu_s']:.2f}x"
+                  f" CPU; peak memory end to end / bare fit: {full['peak_mb'] / bare['peak_mb']:.2f}x")
+        runs[mode] = {"train_run": full, "streamed": streamed, "accuracy": float(version["accuracy_score"]),
+                      "f1": float(version["f1_score"]), "validation_samples": version["validation_samples"],
+                      "artifact_bytes": version["artifact_size_bytes"]}
+    if len(runs) > 1:
+        first, *others = runs
+        for other in others:
+            print(f"  accuracy, streaming {other} - streaming {first}: {runs[other]['accuracy'] - runs[first]['accuracy']:+.4f}"
+                  f" (same validation rows: {runs[other]['validation_samples'] == runs[first]['validation_samples']})")
+    # the first mode's run where bench/suite.py reads it
+    return {"rows": copied, "bare": bare, "stages": stages, "runs": runs, "train_run": runs[modes[0]]["train_run"]}
+
+
+def million_summary(figures: list[dict]) -> None:
+    """Peak memory and time of each size beside the smallest's, by mode: flat memory shows here."""
+    first = figures[0]
+    print(f"\n## sizes beside {first['rows']:,} rows (same run)")
+    for size in figures:
+        for mode, run in size["runs"].items():
+            base = first["runs"].get(mode)
+            if not base:
+                continue
+            full, base_full = run["train_run"], base["train_run"]
+            print(f"  {size['rows']:>10,} rows, streaming {mode} ({'streamed' if run['streamed'] else 'in memory'}):"
+                  f" {full['seconds']:7.1f} s = {full['seconds'] / base_full['seconds']:5.2f}x,"
+                  f" peak {full['peak_mb']:7,.0f} MB = {full['peak_mb'] / base_full['peak_mb']:.2f}x,"
+                  f" accuracy {run['accuracy']:.4f}")
 
 
 def part_banking77(path: str | None) -> dict | None:
@@ -380,8 +419,14 @@ def _check_one_first_version_each(tenants: list[uuid.UUID], outcomes: list[dict]
 
 # -- children (one process per measurement, so peak memory is that measurement's) -------------------
 
-def _in_child(arguments: list[str]) -> dict:
-    done = subprocess.run([sys.executable, __file__, *arguments], capture_output=True, text=True, env=dict(os.environ))
+def _in_child(arguments: list[str], environment: dict[str, str | None] | None = None) -> dict:
+    env = dict(os.environ)
+    for name, value in (environment or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    done = subprocess.run([sys.executable, __file__, *arguments], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(arguments)} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -451,6 +496,9 @@ def main() -> None:
     parser.add_argument("--banking77", help="the BANKING77 training CSV (columns text, category)")
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the small part and of each pool job")
     parser.add_argument("--million", type=int, nargs="+", default=[1_000_000], help="rows of the million part (each size in turn)")
+    parser.add_argument("--streaming", nargs="+", choices=list(STREAMING_MODES), default=["auto"],
+                        help="million part: train each size with the pipeline's own choice (auto), always streamed, or"
+                             " never (in memory); each mode a run of its own on the same rows")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pool-concurrency", type=int, nargs="+", default=[None],
                         help="worker processes of the training pool to try (default: the pool's own)")
@@ -484,7 +532,8 @@ def main() -> None:
             if part == "small":
                 figures[part] = part_small(options.rows, options.repeats)
             elif part == "million":
-                figures[part] = [part_million(rows) for rows in options.million]
+                figures[part] = [part_million(rows, options.streaming) for rows in options.million]
+                million_summary(figures[part])
             elif part == "banking77":
                 figures[part] = part_banking77(options.banking77)
             else:

@@ -13,6 +13,7 @@ class TaskName(StrEnum):
     EXPERIMENTS_START_TEST = "modelops.experiments.start_test"
     FEEDBACK_RECORD = "modelops.feedback.record"
     FEEDBACK_RECORD_BATCH = "modelops.feedback.record_batch"
+    MAINTENANCE_ARCHIVE_TRAINING_DATA = "modelops.maintenance.archive_training_data"
     MAINTENANCE_FREE_STALE_CLAIMS = "modelops.maintenance.free_stale_claims"
     MAINTENANCE_MAINTAIN_PARTITIONS = "modelops.maintenance.maintain_partitions"
     MAINTENANCE_PING = "modelops.maintenance.ping"
