@@ -43,9 +43,13 @@ class LocalStore:
     @contextmanager
     def staged(self, relative: str) -> Iterator[Path]:
         """A staging file beside the final one (so the rename stays on one filesystem); removed
-        unless ``publish`` renamed it."""
+        unless ``publish`` renamed it, or by the next archiver if this one is killed."""
         target = self._file(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
+        # one archiver runs at a time (mover.archive_old_rows): a staging file here is one that a
+        # killed archiver left, holding rows no one reads
+        for left in target.parent.glob(".staging-*"):
+            left.unlink(missing_ok=True)
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=".staging-", suffix=".parquet")
         os.close(handle)
         try:
