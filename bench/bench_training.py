@@ -5,6 +5,9 @@
     .venv/bin/python bench/bench_training.py --parts banking77 --banking77 PATH/TO/banking77/train.csv
     .venv/bin/python bench/bench_training.py --parts pool --pool-concurrency 2 10
     .venv/bin/python bench/bench_training.py --parts million --million 10000 100000 --json figures.json
+    .venv/bin/python bench/bench_training.py --parts million --million 200000 3000000 --streaming auto always
+    .venv/bin/python bench/bench_training.py --parts million --million 1000000 --streaming never always
+    .venv/bin/python bench/bench_training.py --parts archive --archive-rows 1000000
 
 Parts:
   small      classification, 10,000 rows: the bare fit of the estimator on the 80% training rows
@@ -13,7 +16,14 @@ Parts:
              median of ``--repeats``; collect and preprocess are also timed alone.
   million    classification, 1,000,000 rows (or each of ``--million``) COPYed into training_data for one tenant, then
              ``train_run`` in a fresh process (its peak resident memory is its own), against the
-             bare fit on the same rows generated in memory, also in a process of its own.
+             bare fit on the same rows generated in memory, also in a process of its own (up to
+             1M rows). ``--streaming`` trains each size once per mode: the pipeline's own choice
+             (auto), always streamed, never (in memory); then each size's time and peak memory
+             beside the first size's, per mode (streamed training's memory must stay flat).
+  archive    ``--archive-rows`` (1M) rows over 20 months, four fifths of them older than 12: a
+             training, the archive task (``mover.archive_old_rows``), a training again from the
+             archive and Postgres; each in a process of its own; the two versions' figures must be
+             the same.
   banking77  the chat agent on the BANKING77 training CSV (columns text, category), stored as
              feedback through the intake (admit, scrub and store) and trained by the pipeline:
              the validation accuracy of its own split, beside the bare fit on the raw rows with
@@ -47,7 +57,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/modelops_bench_training"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
-PARTS = ("small", "million", "banking77", "pool")
+PARTS = ("small", "million", "archive", "banking77", "pool")
 SERVICE = "bench-training-service"
 TRAIN_TASK = "modelops.training.train_model"
 # Rows are generated and COPYed this many at a time, so the bench never holds a million dicts.
@@ -74,18 +84,20 @@ def new_tenant(name: str) -> uuid.UUID:
     return tenant_id
 
 
-def copy_rows(tenant_id: uuid.UUID, agent_type: str, chunks) -> int:
-    """COPY labelled rows straight into training_data as the owner, stamped a minute ago."""
+def copy_rows(tenant_id: uuid.UUID, agent_type: str, chunks, months_ago=None) -> int:
+    """COPY labelled rows straight into training_data as the owner, stamped a minute ago (or, with
+    ``months_ago``, each chunk that many months ago, by the chunk's index)."""
     from modelops import clock, db
 
-    stamp = clock.now() - dt.timedelta(minutes=1)
+    now = clock.now()
     written = 0
     with db.owner_engine().connect() as connection:
         cursor = connection.connection.driver_connection.cursor()
         columns = ("tenant_id, agent_type, input_data, expected_output, actual_output, was_correct, source, "
                    "idempotency_key, feedback_timestamp, created_at, updated_at")
         with cursor.copy(f"COPY ai.training_data ({columns}) FROM STDIN") as copy:
-            for chunk in chunks:
+            for index, chunk in enumerate(chunks):
+                stamp = now - (dt.timedelta(days=30.5 * months_ago(index)) if months_ago else dt.timedelta(minutes=1))
                 for input_data, expected in chunk:
                     label = json.dumps(expected)
                     copy.write_row((tenant_id, agent_type, json.dumps(input_data), label, label, True,
@@ -257,6 +269,35 @@ def million_summary(figures: list[dict]) -> None:
                   f" {full['seconds']:7.1f} s = {full['seconds'] / base_full['seconds']:5.2f}x,"
                   f" peak {full['peak_mb']:7,.0f} MB = {full['peak_mb'] / base_full['peak_mb']:.2f}x,"
                   f" accuracy {run['accuracy']:.4f}")
+
+
+def part_archive(rows: int) -> dict:
+    """Rows spread over 20 months, most past the archive's threshold; a training, the archive task,
+    and a training again from the archive and Postgres together: the same version figures."""
+    tenant = new_tenant("bench archive")
+    chunks = -(-rows // CHUNK)
+    recent = max(1, chunks // 5)  # a fifth stays in Postgres
+    started = time.perf_counter()
+    copied = copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=1),
+                       months_ago=lambda index: 0 if index >= chunks - recent else 13 + (chunks - recent - 1 - index))
+    print(f"\n## the archive: classification, {copied:,} rows over {chunks - recent + 1} months, {chunks - recent} of them"
+          f" older than 12 months (COPY {time.perf_counter() - started:.0f} s)")
+    before = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))])
+    moved = _in_child(["--child-archive"], {"MODELOPS_ARCHIVE_AFTER_MONTHS": "12"})
+    after = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))])
+    versions = [version_row(run["outcome"]["model_version_id"]) for run in (before, after)]
+    same = {column: versions[0][column] == versions[1][column]
+            for column in ("metrics_detail", "training_samples", "validation_samples", "artifact_sha256")}
+    print(f"  train from Postgres alone: {before['seconds']:.1f} s ({before['cpu_s']:.1f}), peak {before['peak_mb']:,.0f} MB,"
+          f" accuracy {float(versions[0]['accuracy_score']):.4f}")
+    print(f"  archive task: {moved['rows']:,} rows in {moved['parts']} files ({moved['bytes'] / 2**20:,.1f} MB of Parquet;"
+          f" the table and its indexes took {moved['postgres_bytes'] / 2**20:,.0f} MB before) in {moved['seconds']:.1f} s ({moved['cpu_s']:.1f}), peak {moved['peak_mb']:,.0f} MB;"
+          f" {moved['left_in_postgres']:,} rows left in Postgres")
+    print(f"  train from the archive and Postgres: {after['seconds']:.1f} s ({after['cpu_s']:.1f}), peak {after['peak_mb']:,.0f} MB,"
+          f" accuracy {float(versions[1]['accuracy_score']):.4f}; after / before: {after['seconds'] / before['seconds']:.2f}x"
+          f" wall, {after['cpu_s'] / before['cpu_s']:.2f}x CPU, {after['peak_mb'] / before['peak_mb']:.2f}x peak")
+    print(f"  the same as before archiving: {', '.join(f'{column} {value}' for column, value in same.items())}")
+    return {"rows": copied, "before": before, "archive": moved, "after": after, "same": same}
 
 
 def part_banking77(path: str | None) -> dict | None:
@@ -458,6 +499,25 @@ def child_stages(tenant: str) -> dict:
             "preprocess_cpu_s": time.process_time() - cpu, "usable": len(data.labels), "peak_mb": peak_mb()}
 
 
+def child_archive(_: str) -> dict:
+    from sqlalchemy import text
+
+    from modelops import clock, db
+    from modelops.archive import mover
+    from modelops.archive.store import archive_url
+
+    with db.owner_engine().connect() as connection:
+        before = connection.execute(text("SELECT pg_total_relation_size('ai.training_data')")).scalar_one()
+    started, cpu = time.perf_counter(), time.process_time()
+    moved = mover.archive_old_rows(clock.now(), worker="bench")
+    seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    with db.owner_engine().connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM ai.training_data")).scalar_one()
+    return {"rows": moved["rows"], "parts": moved["parts"], "seconds": seconds, "cpu_s": cpu_s, "peak_mb": peak_mb(),
+            "bytes": sum(path.stat().st_size for path in Path(archive_url()).rglob("*.parquet")),
+            "postgres_bytes": before, "left_in_postgres": left}
+
+
 def child_train_run(run_id: str) -> dict:
     from modelops import workflows
 
@@ -492,13 +552,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="owner URL of a database this script owns")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="broker for the pool part (flushed)")
-    parser.add_argument("--parts", nargs="+", choices=PARTS, default=["small", "million", "pool", "banking77"])
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=["small", "million", "archive", "pool", "banking77"])
     parser.add_argument("--banking77", help="the BANKING77 training CSV (columns text, category)")
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the small part and of each pool job")
     parser.add_argument("--million", type=int, nargs="+", default=[1_000_000], help="rows of the million part (each size in turn)")
     parser.add_argument("--streaming", nargs="+", choices=list(STREAMING_MODES), default=["auto"],
                         help="million part: train each size with the pipeline's own choice (auto), always streamed, or"
                              " never (in memory); each mode a run of its own on the same rows")
+    parser.add_argument("--archive-rows", type=int, default=1_000_000, help="rows of the archive part")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pool-concurrency", type=int, nargs="+", default=[None],
                         help="worker processes of the training pool to try (default: the pool's own)")
@@ -506,9 +567,11 @@ def main() -> None:
     parser.add_argument("--child-bare-fit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-stages", help=argparse.SUPPRESS)
     parser.add_argument("--child-train-run", help=argparse.SUPPRESS)
+    parser.add_argument("--child-archive", nargs="?", const="", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
-    children = {"child_bare_fit": child_bare_fit, "child_stages": child_stages, "child_train_run": child_train_run}
+    children = {"child_bare_fit": child_bare_fit, "child_stages": child_stages, "child_train_run": child_train_run,
+                "child_archive": child_archive}
     for name, child in children.items():
         if getattr(options, name) is not None:
             print(json.dumps(child(getattr(options, name)), default=str))
@@ -534,6 +597,8 @@ def main() -> None:
             elif part == "million":
                 figures[part] = [part_million(rows, options.streaming) for rows in options.million]
                 million_summary(figures[part])
+            elif part == "archive":
+                figures[part] = part_archive(options.archive_rows)
             elif part == "banking77":
                 figures[part] = part_banking77(options.banking77)
             else:
