@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from modelops.training.evaluation import score, split
+from collections import Counter
+
+import pytest
+
+from modelops.training.evaluation import Tally, score, split
 
 
 def test_split_is_seeded_keeps_singletons_in_training_and_validates_each_class_in_share():
@@ -31,3 +35,22 @@ def test_score_reports_macro_weighted_per_class_and_the_majority_baseline():
     assert result["per_class"]["b"] == {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1}
     assert result["summary"]["recall"] == (2 / 3 + 1.0) / 2  # macro: the mean over classes
     assert result["majority_baseline_accuracy"] == 0.75
+
+
+def test_a_tally_of_batches_scores_as_the_whole_list_does():
+    truth = ["a", "b", "c", "a", "b", "a", "c", "c"]
+    predicted = ["a", "b", "a", "a", "c", "a", "c", "b"]
+    confidences = [0.9, 0.55, 0.35, 0.8, 0.6, 0.95, 0.72, 0.41]
+    whole = score(truth, predicted, ["a", "a", "b"], confidences)
+    tally = Tally()
+    for start in range(0, len(truth), 3):
+        tally.add(truth[start:start + 3], predicted[start:start + 3], confidences[start:start + 3])
+    assert tally.metrics(Counter(["a", "a", "b"])) == whole
+    # the calibration error of the bins: |accuracy - mean confidence| per bin, weighted by its rows
+    right = [t == p for t, p in zip(truth, predicted)]
+    bins = {}
+    for confidence, correct in zip(confidences, right):
+        bins.setdefault(min(int(confidence * 10), 9), []).append((confidence, correct))
+    expected = sum(abs(sum(c for _, c in rows) / len(rows) - sum(x for x, _ in rows) / len(rows)) * len(rows)
+                   for rows in bins.values()) / len(truth)
+    assert whole["expected_calibration_error"] == pytest.approx(expected)
