@@ -207,7 +207,7 @@ STREAMING_MODES = {"auto": None, "always": "1", "never": str(10**12)}  # MODELOP
 BARE_FIT_MAX_ROWS = 1_000_000  # above, the in-memory baseline would itself need more memory than the target
 
 
-def part_million(rows: int, modes: list[str]) -> dict:
+def part_million(rows: int, modes: list[str], bare_fit: bool = True) -> dict:
     tenant = new_tenant("bench million")
     started = time.perf_counter()
     copied = copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=1))
@@ -215,12 +215,12 @@ def part_million(rows: int, modes: list[str]) -> dict:
           " seconds wall clock, CPU seconds of that process in brackets)")
     print(f"  (COPY of the rows into training_data: {time.perf_counter() - started:.0f} s, not part of training)")
     bare = stages = None
-    if rows <= BARE_FIT_MAX_ROWS:
+    if bare_fit and rows <= BARE_FIT_MAX_ROWS:
         bare = _in_child(["--child-bare-fit", str(rows)])
         print(f"  bare fit, in memory, on {bare['training_rows']:,} rows: {bare['fit_s']:.1f} s ({bare['cpu_s']:.1f}),"
               f" peak {bare['peak_mb']:,.0f} MB (of which {bare['data_mb']:,.0f} MB before the fit: interpreter,"
               " libraries and the rows)")
-    if rows <= BARE_FIT_MAX_ROWS and "never" in modes:
+    if bare_fit and rows <= BARE_FIT_MAX_ROWS and "never" in modes:
         stages = _in_child(["--child-stages", str(tenant)])
         print(f"  pipeline.collect alone {stages['collect_s']:.1f} s ({stages['collect_cpu_s']:.1f}), pipeline.preprocess"
               f" alone {stages['preprocess_s']:.1f} s ({stages['preprocess_cpu_s']:.1f}), {stages['usable']:,} usable rows,"
@@ -559,6 +559,8 @@ def main() -> None:
     parser.add_argument("--streaming", nargs="+", choices=list(STREAMING_MODES), default=["auto"],
                         help="million part: train each size with the pipeline's own choice (auto), always streamed, or"
                              " never (in memory); each mode a run of its own on the same rows")
+    parser.add_argument("--no-bare-fit", action="store_true",
+                        help="million part: no bare-fit baseline (when the modes are each other's baselines)")
     parser.add_argument("--archive-rows", type=int, default=1_000_000, help="rows of the archive part")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pool-concurrency", type=int, nargs="+", default=[None],
@@ -595,7 +597,7 @@ def main() -> None:
             if part == "small":
                 figures[part] = part_small(options.rows, options.repeats)
             elif part == "million":
-                figures[part] = [part_million(rows, options.streaming) for rows in options.million]
+                figures[part] = [part_million(rows, options.streaming, not options.no_bare_fit) for rows in options.million]
                 million_summary(figures[part])
             elif part == "archive":
                 figures[part] = part_archive(options.archive_rows)
