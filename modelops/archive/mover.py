@@ -19,7 +19,6 @@ The rows are already scrubbed (the intake stored them so), so nothing is scrubbe
 from __future__ import annotations
 
 import datetime as dt
-import os
 from contextlib import contextmanager
 from typing import Iterator
 

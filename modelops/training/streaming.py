@@ -34,7 +34,6 @@ import copy
 import json
 import math
 import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -142,10 +141,7 @@ class Pass:
     calibration: list = field(default_factory=list)  # (features, labels) chunks held out for the temperature
     calibration_rows: int = 0
     profile_sample: list = field(default_factory=list)
-
-    @property
-    def usable(self) -> int:
-        return sum(self.labels.values())
+    usable: int = 0
 
 
 @dataclass
@@ -155,7 +151,6 @@ class Streamed:
     metrics: dict
     training_samples: int
     validation_samples: int
-    counts: dict
     profile: dict
     seconds: float  # the fits
     validation: "SpilledValidation"
@@ -169,8 +164,8 @@ class SpilledValidation:
 
     def batches(self) -> Iterator[tuple[list, list]]:
         for index in self.spill.chunks["validation"]:
-            _, labels = self.spill.read("validation", index)
-            kept = [i for i, label in enumerate(labels.tolist()) if label not in self.singletons]
+            labels = self.spill.read("validation", index)[1].tolist()
+            kept = [i for i, label in enumerate(labels) if label not in self.singletons]
             inputs = self.spill.inputs("validation", index)
             yield [inputs[i] for i in kept], [labels[i] for i in kept]
 
@@ -210,6 +205,7 @@ def read_and_spill(agent, config: dict, batches: Iterable[list[tuple[str, str]]]
                 continue
             if seen.usable % profile_step == 0:
                 seen.profile_sample.append(features_input)
+            seen.usable += 1
             seen.labels[label] += 1
             key = row_key(features_input, seed)
             if on_validation_side(key, validation_split):
@@ -288,9 +284,8 @@ def fit(agent, config: dict, seen: Pass, spill: Spill, seed: int) -> Streamed:
     fit_seconds += time.perf_counter() - started
 
     training_rows = seen.usable - validation_rows
-    counts = {"collected": seen.collected, "usable": seen.usable, "skipped": dict(seen.skipped)}
     return Streamed(validation_model, served_model, tally.metrics(training_counts), training_rows, validation_rows,
-                    counts, training_profile.training_profile(seen.profile_sample, confidences), fit_seconds,
+                    training_profile.training_profile(seen.profile_sample, confidences), fit_seconds,
                     SpilledValidation(spill, singletons, validation_rows))
 
 
