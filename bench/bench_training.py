@@ -207,10 +207,25 @@ STREAMING_MODES = {"auto": None, "always": "1", "never": str(10**12)}  # MODELOP
 BARE_FIT_MAX_ROWS = 1_000_000  # above, the in-memory baseline would itself need more memory than the target
 
 
-def part_million(rows: int, modes: list[str], bare_fit: bool = True) -> dict:
-    tenant = new_tenant("bench million")
+def existing_tenant(rows: int) -> uuid.UUID | None:
+    """A tenant of an earlier run of this script (``--reuse-database``) with exactly ``rows`` rows."""
+    from sqlalchemy import text
+
+    from modelops import db
+
+    with db.owner_engine().connect() as connection:
+        return connection.execute(text("SELECT tenant_id FROM ai.training_data GROUP BY tenant_id"
+                                       " HAVING count(*) = :rows LIMIT 1"), {"rows": rows}).scalar()
+
+
+def part_million(rows: int, modes: list[str], bare_fit: bool = True, reuse: bool = False) -> dict:
+    tenant = existing_tenant(rows) if reuse else None
     started = time.perf_counter()
-    copied = copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=1))
+    if tenant:
+        copied = rows
+    else:
+        tenant = new_tenant("bench million")
+        copied = copy_rows(tenant, "classification", synthetic_chunks("classification", rows, tenant_seed=1))
     print(f"\n## classification, {copied:,} rows from Postgres (one process each, run once;"
           " seconds wall clock, CPU seconds of that process in brackets)")
     print(f"  (COPY of the rows into training_data: {time.perf_counter() - started:.0f} s, not part of training)")
@@ -559,6 +574,8 @@ def main() -> None:
     parser.add_argument("--streaming", nargs="+", choices=list(STREAMING_MODES), default=["auto"],
                         help="million part: train each size with the pipeline's own choice (auto), always streamed, or"
                              " never (in memory); each mode a run of its own on the same rows")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="keep the database of an earlier run, and train (million part) the tenant it COPYed of each size")
     parser.add_argument("--no-bare-fit", action="store_true",
                         help="million part: no bare-fit baseline (when the modes are each other's baselines)")
     parser.add_argument("--archive-rows", type=int, default=1_000_000, help="rows of the archive part")
@@ -584,7 +601,8 @@ def main() -> None:
                            "MODELOPS_ARTIFACT_DIR": artifacts})
         os.environ.pop("APP_DATABASE_URL", None)
         os.environ.pop("RESULT_BACKEND_URL", None)
-        fresh_database(options.database_url)
+        if not options.reuse_database:
+            fresh_database(options.database_url)
         if "pool" in options.parts:
             import redis
 
@@ -597,7 +615,8 @@ def main() -> None:
             if part == "small":
                 figures[part] = part_small(options.rows, options.repeats)
             elif part == "million":
-                figures[part] = [part_million(rows, options.streaming, not options.no_bare_fit) for rows in options.million]
+                figures[part] = [part_million(rows, options.streaming, not options.no_bare_fit, options.reuse_database)
+                                 for rows in options.million]
                 million_summary(figures[part])
             elif part == "archive":
                 figures[part] = part_archive(options.archive_rows)

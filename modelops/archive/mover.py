@@ -72,8 +72,8 @@ def archive_month(tenant_id, agent_type: str, month: dt.date, cutoff: dt.date, w
                               lambda number: part_path(tenant_id, agent_type, month, number), worker, now)
     with store.staged(part.path) as staged:
         with db.operator_scope() as connection:
-            result = connection.execution_options(yield_per=WRITE_ROWS).execute(MONTH_ROWS, bounds)
-            written = files.write(staged, (list(map(tuple, chunk)) for chunk in result.partitions()))
+            result = connection.execution_options(stream_results=True).execute(MONTH_ROWS, bounds)
+            written = files.write(staged, (list(map(tuple, chunk)) for chunk in result.partitions(WRITE_ROWS)))
         if not written.rows:  # its rows went meanwhile (an earlier attempt archived them, or they were deleted)
             with db.operator_scope() as connection:
                 if manifest.still_claimed(connection, part, worker):

@@ -51,9 +51,11 @@ def tenant_rows(agent_type: str, tenant_id, now: dt.datetime, batch_rows: int = 
 
         def batches() -> Iterator[list[tuple[str, str]]]:
             yield from reader.batches(parts, tenant_id, agent_type, now, batch_rows)
-            result = connection.execution_options(yield_per=batch_rows).execute(
+            # a server-side cursor, fetched batch_rows at a time (``yield_per`` alone leaves
+            # ``partitions()`` one partition of every row)
+            result = connection.execution_options(stream_results=True).execute(
                 COLLECT_ROWS, {"agent": agent_type, "now": now})
-            for part in result.partitions():
+            for part in result.partitions(batch_rows):
                 yield [tuple(row) for row in part]
 
         yield TenantRows(counts.labelled + sum(part.row_count for part in parts), counts.new + archived_new,
