@@ -21,10 +21,12 @@ import gc
 import itertools
 import json
 import platform
+import shutil
 import tempfile
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -344,13 +346,25 @@ def _learn_in_memory(run: dict, agent, schedule: dict, rows: Iterable[dict], new
                    len(train_y) + len(val_y), profile, HeldValidation(val_x, val_y), config, split_config, data_counts)
 
 
+@contextmanager
+def _scratch(run_id) -> Iterator[Path]:
+    """A streamed training's chunks on disk, named by the run and removed when it ends; a run taken
+    over after its worker was killed first removes what the killed one left."""
+    scratch = Path(tempfile.gettempdir()) / "modelops-training" / str(run_id)
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _train(run: dict, now: dt.datetime, worker: str, on_candidate: OnCandidate) -> dict:
     agent_type, scope = run["agent_type"], run["scope_key"]
     tenant_id, region = versions.scope_parts(scope)
     agent, schedule = get_agent(agent_type), RETRAINING_SCHEDULE[agent_type]
-    # a streamed training's chunks on disk, removed with the run's end whatever it is
-    with tempfile.TemporaryDirectory(prefix="modelops-training-") as scratch:
-        trained = _learn(run, agent, schedule, tenant_id, region, now, worker, Path(scratch))
+    with _scratch(run["id"]) as scratch:
+        trained = _learn(run, agent, schedule, tenant_id, region, now, worker, scratch)
         store = ArtifactStore(settings().artifact_dir)
         stored, validated = store.save(trained.served_model), store.save(trained.validation_model)
 
