@@ -104,15 +104,15 @@ class HeldOutTemperature(ClassifierMixin, BaseEstimator):
         self.estimator_ = clone(self.estimator).fit(X[~held], y[~held])
         self.classes_ = self.estimator_.classes_
         known = held & np.isin(y, self.classes_)
-        self.temperature_ = (_temperature(_scores(self.estimator_, X[known]), np.searchsorted(self.classes_, y[known]))
+        self.temperature_ = (fitted_temperature(class_scores(self.estimator_, X[known]), np.searchsorted(self.classes_, y[known]))
                              if known.any() else 1.0)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        return softmax(_scores(self.estimator_, X) / self.temperature_, axis=1)
+        return softmax(class_scores(self.estimator_, X) / self.temperature_, axis=1)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[_scores(self.estimator_, X).argmax(axis=1)]
+        return self.classes_[class_scores(self.estimator_, X).argmax(axis=1)]
 
 
 class ByRowCount(ClassifierMixin, BaseEstimator):
@@ -167,8 +167,8 @@ class CrossFittedTemperature(ClassifierMixin, BaseEstimator):
         for f in range(self.folds):
             held = fold == f
             model = clone(self.estimator).fit(X[~held], y[~held])
-            scores[held] = _scores(model, X[held])
-        self.temperature_ = _temperature(scores[scored], np.searchsorted(self.classes_, y[scored]))
+            scores[held] = class_scores(model, X[held])
+        self.temperature_ = fitted_temperature(scores[scored], np.searchsorted(self.classes_, y[scored]))
         return self
 
     def _folds(self, y: np.ndarray) -> np.ndarray:
@@ -182,19 +182,21 @@ class CrossFittedTemperature(ClassifierMixin, BaseEstimator):
         return fold
 
     def predict_proba(self, X) -> np.ndarray:
-        return softmax(_scores(self.estimator_, X) / self.temperature_, axis=1)
+        return softmax(class_scores(self.estimator_, X) / self.temperature_, axis=1)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[_scores(self.estimator_, X).argmax(axis=1)]
+        return self.classes_[class_scores(self.estimator_, X).argmax(axis=1)]
 
 
-def _scores(model, X) -> np.ndarray:
+def class_scores(model, X) -> np.ndarray:
+    """A linear model's decision scores, one column per class (the streamed models use it too)."""
     scores = model.decision_function(X)
     # A binary model scores the positive class only; the negative class scores 0 against it.
     return np.column_stack([np.zeros_like(scores), scores]) if scores.ndim == 1 else scores
 
 
-def _temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+def fitted_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature that makes softmax(scores / T) fit the true classes best (log loss)."""
     rows = np.arange(len(truth))
 
     def loss(log_t: float) -> float:

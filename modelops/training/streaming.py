@@ -50,7 +50,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 # the in-memory SGD model's calibrated form and its temperature fit, reused as they are
-from modelops.agents.estimators import HeldOutTemperature, _scores, _temperature
+from modelops.agents.estimators import HeldOutTemperature, class_scores, fitted_temperature
 from modelops.agents.features import char_ngrams_of_words, field_text, word_ngrams
 from modelops.agents.text_classifier import TextClassifierAgent
 from modelops.privacy.pii import scrub_many
@@ -314,6 +314,6 @@ def _finished(agent, config: dict, model: SGDClassifier, calibration, sample: li
     if calibration is not None:
         features, labels = calibration
         known = np.isin(labels, model.classes_)
-        scaled.temperature_ = _temperature(_scores(model, features[known]), np.searchsorted(model.classes_, labels[known]))
+        scaled.temperature_ = fitted_temperature(class_scores(model, features[known]), np.searchsorted(model.classes_, labels[known]))
     model.sparsify()
     return Pipeline([("features", hashed_features(agent, config).fit(sample)), ("model", scaled)])
