@@ -122,6 +122,19 @@ def redact(url: str) -> str:
         return url.partition("://")[0] + "://***"
 
 
+def whole_number(name: str, default: int, unit: str) -> int:
+    """A count or a period from the environment, at least 1 (0 or less would mean "delete what is
+    current" to a retention, "stream every tenant" to training): anything else is refused, named."""
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of {unit}, at least 1; got {raw!r}")
+    return value
+
+
 def is_amqp(url: str) -> bool:
     """Whether ``url`` names a RabbitMQ broker (else Redis, the default)."""
     return url.partition("://")[0] in AMQP_SCHEMES

@@ -18,9 +18,10 @@ per production version each hour) explain recent decisions only, and are deleted
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from sqlalchemy import Connection, text
+
+from modelops import config
 
 PARTITIONED_TABLES = ("ai.prediction_log",)
 MONTHS_AHEAD = 3
@@ -35,23 +36,12 @@ DROP_LOCK_TIMEOUT = "5s"
 
 
 def retention_months() -> int:
-    return whole_number("MODELOPS_RETENTION_MONTHS", DEFAULT_RETENTION_MONTHS, "months")
+    return config.whole_number("MODELOPS_RETENTION_MONTHS", DEFAULT_RETENTION_MONTHS, "months")
 
 
 def check_retention_days() -> int:
-    return whole_number("MODELOPS_CHECK_RETENTION_DAYS", DEFAULT_CHECK_RETENTION_DAYS, "days")
+    return config.whole_number("MODELOPS_CHECK_RETENTION_DAYS", DEFAULT_CHECK_RETENTION_DAYS, "days")
 
-
-def whole_number(name: str, default: int, unit: str) -> int:
-    """A period from the environment; 0 or less would delete what is current, so it is refused."""
-    raw = os.environ.get(name, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"{name} must be a whole number of {unit}, at least 1; got {raw!r}")
-    return value
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -1,6 +1,7 @@
 """Shared fixtures: a freshly migrated test database, a clean Redis db, a real Celery worker."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from contextlib import contextmanager
@@ -124,3 +125,16 @@ def clock_set_to(new: clock.Clock):
         yield new
     finally:
         shared.set(before)
+
+
+@contextmanager
+def audit_log_at(owner, now: dt.datetime, months: int = 2):
+    """The run's clock standing at ``now``, and the audit log's monthly partitions of ``now`` and the
+    ``months - 1`` before it, where a test writes the rows its checks read."""
+    first = now.date().replace(day=1)
+    with owner.begin() as connection:
+        for back in range(months):
+            month = dt.date(first.year + (first.month - 1 - back) // 12, (first.month - 1 - back) % 12 + 1, 1)
+            connection.execute(text("SELECT ai.ensure_month_partition('ai.prediction_log', :month)"), {"month": month})
+    with clock_set_to(clock.FixedClock(now)):
+        yield

@@ -25,10 +25,10 @@ from typing import Iterator
 from sqlalchemy import text
 
 from modelops import db
-from modelops.config import SYSTEM_ROLE
-from modelops.retention import add_months, whole_number
 from modelops.archive import files, manifest
 from modelops.archive.store import open_store, part_path
+from modelops.config import SYSTEM_ROLE, whole_number
+from modelops.retention import add_months
 
 DEFAULT_ARCHIVE_AFTER_MONTHS = 12
 DEFAULT_ARCHIVE_RETENTION_MONTHS = 60

@@ -33,7 +33,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from sklearn.preprocessing import FunctionTransformer
 from modelops.agents.estimators import HeldOutTemperature, class_scores, fitted_temperature
 from modelops.agents.features import char_ngrams_of_words, field_text, word_ngrams
 from modelops.agents.text_classifier import TextClassifierAgent
+from modelops.config import whole_number
 from modelops.privacy.pii import scrub_many
 from modelops.training import profile as training_profile
 from modelops.training.evaluation import Tally, on_validation_side, row_key
@@ -74,14 +74,7 @@ def config(agent: TextClassifierAgent) -> dict:
 
 def streaming_rows() -> int:
     """The usable-row count from which a text agent trains by streaming (MODELOPS_STREAMING_ROWS)."""
-    raw = os.environ.get("MODELOPS_STREAMING_ROWS", str(DEFAULT_STREAMING_ROWS))
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"MODELOPS_STREAMING_ROWS must be a whole number of rows, at least 1; got {raw!r}")
-    return value
+    return whole_number("MODELOPS_STREAMING_ROWS", DEFAULT_STREAMING_ROWS, "rows")
 
 
 def streams(agent, rows: int) -> bool:

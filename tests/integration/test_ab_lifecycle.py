@@ -18,7 +18,6 @@ from sqlalchemy import text
 from modelops import db, tenants
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
-from modelops.clock import FixedClock
 from modelops.config import settings
 from modelops.experiments import ABTestConfig, lifecycle, plan_sample_size
 from modelops.experiments.clustered import RatioSums, compare
@@ -27,7 +26,7 @@ from modelops.registry import promotion
 from modelops.registry.artifacts import ArtifactStore
 from tests.integration.serving_models import record_model
 from tests.cli import run
-from tests.fixtures import clock_set_to
+from tests.fixtures import audit_log_at
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -43,10 +42,7 @@ SHADOW = "modelops.experiments.shadow_evaluate"
 @pytest.fixture(scope="module")
 def fixed_worker(worker, owner):
     """The run's worker of every queue, and this process, with the clock standing at NOW."""
-    with owner.begin() as connection:
-        for month in (dt.date(2031, 5, 1), dt.date(2031, 6, 1)):
-            connection.execute(text("SELECT ai.ensure_month_partition('ai.prediction_log', :month)"), {"month": month})
-    with clock_set_to(FixedClock(NOW)):
+    with audit_log_at(owner, NOW):
         yield
 
 

@@ -17,12 +17,11 @@ from sqlalchemy import text
 from modelops import tenants
 from modelops.agents import get_agent
 from modelops.agents.synthetic import generate
-from modelops.clock import FixedClock
 from modelops.config import settings
 from modelops.registry.artifacts import ArtifactStore
 from schemas.tasks import TaskName
-from tests.fixtures import clock_set_to
 from tests.integration.serving_models import record_model
+from tests.fixtures import audit_log_at
 from workers.app import app
 
 pytestmark = pytest.mark.integration
@@ -38,10 +37,7 @@ INSERT = text("""
 
 @pytest.fixture(scope="module")
 def fixed_worker(worker, owner):
-    with owner.begin() as connection:
-        for month in (dt.date(2031, 7, 1), dt.date(2031, 8, 1)):
-            connection.execute(text("SELECT ai.ensure_month_partition('ai.prediction_log', :month)"), {"month": month})
-    with clock_set_to(FixedClock(NOW)):
+    with audit_log_at(owner, NOW):
         yield
 
 

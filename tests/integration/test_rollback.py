@@ -32,7 +32,7 @@ from tests.integration.serving_models import record_model
 from tests.integration.test_ab_shared_and_labels import regional_version
 from tests.callers import signed_prediction
 from tests.cli import run
-from tests.fixtures import clock_set_to
+from tests.fixtures import audit_log_at
 from tests.integration.training_support import other_workers, start_worker, wait_until, worker_group, workers_paused
 from workers.app import app
 
@@ -49,10 +49,7 @@ DAY = dt.timedelta(days=1)
 @pytest.fixture(scope="module")
 def fixed_worker(worker, owner):
     """The run's worker of every queue, and this process, with the clock standing at NOW."""
-    with owner.begin() as connection:
-        for month in (dt.date(2031, 7, 1), dt.date(2031, 8, 1)):
-            connection.execute(text("SELECT ai.ensure_month_partition('ai.prediction_log', :month)"), {"month": month})
-    with clock_set_to(FixedClock(NOW)):
+    with audit_log_at(owner, NOW):
         yield worker
 
 
