@@ -13,15 +13,13 @@ A worker that is stopped (SIGTERM, a deploy) answers what its pool processes hav
 the requests it holds and has not begun back on their queue, for the next worker (workers/shutdown.py).
 On RabbitMQ a request is acknowledged as it is begun, and the broker gives back the others.
 """
-from celery import states
 from celery.backends.redis import RedisBackend
-from celery_batches import Batches
 from kombu.asynchronous import get_event_loop
 
 from modelops import audit, serving
 from modelops.serving import callers
 from schemas.tasks import TaskName
-from workers import shutdown
+from workers import internals, shutdown
 from workers.app import app, task
 from workers.authentication import PublicTask, open_calls
 
@@ -31,7 +29,7 @@ FLUSH_EVERY = 500
 FLUSH_INTERVAL = 0.005
 
 
-class GatheredRequests(Batches):
+class GatheredRequests(internals.GatedBatches):
     """celery-batches whose buffer leaves at once for a free pool process, and gathers while every
     process is busy.
 
@@ -71,13 +69,11 @@ class GatheredRequests(Batches):
 
     def _flush_queued_requests(self) -> None:
         self._flush_queued = False
-        if not self._buffer.empty() and not shutdown.stopping():  # a stopping worker gives them back instead
-            self._do_flush()
+        if self.buffered() and not internals.stopping():  # a stopping worker gives them back instead
+            self.flush_buffer()
 
-    def _do_flush(self) -> None:
-        if self._buffer.qsize() < self.flush_every and self._pool_is_busy():
-            return
-        super()._do_flush()
+    def ready_to_flush(self) -> bool:
+        return self.buffered() >= self.flush_every or not self.pool_is_full()
 
     def flush(self, requests):
         # A request read from a queue consumed without acknowledgement has nothing to acknowledge:
@@ -91,10 +87,6 @@ class GatheredRequests(Batches):
             setattr(job, shutdown.JOB_REQUESTS, requests)  # what a stopping worker gives back if the pool has not begun it
         return job
 
-    def _pool_is_busy(self) -> bool:
-        processes = getattr(self._pool, "_pool", None)  # billiard's pool, under the prefork TaskPool
-        return processes is not None and len(processes._cache) >= self._pool.num_processes
-
 
 def store_answers(requests, answers) -> None:
     """Every caller's answer in one round trip to Redis. ``mark_as_done`` makes two per request
@@ -106,7 +98,7 @@ def store_answers(requests, answers) -> None:
         return
     with backend.client.pipeline(transaction=False) as pipe:
         for request, answer in zip(requests, answers):
-            meta = {**backend._get_result_meta(answer, states.SUCCESS, None, request), "task_id": request.id}
+            meta = {**internals.success_meta(backend, answer, request), "task_id": request.id}
             key, value = backend.get_key_for_task(request.id), backend.encode(meta)
             pipe.set(key, value, ex=backend.expires)
             pipe.publish(key, value)  # what wakes a caller blocked in .get()

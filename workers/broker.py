@@ -16,8 +16,10 @@ from kombu.transport import redis
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
 
+from workers.internals import RedisChannel
 
-class Channel(redis.Channel):
+
+class Channel(RedisChannel):
     #: Messages taken per queue and priority after each BRPOP: enough to fill a gathered batch in a
     #: few round trips, few enough that one host does not take a queue's backlog from the others.
     #: Set with ``broker_transport_options={"fetch_at_once": N}``.
@@ -42,13 +44,11 @@ class Channel(redis.Channel):
         self._unacknowledged_consumers.pop(consumer_tag, None)
         return super().basic_cancel(consumer_tag)
 
-    def _brpop_read(self, **options):
-        delivered = super()._brpop_read(**options)  # raises Empty when the BRPOP timed out
+    def after_delivery(self) -> None:
         if self._reads_before_next_look:
             self._reads_before_next_look -= 1
         elif not self._deliver_waiting():
             self._reads_before_next_look = self.reads_between_looks
-        return delivered
 
     def _deliver_waiting(self) -> int:
         """Deliver up to ``fetch_at_once`` waiting messages of each unacknowledged queue and
@@ -56,7 +56,7 @@ class Channel(redis.Channel):
         queues = sorted(set(self._unacknowledged_consumers.values()).intersection(self.active_queues))
         if not queues:
             return 0
-        keys = [(queue, self._q_for_pri(queue, priority)) for priority in self.priority_steps for queue in queues]
+        keys = [(queue, self.queue_key(queue, priority)) for priority in self.priority_steps for queue in queues]
         with self.conn_or_acquire() as client, client.pipeline(transaction=False) as pipe:
             for _, key in keys:
                 pipe.rpop(key, self.fetch_at_once)
@@ -64,7 +64,7 @@ class Channel(redis.Channel):
         delivered = 0
         for (queue, _), messages in zip(keys, replies):
             for message in messages or ():
-                self.connection._deliver(loads(bytes_to_str(message)), queue)
+                self.deliver(loads(bytes_to_str(message)), queue)
                 delivered += 1
         return delivered
 

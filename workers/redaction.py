@@ -30,6 +30,7 @@ from celery.signals import task_received
 
 from modelops import AGENT_TYPES
 from schemas.feedback import Source
+from workers import internals
 
 SUMMARISED_FIELDS = ("tenant_id", "agent_type", "source")
 SAFE_WORDS = frozenset(AGENT_TYPES) | frozenset(source.value for source in Source)
@@ -126,7 +127,7 @@ def _summarise_received(request, **_) -> None:
     """Whatever the sender put in the message's argsrepr and kwargsrepr, the worker's events and
     logs carry the summary (Celery's Request reads them from the headers and has no setter)."""
     argsrepr, kwargsrepr = summaries(request.args, request.kwargs)
-    request._argsrepr, request._kwargsrepr = argsrepr, kwargsrepr
+    internals.set_summaries(request, argsrepr, kwargsrepr)
     request.request_dict.update(argsrepr=argsrepr, kwargsrepr=kwargsrepr)
 
 

@@ -11,9 +11,9 @@ from workers.app import app
 def round_trip(queues: tuple[str, ...] = tuple(celeryconfig.QUEUES), timeout: float = 60.0) -> list[dict]:
     """Send one ping to each queue at once and wait for every answer (raises on time-out)."""
     sent = time.monotonic()
-    pending = {queue: app.send_task(TaskName.MAINTENANCE_PING, kwargs={"queue": queue}, queue=queue) for queue in queues}
+    pending = [app.send_task(TaskName.MAINTENANCE_PING, kwargs={"queue": queue}, queue=queue) for queue in queues]
     answers = []
-    for queue, result in pending.items():
+    for result in pending:
         answer = result.get(timeout=max(0.1, timeout - (time.monotonic() - sent)))
         answer["seconds"] = round(time.monotonic() - sent, 3)
         answer["task_id"] = result.id

@@ -22,4 +22,4 @@ def test_a_worker_missing_an_internal_refuses_to_start_naming_it(broker, tmp_pat
          "--pool", "solo", "--loglevel", "WARNING", "--hostname", f"internals-check@{tmp_path.name}"],
         capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
-    assert "celery_batches.Batches._do_flush (used by tasks/serving.py)" in done.stderr + done.stdout
+    assert "celery_batches.Batches._do_flush (needed for gathering predictions for a free pool process)" in done.stderr + done.stdout

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from celery.worker import state as worker_state
 
-from workers import shutdown
+from workers import internals, shutdown
 from workers.app import app
 
 
@@ -44,4 +44,4 @@ def test_a_request_whose_message_is_gone_keeps_its_group_from_being_given_back()
 def test_a_worker_is_stopping_once_either_flag_holds_an_exit_code(monkeypatch, should_stop, should_terminate, expected):
     monkeypatch.setattr(worker_state, "should_stop", should_stop)
     monkeypatch.setattr(worker_state, "should_terminate", should_terminate)
-    assert shutdown.stopping() is expected
+    assert internals.stopping() is expected
