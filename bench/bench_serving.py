@@ -716,9 +716,11 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
 
 
 def _coefficients(model):
-    """The fitted linear model's coefficients, transposed for ``features @``."""
-    inner = getattr(model, "estimator_", model)
-    return inner.coef_.T
+    """The fitted linear model's coefficients, transposed for ``features @``: found under the
+    wrappers that choose or calibrate it (modelops.agents.estimators)."""
+    while not hasattr(model, "coef_"):
+        model = model.estimator_
+    return model.coef_.T
 
 
 def _copy_floor(db, rows) -> None:

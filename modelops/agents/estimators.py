@@ -77,7 +77,21 @@ class SparseSGDClassifier(SGDClassifier):
         return self.sparsify()
 
 
-class HeldOutTemperature(ClassifierMixin, BaseEstimator):
+class TemperatureScaled(ClassifierMixin, BaseEstimator):
+    """A fitted linear ``estimator_`` whose probabilities are softmax(scores / ``temperature_``)."""
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """The probabilities of the estimator's class scores (``class_scores``)."""
+        return softmax(scores / self.temperature_, axis=1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.probabilities(class_scores(self.estimator_, X))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[class_scores(self.estimator_, X).argmax(axis=1)]
+
+
+class HeldOutTemperature(TemperatureScaled):
     """A linear classifier whose probabilities are softmax(scores / T), for many rows.
 
     ``estimator`` is fitted on all rows but a seeded share ``calibration_share`` of them, and T is
@@ -108,12 +122,6 @@ class HeldOutTemperature(ClassifierMixin, BaseEstimator):
                              if known.any() else 1.0)
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
-        return softmax(class_scores(self.estimator_, X) / self.temperature_, axis=1)
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[class_scores(self.estimator_, X).argmax(axis=1)]
-
 
 class ByRowCount(ClassifierMixin, BaseEstimator):
     """``small`` fitted on up to ``max_rows`` rows, ``large`` on more: the choice is made by the rows
@@ -136,7 +144,7 @@ class ByRowCount(ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
 
-class CrossFittedTemperature(ClassifierMixin, BaseEstimator):
+class CrossFittedTemperature(TemperatureScaled):
     """A linear classifier whose probabilities are softmax(scores / T), fitted on every row.
 
     T maximises the likelihood of out-of-fold scores: the rows are dealt, class by class, into
@@ -181,16 +189,13 @@ class CrossFittedTemperature(ClassifierMixin, BaseEstimator):
                 fold[rng.permutation(rows)] = np.arange(len(rows)) % self.folds
         return fold
 
-    def predict_proba(self, X) -> np.ndarray:
-        return softmax(class_scores(self.estimator_, X) / self.temperature_, axis=1)
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[class_scores(self.estimator_, X).argmax(axis=1)]
-
 
 def class_scores(model, X) -> np.ndarray:
     """A linear model's decision scores, one column per class (the streamed models use it too)."""
-    scores = model.decision_function(X)
+    return as_class_columns(model.decision_function(X))
+
+
+def as_class_columns(scores: np.ndarray) -> np.ndarray:
     # A binary model scores the positive class only; the negative class scores 0 against it.
     return np.column_stack([np.zeros_like(scores), scores]) if scores.ndim == 1 else scores
 

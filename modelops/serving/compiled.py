@@ -23,8 +23,16 @@ each word (``char_ngrams_of_words``). scikit-learn counts a document's n-grams o
 two dictionary look-ups each (13 of the 31 ms of CPU of the features of 1,000 classification
 requests); here each distinct word's known n-grams are looked up once and kept, the whole batch's
 are counted at once by numpy, and the fitted weights are applied by scikit-learn's own
-``TfidfTransformer``, given the vectoriser's fitted idf. The agents' pipelines never ask for
-DataFrame output (``set_output``), under which a union joins its parts otherwise.
+weighting. The agents' pipelines never ask for DataFrame output (``set_output``), under which a
+union joins its parts otherwise.
+
+Two more steps skip only scikit-learn's checks of their input, whose features the pipeline itself
+has just made: the TF-IDF weighting of the counts (each vectoriser's fitted idf and norm, applied in
+place by the same operations and the same normalising routine as ``TfidfTransformer.transform``), and
+the linear models' scores (``decision_function``'s product and intercept), under the agents'
+calibration wrappers. Five input checks per model call, each looking for dataframe libraries, cost
+a millisecond of a call's 1.6; and single requests from many tenants make batches of one model call
+per tenant (bench/bench_serving.py --steps profile).
 """
 from __future__ import annotations
 
@@ -34,10 +42,15 @@ from typing import Any, Callable
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l1, inplace_csr_row_normalize_l2
 
+from modelops.agents.estimators import ByRowCount, TemperatureScaled, as_class_columns
 from modelops.agents.features import char_ngrams_of_words
 
 Transform = Callable[[Any], Any]
@@ -50,10 +63,11 @@ class CompiledPipeline:
         self.pipeline = pipeline  # the fitted object, kept as it is (its steps are shared, not copied)
         self.features = _sequence([step for _, step in pipeline.steps[:-1]])
         self.model = pipeline.steps[-1][1]
+        self.probabilities = _probabilities(self.model)
         self.classes_ = pipeline.classes_
 
     def predict_proba(self, inputs) -> Any:
-        return self.model.predict_proba(self.features(inputs))
+        return self.probabilities(self.features(inputs))
 
 
 def compiled(estimator: Any) -> Any:
@@ -72,6 +86,8 @@ def _transform(step: Any) -> Transform:
         return _union(step)
     if _counts_words_alone(step):
         return _word_ngram_tfidf(step)
+    if type(step) is TfidfVectorizer and _weighs_as_known(step):
+        return _tfidf(step)
     if isinstance(step, FunctionTransformer) and not step.validate and step.func is not None:
         function, arguments = step.func, step.kw_args or {}
         return lambda X: function(X, **arguments)
@@ -115,11 +131,7 @@ def _counts_words_alone(step: Any) -> bool:
 
 def _word_ngram_tfidf(vectorizer: TfidfVectorizer) -> Transform:
     sizes, vocabulary = vectorizer.analyzer.keywords["sizes"], vectorizer.vocabulary_
-    weighting = TfidfTransformer(norm=vectorizer.norm, use_idf=vectorizer.use_idf, smooth_idf=vectorizer.smooth_idf,
-                                 sublinear_tf=vectorizer.sublinear_tf)
-    if vectorizer.use_idf:
-        weighting.idf_ = vectorizer.idf_
-    weighting.n_features_in_ = len(vocabulary)
+    weighting = _weighting(vectorizer) if _weighs_as_known(vectorizer) else _transformer_weighting(vectorizer)
     known: dict[str, array] = {}
     width = len(vocabulary)
 
@@ -148,6 +160,79 @@ def _word_ngram_tfidf(vectorizer: TfidfVectorizer) -> Transform:
                                    shape=(len(lengths), width), dtype=vectorizer.dtype)
         if vectorizer.binary:
             counted.data.fill(1)
-        return weighting.transform(counted, copy=False)
+        return weighting(counted)
+
+    return run
+
+
+NORMALISED = {None: None, "l1": inplace_csr_row_normalize_l1, "l2": inplace_csr_row_normalize_l2}
+
+
+def _weighs_as_known(vectorizer: TfidfVectorizer) -> bool:
+    """A norm this module applies, to counts of a float type the weighting keeps."""
+    return vectorizer.norm in NORMALISED and np.dtype(vectorizer.dtype) in (np.float64, np.float32)
+
+
+def _tfidf(vectorizer: TfidfVectorizer) -> Transform:
+    """A fitted TF-IDF vectoriser: its own counting (CountVectorizer's), then the weighting."""
+    weighting = _weighting(vectorizer)
+    return lambda documents: weighting(CountVectorizer.transform(vectorizer, documents))
+
+
+def _weighting(vectorizer: TfidfVectorizer) -> Transform:
+    """``TfidfTransformer.transform`` of a count matrix of the vectoriser's own float type, in place:
+    the same operations in the same order, without its input checks."""
+    idf = vectorizer.idf_ if vectorizer.use_idf else None
+    normalise, sublinear = NORMALISED[vectorizer.norm], vectorizer.sublinear_tf
+
+    def run(counts):
+        if sublinear:
+            np.log(counts.data, counts.data)
+            counts.data += 1.0
+        if idf is not None:
+            counts.data *= idf[counts.indices]
+        if normalise is not None:
+            normalise(counts)
+        return counts
+
+    return run
+
+
+def _transformer_weighting(vectorizer: TfidfVectorizer) -> Transform:
+    """The weighting by scikit-learn's own ``TfidfTransformer``, given the vectoriser's fitted idf."""
+    weighting = TfidfTransformer(norm=vectorizer.norm, use_idf=vectorizer.use_idf, smooth_idf=vectorizer.smooth_idf,
+                                 sublinear_tf=vectorizer.sublinear_tf)
+    if vectorizer.use_idf:
+        weighting.idf_ = vectorizer.idf_
+    weighting.n_features_in_ = len(vectorizer.vocabulary_)
+    return partial(weighting.transform, copy=False)
+
+
+# the linear models whose decision_function is LinearClassifierMixin's
+LINEAR = (LinearSVC, SGDClassifier)
+
+
+def _probabilities(model: Any) -> Transform:
+    """``model.predict_proba``: for the agents' calibrated linear models, the same arithmetic
+    without the input checks of ``decision_function``."""
+    if isinstance(model, ByRowCount):
+        return _probabilities(model.estimator_)
+    if isinstance(model, TemperatureScaled) and isinstance(model.estimator_, LINEAR):
+        scores = _decision(model.estimator_)
+        return lambda X: model.probabilities(as_class_columns(scores(X)))
+    return model.predict_proba
+
+
+def _decision(linear) -> Transform:
+    """``decision_function`` as scikit-learn's linear classifiers compute it: X times the coefficients, plus
+    the intercept; one column (a binary model's) as a vector. Sparse coefficients are transposed
+    into the row-major form the product converts them to on every call, once."""
+    coefficients, intercept = linear.coef_.T, linear.intercept_
+    if sparse.issparse(coefficients) and coefficients.format == "csc":
+        coefficients = coefficients.tocsr()
+
+    def run(X):
+        scores = safe_sparse_dot(X, coefficients, dense_output=True) + intercept
+        return scores.reshape(-1) if scores.ndim > 1 and scores.shape[1] == 1 else scores
 
     return run

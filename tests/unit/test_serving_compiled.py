@@ -14,21 +14,28 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from modelops import AGENT_TYPES
 from modelops.agents import get_agent
+from modelops.agents.estimators import LINEAR_DEFAULTS, calibrated_linear
 from modelops.agents.features import char_ngrams_of_words
 from modelops.agents.synthetic import generate
 from modelops.serving.compiled import CompiledPipeline, compiled
 
 
-def fitted(agent_type: str, rows: int = 300):
+def fitted(agent_type: str, rows: int = 300, config: dict | None = None):
     agent = get_agent(agent_type)
     pairs = [(agent.validate_input(i), agent.label(o)) for i, o in generate(agent_type, rows, seed=3, tenant_seed=4)]
     pairs = [(i, label) for i, label in pairs if label is not None]
-    return agent, agent.build_estimator().fit([i for i, _ in pairs], [label for _, label in pairs])
+    return agent, agent.build_estimator(config).fit([i for i, _ in pairs], [label for _, label in pairs])
 
 
-@pytest.mark.parametrize("agent_type", AGENT_TYPES)
-def test_every_agent_answers_bit_for_bit_as_its_pipeline(agent_type):
-    agent, estimator = fitted(agent_type)
+# the text agents' large-tenant learner (SGD, its temperature from held-out rows) as well as the SVM
+TEXT_AGENTS_ABOVE_SVM_ROWS = [(agent_type, {"svm_max_rows": 100}) for agent_type in ("classification", "journal", "chat")]
+
+
+@pytest.mark.parametrize(("agent_type", "config"), [(agent_type, None) for agent_type in AGENT_TYPES] + TEXT_AGENTS_ABOVE_SVM_ROWS)
+def test_every_agent_answers_bit_for_bit_as_its_pipeline(agent_type, config):
+    agent, estimator = fitted(agent_type, config=config)
+    if config:
+        assert type(estimator[-1].estimator_).__name__ == "HeldOutTemperature"
     fast = compiled(estimator)
     assert isinstance(fast, CompiledPipeline)
     inputs = [agent.validate_input(i) for i, _ in generate(agent_type, 60, seed=9, tenant_seed=4)]
@@ -66,3 +73,20 @@ def test_the_character_ngrams_are_counted_and_weighted_as_scikit_learn_does(opti
         assert fast.shape == slow.shape and fast.dtype == slow.dtype
         assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
         assert np.array_equal(fast.data, slow.data)
+
+
+# float32 features, as the agents' vectorisers make them for the float32 coefficients
+@pytest.mark.parametrize("options", [dict(sublinear_tf=True), dict(binary=True, norm="l1", use_idf=False),
+                                     dict(norm=None, smooth_idf=False)])
+def test_a_word_tfidf_and_a_binary_calibrated_model_answer_as_scikit_learn_does(options):
+    training = ["amzn mktp us", "amazon marketplace", "shell oil 0", "shell shell station", "uber trip", "uber eats"] * 5
+    labels = ["shop", "shop", "fuel", "fuel", "ride", "ride"] * 5
+    binary = [label == "fuel" for label in labels]  # a binary linear model scores one column
+    documents = ["", "zzzz", "shell shell shell", "uber  amzn\tshell", "amazon"] + training[:4]
+    for targets in (labels, binary):
+        pipeline = Pipeline([("text", TfidfVectorizer(dtype=np.float32, **options)),
+                             ("model", calibrated_linear({**LINEAR_DEFAULTS, "random_state": 0}))]).fit(training, targets)
+        fast = compiled(pipeline)
+        for batch in (documents, documents[:1], documents[2:3]):
+            assert np.array_equal(fast.features(batch).toarray(), pipeline[:-1].transform(batch).toarray())
+            assert np.array_equal(fast.predict_proba(batch), pipeline.predict_proba(batch))
