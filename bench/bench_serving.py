@@ -409,8 +409,8 @@ def pickup(client: Celery, tenant: tuple[uuid.UUID, int], moves: int) -> list[fl
         record_model("insight", tenant_id, tenant_seed=tenant_seed + 1000, rows=2000, promote=False)
         with db.tenant_scope(tenant_id) as connection:
             listed = store.listing(connection, "insight", scope)
-    production = next(row["id"] for row in listed if row["is_production"])
-    other = next(row["id"] for row in listed if not row["is_production"])
+    production = next(version.id for version in listed if version.is_production)
+    other = next(version.id for version in listed if not version.is_production)
     request = workload([tenant], "insight", 1, 9)[0]
     seconds = []
     for move in range(moves):

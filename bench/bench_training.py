@@ -131,7 +131,7 @@ def queue_run(tenant_id: uuid.UUID, agent_type: str) -> uuid.UUID:
                            now=clock.now())
 
 
-def version_row(version_id) -> dict:
+def recorded_version(version_id):
     from modelops import db
     from modelops.registry import store
 
@@ -246,21 +246,21 @@ def part_million(rows: int, modes: list[str], bare_fit: bool = True, reuse: bool
                          {"MODELOPS_STREAMING_ROWS": STREAMING_MODES[mode]})
         outcome = full["outcome"]
         assert outcome["status"] == "succeeded", outcome
-        version = version_row(outcome["model_version_id"])
-        streamed = bool(version["training_config"]["data"].get("streamed"))
+        version = recorded_version(outcome["model_version_id"])
+        streamed = bool(version.training_config["data"].get("streamed"))
         print(f"  workflows.train end to end, streaming {mode} ({'streamed' if streamed else 'in memory'}):"
               f" {full['seconds']:.1f} s ({full['cpu_s']:.1f}), peak {full['peak_mb']:,.0f} MB;"
               f" {outcome['status']} {outcome.get('version')} ({outcome.get('decision', {}).get('outcome')})")
-        print(f"    recorded: {version['training_samples']:,} training / {version['validation_samples']:,} validation rows,"
-              f" accuracy {float(version['accuracy_score']):.4f}, macro F1 {float(version['f1_score']):.4f},"
-              f" fits {version['training_duration'].total_seconds():.1f} s inside the run,"
-              f" artifact {version['artifact_size_bytes'] / 1024:,.0f} KB")
+        print(f"    recorded: {version.training_samples:,} training / {version.validation_samples:,} validation rows,"
+              f" accuracy {float(version.accuracy_score):.4f}, macro F1 {float(version.f1_score):.4f},"
+              f" fits {version.training_duration.total_seconds():.1f} s inside the run,"
+              f" artifact {version.artifact_size_bytes / 1024:,.0f} KB")
         if bare:
             print(f"    end to end / bare fit: {full['seconds'] / bare['fit_s']:.2f}x wall, {full['cpu_s'] / bare['cpu_s']:.2f}x"
                   f" CPU; peak memory end to end / bare fit: {full['peak_mb'] / bare['peak_mb']:.2f}x")
-        runs[mode] = {"train_run": full, "streamed": streamed, "accuracy": float(version["accuracy_score"]),
-                      "f1": float(version["f1_score"]), "validation_samples": version["validation_samples"],
-                      "artifact_bytes": version["artifact_size_bytes"]}
+        runs[mode] = {"train_run": full, "streamed": streamed, "accuracy": float(version.accuracy_score),
+                      "f1": float(version.f1_score), "validation_samples": version.validation_samples,
+                      "artifact_bytes": version.artifact_size_bytes}
     if len(runs) > 1:
         first, *others = runs
         for other in others:
@@ -304,16 +304,16 @@ def part_archive(rows: int, reuse: bool = False) -> dict:
     before = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))])
     moved = _in_child(["--child-archive"], {"MODELOPS_ARCHIVE_AFTER_MONTHS": "12"})
     after = _in_child(["--child-train-run", str(queue_run(tenant, "classification"))])
-    versions = [version_row(run["outcome"]["model_version_id"]) for run in (before, after)]
-    same = {column: versions[0][column] == versions[1][column]
+    versions = [recorded_version(run["outcome"]["model_version_id"]) for run in (before, after)]
+    same = {column: getattr(versions[0], column) == getattr(versions[1], column)
             for column in ("metrics_detail", "training_samples", "validation_samples", "artifact_sha256")}
     print(f"  train from Postgres alone: {before['seconds']:.1f} s ({before['cpu_s']:.1f}), peak {before['peak_mb']:,.0f} MB,"
-          f" accuracy {float(versions[0]['accuracy_score']):.4f}")
+          f" accuracy {float(versions[0].accuracy_score):.4f}")
     print(f"  archive task: {moved['rows']:,} rows in {moved['parts']} files ({moved['bytes'] / 2**20:,.1f} MB of Parquet;"
           f" the table and its indexes took {moved['postgres_bytes'] / 2**20:,.0f} MB before) in {moved['seconds']:.1f} s ({moved['cpu_s']:.1f}), peak {moved['peak_mb']:,.0f} MB;"
           f" {moved['left_in_postgres']:,} rows left in Postgres")
     print(f"  train from the archive and Postgres: {after['seconds']:.1f} s ({after['cpu_s']:.1f}), peak {after['peak_mb']:,.0f} MB,"
-          f" accuracy {float(versions[1]['accuracy_score']):.4f}; after / before: {after['seconds'] / before['seconds']:.2f}x"
+          f" accuracy {float(versions[1].accuracy_score):.4f}; after / before: {after['seconds'] / before['seconds']:.2f}x"
           f" wall, {after['cpu_s'] / before['cpu_s']:.2f}x CPU, {after['peak_mb'] / before['peak_mb']:.2f}x peak")
     print(f"  the same as before archiving: {', '.join(f'{column} {value}' for column, value in same.items())}")
     return {"rows": copied, "before": before, "archive": moved, "after": after, "same": same}
@@ -336,13 +336,13 @@ def part_banking77(path: str | None) -> dict | None:
     outcome = workflows.train(queue_run(tenant, "chat"), worker="bench")
     full_s = time.perf_counter() - started
     assert outcome["status"] == "succeeded", outcome
-    version = version_row(outcome["model_version_id"])
+    version = recorded_version(outcome["model_version_id"])
     fit_s, model, (_, val_x, _, val_y) = bare_fit("chat", *labelled("chat", rows))
     bare_accuracy = statistics.fmean(p.label == y for p, y in zip(get_agent("chat").predict(model, val_x), val_y))
-    detail = version["metrics_detail"]
+    detail = version.metrics_detail
     print(f"\n## chat on BANKING77: {len(rows):,} rows, {len({label['intent'] for _, label in rows})} intents")
     print(f"  stored through the intake (admit, scrub, store): {stored:,} rows in {intake_s:.1f} s")
-    print(f"  pipeline: {version['training_samples']:,} training / {version['validation_samples']:,} validation rows,"
+    print(f"  pipeline: {version.training_samples:,} training / {version.validation_samples:,} validation rows,"
           f" validation accuracy {detail['summary']['accuracy']:.4f}, macro F1 {detail['summary']['f1']:.4f}"
           f" (majority class {detail['majority_baseline_accuracy']:.4f}); {full_s:.1f} s end to end")
     print(f"  bare fit on the raw (unscrubbed) rows, same split function and seed: accuracy {bare_accuracy:.4f}, fit {fit_s:.1f} s;"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from modelops import clock, db, devstack
 from cli.base import CommandError, check_messaging, checked, existing_tenant, main
 from modelops.config import settings
 from schemas.tasks import TaskName
+
+if TYPE_CHECKING:
+    from modelops.registry.store import ModelVersion
 
 TRAIN_TASK = TaskName.TRAINING_TRAIN_MODEL
 # Who asked, as recorded on the run (and, as a UUID, in the version's created_by).
@@ -67,7 +71,7 @@ def versions(agent_type: str, tenant: str, as_json: bool) -> None:
     scope = scope_key(tenant_id)
     # an operator's read: the global models and any tenant's, whoever's they are
     with db.operator_scope() as connection:
-        listed = [_version_view(row) for row in store.listing(connection, agent_type, scope)]
+        listed = [_version_view(version) for version in store.listing(connection, agent_type, scope)]
     if as_json:
         click.echo(json.dumps({"agent_type": agent_type, "scope": scope, "versions": listed}))
         return
@@ -149,7 +153,7 @@ def _report(run_id: uuid.UUID, tenant_id: uuid.UUID, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(outcome))
         raise CommandError(f"no model trained (run {run_id} {run['status']}): {run['error'] or 'no reason recorded'}")
-    view = _version_view({**version, "averaging": version["metrics_detail"].get("averaging")})
+    view = _version_view(version)
     outcome |= {"model_version_id": view["id"], "version": view["version"], "metrics": view["metrics"],
                 "training_samples": view["training_samples"], "validation_samples": view["validation_samples"],
                 "artifact_size_bytes": view["artifact_size_bytes"], "decision": run["details"].get("decision")}
@@ -166,19 +170,19 @@ def _report(run_id: uuid.UUID, tenant_id: uuid.UUID, as_json: bool) -> None:
     click.echo(f"decision  {decision.get('outcome', view['status'])}: {decision.get('reason', view['status_reason'])}")
 
 
-def _version_view(row: dict) -> dict:
-    """A version row (with its metrics' averaging) as plain JSON values."""
+def _version_view(version: ModelVersion) -> dict:
+    """A version as plain JSON values, with its metrics' averaging."""
     return {
-        "id": str(row["id"]), "version": row["version"], "status": row["status"], "status_reason": row["status_reason"],
-        "is_production": row["is_production"], "created_at": row["created_at"].isoformat(),
-        "trained_on": row["trained_on"].isoformat(),
-        "metrics": {"accuracy": _number(row["accuracy_score"]), "precision": _number(row["precision_score"]),
-                    "recall": _number(row["recall_score"]), "f1": _number(row["f1_score"]),
-                    "averaging": row["averaging"]},
-        "training_samples": row["training_samples"], "validation_samples": row["validation_samples"],
-        "training_seconds": row["training_duration"].total_seconds() if row["training_duration"] else None,
-        "artifact_size_bytes": row["artifact_size_bytes"],
-        "rollback_version": str(row["rollback_version"]) if row["rollback_version"] else None,
+        "id": str(version.id), "version": version.version, "status": version.status, "status_reason": version.status_reason,
+        "is_production": version.is_production, "created_at": version.created_at.isoformat(),
+        "trained_on": version.trained_on.isoformat(),
+        "metrics": {"accuracy": _number(version.accuracy_score), "precision": _number(version.precision_score),
+                    "recall": _number(version.recall_score), "f1": _number(version.f1_score),
+                    "averaging": (version.metrics_detail or {}).get("averaging")},
+        "training_samples": version.training_samples, "validation_samples": version.validation_samples,
+        "training_seconds": version.training_duration.total_seconds() if version.training_duration else None,
+        "artifact_size_bytes": version.artifact_size_bytes,
+        "rollback_version": str(version.rollback_version) if version.rollback_version else None,
     }
 
 

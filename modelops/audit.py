@@ -66,7 +66,7 @@ def reproduce_prediction(prediction_id: Any) -> dict:
         version = store.get(connection, row["model_version_id"]) if row else None
     if version is None:
         raise PredictionNotFound(f"prediction {identifier} is not in the audit log")
-    model = ServedModel.from_row(version)
+    model = ServedModel.from_version(version)
     try:
         estimator = server().models.get(model)
     except ArtifactIntegrityError as error:
@@ -90,7 +90,7 @@ def reproduce_prediction(prediction_id: Any) -> dict:
         "is_identical": original == reproduced,
         "is_reproducible": row["is_reproducible"],
         "reproducibility_note": row["reproducibility_note"],
-        "environment": {"recorded": (version["training_config"] or {}).get("environment"),
+        "environment": {"recorded": (version.training_config or {}).get("environment"),
                         "current": current_environment(), "note": model.reproducibility_note},
     }
 

@@ -95,29 +95,29 @@ def start_test(connection: Connection, candidate_version_id: Any, actor: str, no
     The same candidate again returns its running test. A candidate of a scope whose test runs for
     another candidate is queued (status stays 'candidate', the reason says behind which test)."""
     candidate = _version(connection, candidate_version_id)
-    agent_type, scope = candidate["agent_type"], candidate["scope_key"]
+    agent_type, scope = candidate.agent_type, candidate.scope_key
     lock_scope(connection, agent_type, scope)
     running = running_test(connection, agent_type, scope)
-    if running is not None and running["treatment_version_id"] == candidate["id"]:
+    if running is not None and running["treatment_version_id"] == candidate.id:
         return _outcome("running", running, candidate)
-    if candidate["status"] not in ("candidate", "testing"):
-        raise ExperimentRefused(f"model version {candidate['id']} ({candidate['version']}) is {candidate['status']}: "
+    if candidate.status not in ("candidate", "testing"):
+        raise ExperimentRefused(f"model version {candidate.id} ({candidate.version}) is {candidate.status}: "
                                 f"only a candidate can be A/B tested")
     production = store.production(connection, agent_type, scope)
     if production is None:
-        raise ExperimentRefused(f"{agent_type} for {scope} has no production model to test {candidate['version']} against "
+        raise ExperimentRefused(f"{agent_type} for {scope} has no production model to test {candidate.version} against "
                                 f"(a scope's first model goes to production through the promotion gate alone)")
     if running is not None and end_if_control_moved(connection, running, now):
         running = None
     if running is not None:
         reason = f"{QUEUED}waits for A/B test {running['id']} of {agent_type} for {scope} to end"
-        _set_candidate_status(connection, candidate["id"], "candidate", reason, now)
+        _set_candidate_status(connection, candidate.id, "candidate", reason, now)
         return {"status": "queued", "test_id": None, "running_test_id": str(running["id"]),
-                "candidate_version_id": str(candidate["id"]), "reason": reason}
+                "candidate_version_id": str(candidate.id), "reason": reason}
     config = config or ABTestConfig()
     test = _insert_test(connection, candidate, production, actor, now, config)
-    _set_candidate_status(connection, candidate["id"], "testing",
-                          f"in A/B test {test['id']} against production {production['version']}", now)
+    _set_candidate_status(connection, candidate.id, "testing",
+                          f"in A/B test {test['id']} against production {production.version}", now)
     return _outcome("started", test, candidate)
 
 
@@ -159,8 +159,8 @@ def start_next(connection: Connection, agent_type: str, scope: str, actor: str, 
     waiting = store.queued_candidates(connection, agent_type, scope, QUEUED)
     newest = None
     for version in waiting:
-        if _number(version.version) < _number(production["version"]):
-            reason = f"superseded before its A/B test: production {production['version']} is newer"
+        if _number(version.version) < _number(production.version):
+            reason = f"superseded before its A/B test: production {production.version} is newer"
         elif newest is not None:
             reason = f"superseded before its A/B test by the newer candidate {newest.version}"
         else:
@@ -220,7 +220,7 @@ def _number(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version[1:].split("."))
 
 
-def _version(connection: Connection, version_id: Any) -> dict:
+def _version(connection: Connection, version_id: Any) -> store.ModelVersion:
     version = store.get(connection, as_uuid(version_id, "a model version id"))
     if version is None:
         raise ExperimentRefused(f"model version {version_id} does not exist (or belongs to another tenant)")
@@ -236,9 +236,9 @@ def end_if_control_moved(connection: Connection, test: dict, now: dt.datetime) -
     took it out of service, and serving routes a scope's traffic to a test only through its
     production model); True when it did."""
     production = store.production(connection, test["agent_type"], test["scope_key"])
-    if production is not None and production["id"] == test["control_version_id"]:
+    if production is not None and production.id == test["control_version_id"]:
         return False
-    now_serving = f"{production['version']} is production now" if production else "the scope has no production model now"
+    now_serving = f"{production.version} is production now" if production else "the scope has no production model now"
     reason = f"cancelled: its control {test['control_version_id']} is no longer production ({now_serving})"
     end_test(connection, test, "cancelled", reason, now)
     # not the candidate's fault: it waits for a test against the new production model
@@ -246,7 +246,7 @@ def end_if_control_moved(connection: Connection, test: dict, now: dt.datetime) -
     return True
 
 
-def _insert_test(connection: Connection, candidate: dict, production: dict, actor: str, now: dt.datetime,
+def _insert_test(connection: Connection, candidate: store.ModelVersion, production: store.ModelVersion, actor: str, now: dt.datetime,
                  config: ABTestConfig) -> dict:
     accuracy, source = _baseline(connection, production, config, now)
     plan = plan_sample_size(accuracy, config) if accuracy is not None else None
@@ -258,8 +258,8 @@ def _insert_test(connection: Connection, candidate: dict, production: dict, acto
                                          allocation, status, config, started_at, created_by)
                 VALUES (:agent, :tenant, :scope, :control, :treatment, :allocation, 'running', CAST(:config AS jsonb), :now, :actor)
                 RETURNING *"""),
-        {"agent": candidate["agent_type"], "tenant": candidate["tenant_id"], "scope": candidate["scope_key"],
-         "control": production["id"], "treatment": candidate["id"], "allocation": config.allocation,
+        {"agent": candidate.agent_type, "tenant": candidate.tenant_id, "scope": candidate.scope_key,
+         "control": production.id, "treatment": candidate.id, "allocation": config.allocation,
          "config": json.dumps(stored), "now": now, "actor": actor},
     ).mappings().one()
     return dict(row)
@@ -272,23 +272,23 @@ PRODUCTION_LIVE_ACCURACY = text("""
 """)
 
 
-def _baseline(connection: Connection, production: dict, config: ABTestConfig, now: dt.datetime) -> tuple[float | None, str]:
+def _baseline(connection: Connection, production: store.ModelVersion, config: ABTestConfig, now: dt.datetime) -> tuple[float | None, str]:
     """Production's accuracy on its labelled predictions of the last 30 days when there are at least
     ``min_samples_per_variant`` of them; else its validation accuracy; else none (the first
     analysed look plans from control's observed accuracy)."""
-    live = connection.execute(PRODUCTION_LIVE_ACCURACY, {"version": production["id"], "since": now - BASELINE_WINDOW,
+    live = connection.execute(PRODUCTION_LIVE_ACCURACY, {"version": production.id, "since": now - BASELINE_WINDOW,
                                                          "now": now}).one()
     if live.labelled >= config.min_samples_per_variant:
-        return live.correct / live.labelled, (f"production {production['version']}'s accuracy on its {live.labelled} "
+        return live.correct / live.labelled, (f"production {production.version}'s accuracy on its {live.labelled} "
                                               f"labelled predictions of the last {BASELINE_WINDOW.days} days")
-    if production["accuracy_score"] is not None:
-        return float(production["accuracy_score"]), (f"production {production['version']}'s validation accuracy "
+    if production.accuracy_score is not None:
+        return float(production.accuracy_score), (f"production {production.version}'s validation accuracy "
                                                      f"({live.labelled} labelled live predictions were too few)")
     return None, "none recorded: control's accuracy at the first analysed look"
 
 
-def _outcome(status: str, test: dict, candidate: dict) -> dict:
-    return {"status": status, "test_id": str(test["id"]), "candidate_version_id": str(candidate["id"]),
+def _outcome(status: str, test: dict, candidate: store.ModelVersion) -> dict:
+    return {"status": status, "test_id": str(test["id"]), "candidate_version_id": str(candidate.id),
             "control_version_id": str(test["control_version_id"]), "allocation": float(test["allocation"]),
             "started_at": test["started_at"].isoformat(), "planned_sample_size": test["config"]["planned_sample_size"]}
 
@@ -302,14 +302,14 @@ def promote_by_hand(connection: Connection, version_id: uuid.UUID, actor: str, r
     promoted = store.get(connection, version_id)
     replaced = store.get(connection, moved["replaced"]) if moved["replaced"] else None
     ended = None
-    test = running_test(connection, promoted["agent_type"], promoted["scope_key"]) if moved["changed"] else None
-    if test is not None and test["treatment_version_id"] == promoted["id"]:
+    test = running_test(connection, promoted.agent_type, promoted.scope_key) if moved["changed"] else None
+    if test is not None and test["treatment_version_id"] == promoted.id:
         end_test(connection, test, "promoted", f"its candidate was promoted by hand by {actor}: {reason}", now)
         ended = {"id": str(test["id"]), "status": "promoted"}
     elif test is not None:
         end_if_control_moved(connection, test, now)
         ended = {"id": str(test["id"]), "status": "cancelled"}
-    return {"changed": moved["changed"], "agent_type": promoted["agent_type"], "scope_key": promoted["scope_key"],
-            "promoted": {"id": str(promoted["id"]), "version": promoted["version"]},
-            "replaced": {"id": str(replaced["id"]), "version": replaced["version"]} if replaced else None,
+    return {"changed": moved["changed"], "agent_type": promoted.agent_type, "scope_key": promoted.scope_key,
+            "promoted": {"id": str(promoted.id), "version": promoted.version},
+            "replaced": {"id": str(replaced.id), "version": replaced.version} if replaced else None,
             "ended_ab_test": ended}

@@ -62,15 +62,15 @@ def shadow_evaluate(candidate_version_id: Any, now: dt.datetime, limit: int = SH
         candidate = store.get(connection, as_uuid(candidate_version_id, "a model version id"))
         if candidate is None:
             raise ExperimentRefused(f"model version {candidate_version_id} does not exist")
-        production = store.production(connection, candidate["agent_type"], candidate["scope_key"])
-        if production is None or production["id"] == candidate["id"]:
+        production = store.production(connection, candidate.agent_type, candidate.scope_key)
+        if production is None or production.id == candidate.id:
             what = "is itself production" if production else "has no production model"
-            raise ExperimentRefused(f"nothing to compare {candidate['version']} with: {candidate['agent_type']} for "
-                                    f"{candidate['scope_key']} {what}")
-        rows = logged_outcomes(connection, production["id"], now, limit)
+            raise ExperimentRefused(f"nothing to compare {candidate.version} with: {candidate.agent_type} for "
+                                    f"{candidate.scope_key} {what}")
+        rows = logged_outcomes(connection, production.id, now, limit)
     report = _replay(candidate, production, rows, now)
     with db.operator_scope() as connection:
-        store.add_to_metrics_detail(connection, candidate["id"], "shadow", report)
+        store.add_to_metrics_detail(connection, candidate.id, "shadow", report)
     return report
 
 
@@ -102,12 +102,12 @@ class PairedReplay:
         return float(binomtest(self.only_first, discordant, 0.5, alternative="greater").pvalue) if discordant else 1.0
 
 
-def replay_pair(first: dict, second: dict, rows) -> PairedReplay:
-    """Both versions (registry rows) loaded through the hash-checked loading and replayed on the
+def replay_pair(first: store.ModelVersion, second: store.ModelVersion, rows) -> PairedReplay:
+    """Both versions loaded through the hash-checked loading and replayed on the
     logged rows (input_data, actual_output, was_correct), each answer scored against the label the
     agent reads from actual_output: the same rule for both. Raises ArtifactIntegrityError when an
     artifact fails its check."""
-    agent = get_agent(first["agent_type"])
+    agent = get_agent(first.agent_type)
     models = [load_estimator(first), load_estimator(second)]
     inputs, labels, logged, skipped = [], [], [], Counter()
     for row in rows:
@@ -127,7 +127,7 @@ def replay_pair(first: dict, second: dict, rows) -> PairedReplay:
     return PairedReplay(first_right, second_right, logged, dict(skipped))
 
 
-def _replay(candidate: dict, production: dict, rows, now: dt.datetime) -> dict:
+def _replay(candidate: store.ModelVersion, production: store.ModelVersion, rows, now: dt.datetime) -> dict:
     try:
         pair = replay_pair(candidate, production, rows)
     except ArtifactIntegrityError as error:
@@ -147,6 +147,6 @@ def _replay(candidate: dict, production: dict, rows, now: dt.datetime) -> dict:
     return report
 
 
-def _accuracy(version: dict, correct: int, n: int) -> dict:
-    return {"version_id": str(version["id"]), "version": version["version"], "correct": correct,
+def _accuracy(version: store.ModelVersion, correct: int, n: int) -> dict:
+    return {"version_id": str(version.id), "version": version.version, "correct": correct,
             "accuracy": correct / n if n else None}

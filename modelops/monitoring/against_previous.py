@@ -48,10 +48,10 @@ WORSE_THAN_PREVIOUS = "worse_than_previous"
 CHECKER = "decay-monitor"
 
 
-def judge(current: dict, previous: dict, pair: shadow.PairedReplay) -> dict:
+def judge(current: store.ModelVersion, previous: store.ModelVersion, pair: shadow.PairedReplay) -> dict:
     """The condition, with its figures and why; ``pair`` replays previous first, current second."""
     n = pair.rows
-    condition = {"previous_version": previous["version"], "previous_version_id": str(previous["id"]), "rows": n,
+    condition = {"previous_version": previous.version, "previous_version_id": str(previous.id), "rows": n,
                  "skipped": pair.skipped, "margin": MARGIN, "alpha": ALPHA, "p_value": None, "breached": False,
                  "current_accuracy": sum(pair.second) / n if n else None,
                  "previous_accuracy": sum(pair.first) / n if n else None,
@@ -61,8 +61,8 @@ def judge(current: dict, previous: dict, pair: shadow.PairedReplay) -> dict:
     lead = (pair.only_first - pair.only_second) / n
     p_value = pair.p_value_first_better()
     breached = lead >= MARGIN and p_value < ALPHA
-    why = (f"on its last {n} labelled predictions, {current['version']} was right on {condition['current_accuracy']:.4f} "
-           f"and the previous version {previous['version']} replayed on them on {condition['previous_accuracy']:.4f}: "
+    why = (f"on its last {n} labelled predictions, {current.version} was right on {condition['current_accuracy']:.4f} "
+           f"and the previous version {previous.version} replayed on them on {condition['previous_accuracy']:.4f}: "
            f"a lead of {lead:+.4f} for the previous ({'>=' if lead >= MARGIN else '<'} the margin {MARGIN}), "
            f"one-sided exact p = {p_value:.3g} ({'below' if p_value < ALPHA else 'not below'} {ALPHA})")
     return {**condition, "lead": lead, "p_value": p_value, "breached": breached, "why": why}
@@ -83,12 +83,12 @@ def _check_one(version_id: uuid.UUID, now: dt.datetime) -> dict:
     result = {"model_version_id": str(version_id)}
     with db.operator_scope() as connection:
         current = store.get(connection, version_id)
-        if current is None or not current["is_production"]:
+        if current is None or not current.is_production:
             return {**result, "outcome": "unknown" if current is None else "not_production"}
-        previous = rollback.previous_stable(connection, current["agent_type"], current["scope_key"], current["id"])
+        previous = rollback.previous_stable(connection, current.agent_type, current.scope_key, current.id)
         if previous is None:
             return {**result, "outcome": "no_previous_version"}
-        rows = shadow.logged_outcomes(connection, current["id"], now, COMPARE_ROWS,
+        rows = shadow.logged_outcomes(connection, current.id, now, COMPARE_ROWS,
                                       since=now - dt.timedelta(days=WINDOW_DAYS))
     try:
         # no transaction is open while the two models load and predict
@@ -100,12 +100,12 @@ def _check_one(version_id: uuid.UUID, now: dt.datetime) -> dict:
     try:
         with db.operator_scope() as connection:
             outcome = rollback.trigger_rollback(
-                connection, current["agent_type"], current["tenant_id"], region=current["region"],
-                expected_version_id=current["id"], triggers={WORSE_THAN_PREVIOUS: condition}, actor=CHECKER,
+                connection, current.agent_type, current.tenant_id, region=current.region,
+                expected_version_id=current.id, triggers={WORSE_THAN_PREVIOUS: condition}, actor=CHECKER,
                 reason=condition["why"], now=now)
     except OperationalError:
         raise  # the task retries a lost connection
     except Exception as error:
-        log.exception("the rollback of %s %s (%s) failed", current["agent_type"], current["version"], current["id"])
+        log.exception("the rollback of %s %s (%s) failed", current.agent_type, current.version, current.id)
         return {**result, "outcome": "error", "reason": f"{type(error).__name__}: {error}"}
     return {**result, **outcome}

@@ -133,29 +133,27 @@ FIGURES = text("""
 def states(connection: Connection, version_ids: list[uuid.UUID], today: dt.date) -> list[VersionState]:
     """The window and baseline of each version (ids that name no version are left out)."""
     found = store.get_many(connection, version_ids)
-    served = store.first_served(connection, [version["id"] for version in found])
-    given = [{"id": str(version["id"]), "first_served_at": served[version["id"]].isoformat() if version["id"] in served else None}
+    served = store.first_served(connection, [version.id for version in found])
+    given = [{"id": str(version.id), "first_served_at": served[version.id].isoformat() if version.id in served else None}
              for version in found]
     figures = {row["id"]: row for row in connection.execute(FIGURES, {
         "versions": json.dumps(given), "today": today, "window_start": today - dt.timedelta(days=WINDOW_DAYS),
         "baseline_days": BASELINE_DAYS, "short_window": SHORT_WINDOW}).mappings()}
-    return [_state({**version, "first_served_at": served.get(version["id"]), **figures[version["id"]]}, today)
-            for version in found]
+    return [_state(version, served.get(version.id), figures[version.id], today) for version in found]
 
 
-def _state(row, today: dt.date) -> VersionState:
-    window = Window(predictions=int(row["predictions"]), labelled=int(row["labelled"]), correct=int(row["correct"]),
-                    overrides=int(row["overrides"]), response_time_sum_ms=float(row["response_time_sum_ms"]))
-    return VersionState(id=row["id"], agent_type=row["agent_type"], version=row["version"], tenant_id=row["tenant_id"],
-                        region=row["region"], scope_key=row["scope_key"], is_production=bool(row["is_production"]),
-                        window=window, baseline=_baseline(row, today),
-                        recent_outcomes=tuple(row["recent_outcomes"] or ()))
+def _state(version: store.ModelVersion, first_served: dt.datetime | None, figures, today: dt.date) -> VersionState:
+    window = Window(predictions=int(figures["predictions"]), labelled=int(figures["labelled"]), correct=int(figures["correct"]),
+                    overrides=int(figures["overrides"]), response_time_sum_ms=float(figures["response_time_sum_ms"]))
+    return VersionState(id=version.id, agent_type=version.agent_type, version=version.version, tenant_id=version.tenant_id,
+                        region=version.region, scope_key=version.scope_key, is_production=bool(version.is_production),
+                        window=window, baseline=_baseline(version, first_served, figures, today),
+                        recent_outcomes=tuple(figures["recent_outcomes"] or ()))
 
 
-def _baseline(row, today: dt.date) -> Baseline:
-    accuracy = float(row["accuracy_score"]) if row["accuracy_score"] is not None else None
-    predictions = int(row["baseline_predictions"])
-    first = row["first_served_at"]
+def _baseline(version: store.ModelVersion, first: dt.datetime | None, figures, today: dt.date) -> Baseline:
+    accuracy = float(version.accuracy_score) if version.accuracy_score is not None else None
+    predictions = int(figures["baseline_predictions"])
     if first is None:
         response, note = None, "never in production"
     elif today < first.date() + dt.timedelta(days=BASELINE_DAYS):
@@ -164,7 +162,7 @@ def _baseline(row, today: dt.date) -> Baseline:
     elif predictions == 0:
         response, note = None, f"no predictions in its first {BASELINE_DAYS} days in production"
     else:
-        response = float(row["baseline_response_time_sum_ms"]) / predictions
+        response = float(figures["baseline_response_time_sum_ms"]) / predictions
         note = f"average of its first {BASELINE_DAYS} days in production, from {first.date().isoformat()}"
-    return Baseline(accuracy=accuracy, validation_samples=row["validation_samples"], response_time_ms=response,
+    return Baseline(accuracy=accuracy, validation_samples=version.validation_samples, response_time_ms=response,
                     response_time_predictions=predictions, response_time_note=note)

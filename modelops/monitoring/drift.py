@@ -112,27 +112,28 @@ def check_drift(now: dt.datetime, model_version_ids: list[Any] | None = None,
     results, queued = [], []
     with db.operator_scope() as connection:
         versions = store.production_versions(connection, ids)
-        profiles = dict(connection.execute(PROFILES, {"ids": [str(version["id"]) for version in versions]}).all())
+        profiles = dict(connection.execute(PROFILES, {"ids": [str(version.id) for version in versions]}).all())
     for version in versions:
         with db.operator_scope() as connection:
-            result = _check_version(connection, {**version, "profile": profiles.get(version["id"])}, now, retrain)
+            result = _check_version(connection, version, profiles.get(version.id), now, retrain)
         results.append(result)
         if result.get("training_run_id"):
             queued.append(uuid.UUID(result["training_run_id"]))
     return results, queued
 
 
-def _check_version(connection: Connection, version: dict, now: dt.datetime, retrain: bool) -> dict:
-    base = {"model_version_id": str(version["id"]), "agent_type": version["agent_type"], "scope_key": version["scope_key"]}
-    if version["profile"] is None:
+def _check_version(connection: Connection, version: store.ModelVersion, profile: dict | None, now: dt.datetime,
+                   retrain: bool) -> dict:
+    base = {"model_version_id": str(version.id), "agent_type": version.agent_type, "scope_key": version.scope_key}
+    if profile is None:
         return {**base, "outcome": "no_profile", "reason": "no training profile was stored for this version"}
     since = now - RECENT_WINDOW
-    rows = connection.execute(RECENT, {"version": version["id"], "since": since, "now": now, "limit": RECENT_ROWS}).all()
+    rows = connection.execute(RECENT, {"version": version.id, "since": since, "now": now, "limit": RECENT_ROWS}).all()
     if len(rows) < MIN_RECENT:
         return {**base, "outcome": "too_few", "sample_size": len(rows),
                 "reason": f"{len(rows)} predictions in the last {RECENT_WINDOW}, fewer than {MIN_RECENT}"}
     confidences = [float(row.confidence_score) for row in rows if row.confidence_score is not None]
-    found = compare(version["profile"], [row.input_data for row in rows], confidences)
+    found = compare(profile, [row.input_data for row in rows], confidences)
     shifted = {name: value for name, value in found["features"].items() if value > PSI_THRESHOLD}
     if found["confidence"] is not None and found["confidence"] > PSI_THRESHOLD:
         shifted["confidence"] = found["confidence"]
@@ -144,14 +145,14 @@ def _check_version(connection: Connection, version: dict, now: dt.datetime, retr
     alert_id = run_id = None
     if drifted:
         alert_id = alerts.raise_alert(
-            connection, alert_type="drift", severity="warning", audience="ml", tenant_id=version["tenant_id"],
-            agent_type=version["agent_type"], model_version_id=version["id"], now=now,
-            message=f"Input drift on {version['agent_type']} {version['version']} of {version['scope_key']}: {reason}",
+            connection, alert_type="drift", severity="warning", audience="ml", tenant_id=version.tenant_id,
+            agent_type=version.agent_type, model_version_id=version.id, now=now,
+            message=f"Input drift on {version.agent_type} {version.version} of {version.scope_key}: {reason}",
             details={"psi": shifted, "threshold": PSI_THRESHOLD, "sample_size": len(rows)})["id"]
         if retrain:
             run_id = _queue_retrain(connection, version, reason, now)
     connection.execute(RECORD_CHECK, {
-        "version": version["id"], "tenant": version["tenant_id"], "agent": version["agent_type"], "now": now,
+        "version": version.id, "tenant": version.tenant_id, "agent": version.agent_type, "now": now,
         "since": since, "sample": len(rows), "max_psi": max_psi, "confidence_psi": found["confidence"],
         "drifted": drifted, "features": json.dumps(found["features"]), "reason": reason, "alert": alert_id, "run": run_id,
     })
@@ -160,15 +161,15 @@ def _check_version(connection: Connection, version: dict, now: dt.datetime, retr
             "alert_id": alert_id, "training_run_id": str(run_id) if run_id else None}
 
 
-def _queue_retrain(connection: Connection, version: dict, reason: str, now: dt.datetime) -> uuid.UUID | None:
+def _queue_retrain(connection: Connection, version: store.ModelVersion, reason: str, now: dt.datetime) -> uuid.UUID | None:
     """An early training run of a tenant's model, once per drifted version; shared (global and
     regional) models learn from pooled or synthetic data that a tenant's drift does not change."""
-    tenant_id, _ = scope_parts(version["scope_key"])
+    tenant_id, _ = scope_parts(version.scope_key)
     if tenant_id is None:
         return None
-    return runs.create(connection, agent_type=version["agent_type"], tenant_id=tenant_id, scope_key=version["scope_key"],
-                       trigger="drift", reason=f"input drift on {version['version']}: {reason}", requested_by=CHECKER,
-                       run_key=f"drift:{version['id']}", now=now)
+    return runs.create(connection, agent_type=version.agent_type, tenant_id=tenant_id, scope_key=version.scope_key,
+                       trigger="drift", reason=f"input drift on {version.version}: {reason}", requested_by=CHECKER,
+                       run_key=f"drift:{version.id}", now=now)
 
 
 def _version_id(value: Any) -> uuid.UUID:

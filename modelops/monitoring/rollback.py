@@ -331,7 +331,7 @@ INSERT_TICKET = text("""
 """)
 
 
-def previous_stable(connection: Connection, agent_type: str, scope: str, current_id: uuid.UUID) -> dict | None:
+def previous_stable(connection: Connection, agent_type: str, scope: str, current_id: uuid.UUID) -> store.ModelVersion | None:
     """The version a rollback of ``current_id`` would restore: the scope's most recently served
     version other than it, never rolled back itself and not rejected."""
     rolled_back = connection.execute(ROLLED_BACK_FROM, {"agent": agent_type, "scope": scope}).scalars().all()
@@ -361,38 +361,38 @@ def trigger_rollback(connection: Connection, agent_type: str, tenant_id: Any, *,
         expected = _production_id(connection, agent_type, scope)
     lifecycle.lock_scope(connection, agent_type, scope)
     current = store.production(connection, agent_type, scope)
-    if current is None or current["id"] != expected:
-        serving = f"{current['version']} ({current['id']}) is production now" if current else "the scope has no production model now"
+    if current is None or current.id != expected:
+        serving = f"{current.version} ({current.id}) is production now" if current else "the scope has no production model now"
         return {"outcome": "no_op", "from_version_id": str(expected), "agent_type": agent_type, "scope_key": scope,
                 "reason": f"version {expected} is no longer production ({serving}): it was moved while this waited"}
-    what = f"{agent_type} {current['version']} of {scope}"
-    previous = previous_stable(connection, agent_type, scope, current["id"])
-    if previous is None and current["tenant_id"] is None:
+    what = f"{agent_type} {current.version} of {scope}"
+    previous = previous_stable(connection, agent_type, scope, current.id)
+    if previous is None and current.tenant_id is None:
         return _emergency(connection, current, scope, triggers, actor, reason, None, now)
     alert = alerts.raise_alert(
-        connection, alert_type="rollback_triggered", severity="critical", audience="ml", tenant_id=current["tenant_id"],
-        agent_type=agent_type, model_version_id=current["id"], now=now,
+        connection, alert_type="rollback_triggered", severity="critical", audience="ml", tenant_id=current.tenant_id,
+        agent_type=agent_type, model_version_id=current.id, now=now,
         message=f"Rollback triggered for model {what} ({', '.join(triggers)}): {reason}",
         details={"triggers": triggers, "actor": actor})
     if previous is None:
         return _emergency(connection, current, scope, triggers, actor, reason, alert, now)
 
-    why = f"rolled back by {actor} to {previous['version']}: {reason}"
-    promotion.retire(connection, current["id"], status="retired", reason=why, now=now)
-    promotion.promote(connection, previous["id"], actor=actor, event="rollback", now=now,
-                      reason=f"restored in place of {current['version']}, which was {why}")
+    why = f"rolled back by {actor} to {previous.version}: {reason}"
+    promotion.retire(connection, current.id, status="retired", reason=why, now=now)
+    promotion.promote(connection, previous.id, actor=actor, event="rollback", now=now,
+                      reason=f"restored in place of {current.version}, which was {why}")
     event_id = _log_event(connection, current, previous, scope, "rolled_back", triggers, actor, reason, now)
     ticket_id = connection.execute(INSERT_TICKET, {
-        "tenant": current["tenant_id"], "version": current["id"], "event": event_id, "now": now,
-        "title": f"Investigate {what}: rolled back to {previous['version']} ({', '.join(triggers)})",
+        "tenant": current.tenant_id, "version": current.id, "event": event_id, "now": now,
+        "title": f"Investigate {what}: rolled back to {previous.version} ({', '.join(triggers)})",
         "details": json.dumps({"triggers": triggers, "reason": reason, "actor": actor,
-                               "restored_version_id": str(previous["id"]), "restored_version": previous["version"]}, default=str),
+                               "restored_version_id": str(previous.id), "restored_version": previous.version}, default=str),
     }).scalar_one()
     cancelled = _cancel_test_of(connection, agent_type, scope, now)
-    log.warning("rolled back %s to %s: %s", what, previous["version"], reason)
+    log.warning("rolled back %s to %s: %s", what, previous.version, reason)
     return {"outcome": "rolled_back", "agent_type": agent_type, "scope_key": scope,
-            "from_version_id": str(current["id"]), "from_version": current["version"],
-            "to_version_id": str(previous["id"]), "to_version": previous["version"],
+            "from_version_id": str(current.id), "from_version": current.version,
+            "to_version_id": str(previous.id), "to_version": previous.version,
             "rollback_event_id": str(event_id), "ticket_id": str(ticket_id), "alert_id": alert["id"],
             "cancelled_ab_test_id": cancelled, "triggers": sorted(triggers), "reason": reason}
 
@@ -404,7 +404,7 @@ SHARED_FIRST_MODEL = ("it is the first shared model of its scope and serves tena
                       "serve them: train the tenants' own models")
 
 
-def _emergency(connection: Connection, current: dict, scope: str, triggers: dict, actor: str, reason: str,
+def _emergency(connection: Connection, current: store.ModelVersion, scope: str, triggers: dict, actor: str, reason: str,
                alert: dict | None, now: dt.datetime) -> dict:
     """No version to go back to: the degraded model keeps serving and operations are told. The
     event and ticket are written with the alert, once while it stays open, not at every check.
@@ -422,54 +422,54 @@ def _emergency(connection: Connection, current: dict, scope: str, triggers: dict
     emergency = alerts.raise_alert(
         connection, alert_type="rollback_impossible", severity="warning" if shared else "critical",
         audience="operations",
-        tenant_id=current["tenant_id"], agent_type=current["agent_type"], model_version_id=current["id"], now=now,
-        message=(f"No previous model available for rollback: {current['agent_type']} {current['version']} of {scope} "
+        tenant_id=current.tenant_id, agent_type=current.agent_type, model_version_id=current.id, now=now,
+        message=(f"No previous model available for rollback: {current.agent_type} {current.version} of {scope} "
                  f"stays in production although {', '.join(triggers)} fired{cause}{remedy}: {reason}"),
         details={"triggers": triggers, "actor": actor, **({"cause": SHARED_FIRST_MODEL} if shared else {}),
                  **({"training_run_id": str(run_id)} if run_id else {})})
-    result = {"outcome": "no_previous_version", "agent_type": current["agent_type"], "scope_key": scope,
-              "from_version_id": str(current["id"]), "from_version": current["version"],
+    result = {"outcome": "no_previous_version", "agent_type": current.agent_type, "scope_key": scope,
+              "from_version_id": str(current.id), "from_version": current.version,
               "alert_id": alert["id"] if alert else None, "training_run_id": str(queued) if queued else None,
               "emergency_alert_id": emergency["id"], "triggers": sorted(triggers), "reason": reason}
     if not emergency["created"]:
         return {**result, "rollback_event_id": None, "note": "the emergency alert was already open (its occurrence was counted)"}
     event_id = _log_event(connection, current, None, scope, "no_previous_version", triggers, actor, reason, now)
     ticket_id = connection.execute(INSERT_TICKET, {
-        "tenant": current["tenant_id"], "version": current["id"], "event": event_id, "now": now,
-        "title": f"Investigate {current['agent_type']} {current['version']} of {scope}: degraded, no version to roll back to",
+        "tenant": current.tenant_id, "version": current.id, "event": event_id, "now": now,
+        "title": f"Investigate {current.agent_type} {current.version} of {scope}: degraded, no version to roll back to",
         "details": json.dumps({"triggers": triggers, "reason": reason, "actor": actor}, default=str),
     }).scalar_one()
-    log.error("no previous version of %s %s to roll back to: %s", current["agent_type"], scope, reason)
+    log.error("no previous version of %s %s to roll back to: %s", current.agent_type, scope, reason)
     return {**result, "rollback_event_id": str(event_id), "ticket_id": str(ticket_id)}
 
 
-def _queue_retrain(connection: Connection, current: dict, scope: str, triggers: dict, reason: str,
+def _queue_retrain(connection: Connection, current: store.ModelVersion, scope: str, triggers: dict, reason: str,
                    now: dt.datetime) -> uuid.UUID | None:
     """A degraded tenant model with nothing to go back to is what an operator would retrain: its
     traffic has changed (a merger, a new bank feed), and its recent feedback is the evidence of how.
     Once per version (the run's key); None when a run is already in flight for the scope."""
-    return runs.create(connection, agent_type=current["agent_type"], tenant_id=current["tenant_id"], scope_key=scope,
-                       trigger="degraded", reason=f"{current['version']} degraded ({', '.join(triggers)}) with no version "
+    return runs.create(connection, agent_type=current.agent_type, tenant_id=current.tenant_id, scope_key=scope,
+                       trigger="degraded", reason=f"{current.version} degraded ({', '.join(triggers)}) with no version "
                        f"to roll back to: {reason}", requested_by=CHECKER, run_key=_retrain_key(current), now=now)
 
 
-def _retrain_key(current: dict) -> str:
-    return f"degraded:{current['id']}"
+def _retrain_key(current: store.ModelVersion) -> str:
+    return f"degraded:{current.id}"
 
 
-def _retrain_of(connection: Connection, current: dict, scope: str, queued: uuid.UUID | None) -> dict | None:
+def _retrain_of(connection: Connection, current: store.ModelVersion, scope: str, queued: uuid.UUID | None) -> dict | None:
     """The run that answers the degradation: the one just queued, else the scope's run in flight
     (a scheduled retrain already under way learns from the same recent feedback), else the one an
     earlier check queued for this version. The alert's message is the latest occurrence's."""
-    run_id = queued or runs.in_flight(connection, current["agent_type"], scope) or runs.by_key(connection, _retrain_key(current))
+    run_id = queued or runs.in_flight(connection, current.agent_type, scope) or runs.by_key(connection, _retrain_key(current))
     return runs.get(connection, run_id) if run_id else None
 
 
-def _log_event(connection: Connection, current: dict, previous: dict | None, scope: str, outcome: str, triggers: dict,
-               actor: str, reason: str, now: dt.datetime) -> uuid.UUID:
+def _log_event(connection: Connection, current: store.ModelVersion, previous: store.ModelVersion | None, scope: str,
+               outcome: str, triggers: dict, actor: str, reason: str, now: dt.datetime) -> uuid.UUID:
     return connection.execute(INSERT_EVENT, {
-        "agent": current["agent_type"], "tenant": current["tenant_id"], "scope": scope, "from_version": current["id"],
-        "to_version": previous["id"] if previous else None, "outcome": outcome,
+        "agent": current.agent_type, "tenant": current.tenant_id, "scope": scope, "from_version": current.id,
+        "to_version": previous.id if previous else None, "outcome": outcome,
         "triggers": json.dumps(triggers, default=str), "actor": actor, "reason": reason, "now": now,
     }).scalar_one()
 
@@ -488,7 +488,7 @@ def _production_id(connection: Connection, agent_type: str, scope: str) -> uuid.
     current = store.production(connection, agent_type, scope)
     if current is None:
         raise RollbackRefused(f"{agent_type} for {scope} has no production model to roll back")
-    return current["id"]
+    return current.id
 
 
 def as_uuid(value: Any, what: str) -> uuid.UUID:

@@ -34,16 +34,16 @@ PER_TENANT = text("""
 """)
 
 
-def judge_tenant(labelled: int, correct: int, version: dict) -> dict:
+def judge_tenant(labelled: int, correct: int, version: store.ModelVersion) -> dict:
     """The rollback rule's accuracy condition, on one tenant's share of a shared version's traffic."""
-    baseline = version["accuracy_score"]
+    baseline = version.accuracy_score
     condition = {"labelled": labelled, "correct": correct, "accuracy": correct / labelled if labelled else None,
                  "baseline": float(baseline) if baseline is not None else None, "threshold": rollback.ACCURACY_RATIO,
-                 "validation_samples": version["validation_samples"], "p_value": None, "breached": False}
+                 "validation_samples": version.validation_samples, "p_value": None, "breached": False}
     if baseline is None or labelled < rollback.MIN_LABELLED:
         return condition
-    p_value = float(rollback.accuracy_p_value(correct, labelled, float(baseline), version["validation_samples"]))
-    breached = bool(rollback.accuracy_breached(correct, labelled, float(baseline), version["validation_samples"]))
+    p_value = float(rollback.accuracy_p_value(correct, labelled, float(baseline), version.validation_samples))
+    breached = bool(rollback.accuracy_breached(correct, labelled, float(baseline), version.validation_samples))
     return {**condition, "p_value": p_value, "breached": breached}
 
 
@@ -55,7 +55,7 @@ def check(now: dt.datetime) -> list[dict]:
     for version_id in ids:
         with db.operator_scope() as connection:
             version = store.get(connection, version_id)
-            if version is None or version["tenant_id"] is not None:
+            if version is None or version.tenant_id is not None:
                 continue
             counts = connection.execute(PER_TENANT, {"version": version_id, "now": now,
                                                      "since": now - dt.timedelta(days=WINDOW_DAYS)}).all()
@@ -66,15 +66,15 @@ def check(now: dt.datetime) -> list[dict]:
     return found
 
 
-def _warn(connection, version: dict, tenant_id: uuid.UUID, condition: dict, now: dt.datetime) -> dict:
+def _warn(connection, version: store.ModelVersion, tenant_id: uuid.UUID, condition: dict, now: dt.datetime) -> dict:
     limit = rollback.ACCURACY_RATIO * condition["baseline"]
-    message = (f"The shared {version['agent_type']} model {version['version']} ({version['scope_key']}) serves tenant "
+    message = (f"The shared {version.agent_type} model {version.version} ({version.scope_key}) serves tenant "
                f"{tenant_id} poorly: accuracy {condition['accuracy']:.4f} on its {condition['labelled']} labelled "
                f"predictions of the last {WINDOW_DAYS} days < {rollback.ACCURACY_RATIO} x validation "
                f"{condition['baseline']:.4f} = {limit:.4f} (one-sided p = {condition['p_value']:.3g}); the model stays "
                f"for the tenants it serves well: train this tenant's own model")
     alert = alerts.raise_alert(connection, alert_type=POOR_FIT, severity="warning", audience="ml", tenant_id=tenant_id,
-                               agent_type=version["agent_type"], model_version_id=version["id"], now=now,
+                               agent_type=version.agent_type, model_version_id=version.id, now=now,
                                message=message, details=condition)
-    return {"model_version_id": str(version["id"]), "tenant_id": str(tenant_id), "outcome": "poor_fit",
+    return {"model_version_id": str(version.id), "tenant_id": str(tenant_id), "outcome": "poor_fit",
             "alert_id": alert["id"], "condition": condition}

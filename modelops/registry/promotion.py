@@ -44,18 +44,18 @@ def promote(connection: Connection, version_id: uuid.UUID, *, actor: str, reason
     candidate = store.lock_for_move(connection, version_id)
     if candidate is None:
         raise PromotionError(f"model version {version_id} does not exist (or belongs to another tenant)")
-    if candidate["is_production"]:
+    if candidate.is_production:
         return {"promoted": str(version_id), "replaced": None, "changed": False}
-    if candidate["status"] == "rejected":
+    if candidate.status == "rejected":
         raise PromotionError(f"model version {version_id} was rejected and cannot be promoted")
     # one move per agent and scope at a time: a second promotion waits, then replaces the first's model
     connection.execute(text(f"SELECT pg_advisory_xact_lock({SCOPE_LOCK_NAMESPACE}, hashtext(CAST(:agent AS text) || ' ' || CAST(:scope AS text)))"),
-                       {"agent": candidate["agent_type"], "scope": candidate["scope_key"]})
-    current = store.lock_production(connection, candidate["agent_type"], candidate["scope_key"])
+                       {"agent": candidate.agent_type, "scope": candidate.scope_key})
+    current = store.lock_production(connection, candidate.agent_type, candidate.scope_key)
     if current is not None:
         retire(connection, current, status="retired", reason=f"replaced by {version_id}: {reason}", now=now)
-    store.point_production_at(connection, version_id, replaced=current, agent_type=candidate["agent_type"],
-                              tenant_id=candidate["tenant_id"], scope=candidate["scope_key"], event=event, reason=reason,
+    store.point_production_at(connection, version_id, replaced=current, agent_type=candidate.agent_type,
+                              tenant_id=candidate.tenant_id, scope=candidate.scope_key, event=event, reason=reason,
                               actor=actor, now=now)
     return {"promoted": str(version_id), "replaced": str(current) if current else None, "changed": True}
 

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from modelops.agents import check_agent, get_agent
-from modelops.registry.store import production
+from modelops.registry.store import ModelVersion, production
 from modelops.registry.versions import scope_key
 
 
 @dataclass(frozen=True)
 class ServingModel:
-    version: dict | None  # the model_versions row, or None when nothing can serve
+    version: ModelVersion | None  # None when nothing can serve
     source: str | None  # tenant, regional, global
     reason: str
 
@@ -35,7 +35,7 @@ def serving_model(connection: Connection, agent_type: str, tenant_id: uuid.UUID 
     check_agent(agent_type)
     own = production(connection, agent_type, scope_key(tenant_id))
     if own is not None:
-        return ServingModel(own, "tenant", f"the tenant's own production model {own['version']}")
+        return ServingModel(own, "tenant", f"the tenant's own production model {own.version}")
     if get_agent(agent_type).labels_are_tenants_own:
         return ServingModel(None, None, f"no {agent_type} model yet: its labels are the tenant's own, which no shared "
                                         f"model knows, so only a model trained on the tenant's own feedback serves it")
@@ -49,12 +49,12 @@ def serving_model(connection: Connection, agent_type: str, tenant_id: uuid.UUID 
         regional = production(connection, agent_type, scope_key(None, tenant["region"]))
         if regional is not None:
             return ServingModel(regional, "regional", f"no model of its own; opted in, so region {tenant['region']}'s "
-                                                      f"aggregate model {regional['version']}")
+                                                      f"aggregate model {regional.version}")
         why_not_regional = f"region {tenant['region']} has no {agent_type} production model"
     shared = production(connection, agent_type, scope_key(None))
     if shared is not None:
         return ServingModel(shared, "global", f"no model of its own and {why_not_regional}; the global model "
-                                              f"{shared['version']}, trained on synthetic data")
+                                              f"{shared.version}, trained on synthetic data")
     return ServingModel(None, None, f"no model of its own, {why_not_regional}, and no global {agent_type} production model")
 
 

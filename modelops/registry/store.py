@@ -5,16 +5,18 @@ Other packages ask it for what they need rather than naming the tables in their 
 change of the tables is a change of this module and of the migrations alone. The rules on top (how
 versions are numbered, when the pointer may move) live in versions.py and promotion.py.
 
-Whole rows come back as dicts of every column (the callers' view of a version, as serving and the
-artifact loader read it); narrower answers as frozen dataclasses. A write refused by a unique
-constraint raises RegistryConflict naming the constraint, never the driver's error.
+A version comes back as a ModelVersion, a frozen dataclass of every column of the table (the
+callers' view of a version, as serving and the artifact loader read it); narrower answers as
+smaller frozen dataclasses. A write refused by a unique constraint raises RegistryConflict naming
+the constraint, never the driver's error.
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ARRAY, Connection, Integer, cast, exists, func, insert, literal, select, true, update
@@ -29,6 +31,46 @@ UNIQUE_VIOLATION = "23505"
 class RegistryConflict(RuntimeError):
     """A write the registry's unique constraints refuse: a version number, a training run or a
     production pointer that another transaction took first."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One row of the model versions table, a field per column in the table's order (a unit test
+    holds the two to the same names, types and nullability)."""
+    id: uuid.UUID
+    agent_type: str
+    version: str
+    trained_on: dt.datetime
+    training_samples: int | None
+    validation_samples: int | None
+    accuracy_score: Decimal | None
+    precision_score: Decimal | None
+    recall_score: Decimal | None
+    f1_score: Decimal | None
+    training_duration: dt.timedelta | None
+    is_active: bool | None
+    is_production: bool | None
+    rollback_version: uuid.UUID | None
+    model_artifact_path: str | None
+    training_config: dict[str, Any] | None
+    created_by: uuid.UUID | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    tenant_id: uuid.UUID | None
+    scope: str
+    region: str | None
+    scope_key: str | None  # computed by Postgres from scope, tenant_id and region
+    status: str
+    status_reason: str | None
+    artifact_sha256: str | None
+    artifact_size_bytes: int | None
+    metrics_detail: dict[str, Any] | None
+    training_run_id: uuid.UUID | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every column by name: for the few callers that need a mapping (a write of the same
+        values, a payload)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -53,47 +95,44 @@ def _number_order():
     return cast(func.string_to_array(func.substr(versions_table.c.version, 2), "."), ARRAY(Integer)).desc()
 
 
-def _one(connection: Connection, query) -> dict | None:
+def _one(connection: Connection, query) -> ModelVersion | None:
     row = connection.execute(query).mappings().first()
-    return dict(row) if row else None
+    return ModelVersion(**row) if row else None
+
+
+def _all(connection: Connection, query) -> list[ModelVersion]:
+    return [ModelVersion(**row) for row in connection.execute(query).mappings()]
 
 
 def _of_scope(agent_type: str, scope: str):
     return (versions_table.c.agent_type == agent_type) & (versions_table.c.scope_key == scope)
 
 
-def get(connection: Connection, version_id: uuid.UUID | str) -> dict | None:
+def get(connection: Connection, version_id: uuid.UUID | str) -> ModelVersion | None:
     return _one(connection, select(versions_table).where(versions_table.c.id == version_id))
 
 
-def get_many(connection: Connection, version_ids: Iterable[uuid.UUID | str]) -> list[dict]:
-    """The rows of those of ``version_ids`` that exist (and the transaction's tenant may see)."""
+def get_many(connection: Connection, version_ids: Iterable[uuid.UUID | str]) -> list[ModelVersion]:
+    """Those of ``version_ids`` that exist (and the transaction's tenant may see)."""
     ids = list(version_ids)
     if not ids:
         return []
-    rows = connection.execute(select(versions_table).where(versions_table.c.id.in_(ids))).mappings()
-    return [dict(row) for row in rows]
+    return _all(connection, select(versions_table).where(versions_table.c.id.in_(ids)))
 
 
-def latest(connection: Connection, agent_type: str, scope: str) -> dict | None:
+def latest(connection: Connection, agent_type: str, scope: str) -> ModelVersion | None:
     """The most recently recorded version of the agent and scope, whatever its status."""
     return _one(connection, select(versions_table).where(_of_scope(agent_type, scope)).order_by(_number_order()).limit(1))
 
 
-def production(connection: Connection, agent_type: str, scope: str) -> dict | None:
+def production(connection: Connection, agent_type: str, scope: str) -> ModelVersion | None:
     return _one(connection, select(versions_table).where(_of_scope(agent_type, scope), versions_table.c.is_production))
 
 
-def listing(connection: Connection, agent_type: str, scope: str) -> list[dict]:
+def listing(connection: Connection, agent_type: str, scope: str) -> list[ModelVersion]:
+    """Every version of the agent and scope, oldest first."""
     v = versions_table.c
-    rows = connection.execute(
-        select(v.id, v.version, v.status, v.status_reason, v.is_production, v.is_active, v.trained_on,
-               v.training_samples, v.validation_samples, v.accuracy_score, v.precision_score, v.recall_score,
-               v.f1_score, v.training_duration, v.artifact_size_bytes, v.rollback_version, v.created_at,
-               v.metrics_detail["averaging"].astext.label("averaging"))
-        .where(_of_scope(agent_type, scope)).order_by(v.created_at, v.version)
-    ).mappings().all()
-    return [dict(row) for row in rows]
+    return _all(connection, select(versions_table).where(_of_scope(agent_type, scope)).order_by(v.created_at, v.version))
 
 
 def version_labels(connection: Connection, agent_type: str, scope: str) -> list[str]:
@@ -142,14 +181,13 @@ def production_ids(connection: Connection) -> list[uuid.UUID]:
                                    .order_by(versions_table.c.id)).scalars())
 
 
-def production_versions(connection: Connection, version_ids: list[Any] | None = None) -> list[dict]:
-    """The production versions (those among ``version_ids`` when given), in id order: id,
-    agent_type, version, tenant_id, scope_key."""
+def production_versions(connection: Connection, version_ids: list[Any] | None = None) -> list[ModelVersion]:
+    """The production versions (those among ``version_ids`` when given), in id order."""
     v = versions_table.c
-    query = select(v.id, v.agent_type, v.version, v.tenant_id, v.scope_key).where(v.is_production).order_by(v.id)
+    query = select(versions_table).where(v.is_production).order_by(v.id)
     if version_ids is not None:
         query = query.where(v.id.in_(version_ids))
-    return [dict(row) for row in connection.execute(query).mappings()]
+    return _all(connection, query)
 
 
 def identities(connection: Connection, version_ids: Iterable[Any]) -> dict[uuid.UUID, VersionIdentity]:
@@ -168,7 +206,7 @@ def first_served(connection: Connection, version_ids: Iterable[Any]) -> dict[uui
 
 
 def previous_stable(connection: Connection, agent_type: str, scope: str, current: uuid.UUID,
-                    excluding: Iterable[uuid.UUID]) -> dict | None:
+                    excluding: Iterable[uuid.UUID]) -> ModelVersion | None:
     """The version that held the scope's pointer most recently before, other than ``current``,
     never rejected and not among ``excluding``: the row a rollback goes back to."""
     h = history_table.c
@@ -182,13 +220,10 @@ def previous_stable(connection: Connection, agent_type: str, scope: str, current
     return _one(connection, query)
 
 
-def of_tenants(connection: Connection, tenant_ids: list[Any]) -> list[dict]:
-    """The versions of those tenants and the shared (global and regional) ones: id, agent_type,
-    tenant_id, scope_key, version, status, status_reason, accuracy_score."""
+def of_tenants(connection: Connection, tenant_ids: list[Any]) -> list[ModelVersion]:
+    """The versions of those tenants and the shared (global and regional) ones."""
     v = versions_table.c
-    rows = connection.execute(select(v.id, v.agent_type, v.tenant_id, v.scope_key, v.version, v.status, v.status_reason,
-                                     v.accuracy_score).where(v.tenant_id.in_(tenant_ids) | v.tenant_id.is_(None))).mappings()
-    return [dict(row) for row in rows]
+    return _all(connection, select(versions_table).where(v.tenant_id.in_(tenant_ids) | v.tenant_id.is_(None)))
 
 
 def count_by_status(connection: Connection) -> list[tuple[str, str, int]]:
@@ -226,12 +261,9 @@ def insert_version(connection: Connection, values: dict[str, Any]) -> VersionRef
     return VersionRef(row.id, row.version)
 
 
-def lock_for_move(connection: Connection, version_id: uuid.UUID) -> dict | None:
-    """id, agent_type, scope_key, tenant_id, status and is_production of the version, locked
-    until the transaction ends."""
-    v = versions_table.c
-    return _one(connection, select(v.id, v.agent_type, v.scope_key, v.tenant_id, v.status, v.is_production)
-                .where(v.id == version_id).with_for_update())
+def lock_for_move(connection: Connection, version_id: uuid.UUID) -> ModelVersion | None:
+    """The version, its row locked until the transaction ends."""
+    return _one(connection, select(versions_table).where(versions_table.c.id == version_id).with_for_update())
 
 
 def lock_production(connection: Connection, agent_type: str, scope: str) -> uuid.UUID | None:

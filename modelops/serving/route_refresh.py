@@ -57,17 +57,17 @@ def resolve(connection: Connection, keys: list[Key]) -> dict[Key, Route]:
 
 
 def _resolve_in_tenant_scope(connection: Connection, keys: list[Key]) -> dict[Key, Route]:
-    served: dict[Key, tuple[dict | None, str]] = {}
+    served: dict[Key, tuple[store.ModelVersion | None, str]] = {}
     for agent_type, tenant_id in keys:
         try:
             decision = serving_model(connection, agent_type, tenant_id)
             served[(agent_type, tenant_id)] = (decision.version, decision.reason)
         except LookupError as error:  # an unknown tenant: nothing may serve it
             served[(agent_type, tenant_id)] = (None, str(error))
-    controls = sorted({version["id"] for version, _ in served.values() if version}, key=str)
+    controls = sorted({version.id for version, _ in served.values() if version}, key=str)
     tests = _running_tests(connection, controls) if controls else {}
     return {
-        key: Route(ServedModel.from_row(version), reason, tests.get(version["id"])) if version
+        key: Route(ServedModel.from_version(version), reason, tests.get(version.id)) if version
         else Route(None, f"no {key[0]} model serves tenant {key[1]}: {reason}")
         for key, (version, reason) in served.items()
     }
@@ -77,7 +77,7 @@ def _running_tests(connection: Connection, controls: list) -> dict:
     """The running test of each control version, its treatment read in the current tenant's scope
     (the tenant's own candidate, or a shared one, the only treatments a control serving it can have)."""
     running = connection.execute(RUNNING_TESTS, {"controls": controls}).mappings().all()
-    treatments = {row["id"]: row for row in store.get_many(connection, [test["treatment_version_id"] for test in running])}
+    treatments = {version.id: version for version in store.get_many(connection, [test["treatment_version_id"] for test in running])}
     return {test["control_version_id"]: RunningTest(test["test_id"], float(test["allocation"]),
-                                                    ServedModel.from_row(treatments[test["treatment_version_id"]]))
+                                                    ServedModel.from_version(treatments[test["treatment_version_id"]]))
             for test in running if test["treatment_version_id"] in treatments}

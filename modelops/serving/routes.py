@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 from modelops.experiments.assignment import assign
+from modelops.registry.store import ModelVersion
 from modelops.serving.reproducibility import environment_note
 
 
@@ -27,12 +27,12 @@ class ServedModel:
     reproducibility_note: str | None  # None: this process runs the environment the model was trained in
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "ServedModel":
-        config = row.get("training_config") or {}
+    def from_version(cls, version: ModelVersion) -> "ServedModel":
+        config = version.training_config or {}
         return cls(
-            id=row["id"], agent_type=row["agent_type"], version=row["version"], scope=row["scope"],
-            artifact_path=row["model_artifact_path"], artifact_sha256=row["artifact_sha256"],
-            artifact_size_bytes=int(row.get("artifact_size_bytes") or 0),
+            id=version.id, agent_type=version.agent_type, version=version.version, scope=version.scope,
+            artifact_path=version.model_artifact_path, artifact_sha256=version.artifact_sha256,
+            artifact_size_bytes=int(version.artifact_size_bytes or 0),
             reproducibility_note=environment_note(config.get("environment")),
         )
 

@@ -50,30 +50,32 @@ class Ledger:
     def news(self) -> list[str]:
         """One line per event not reported before, in a stable order."""
         with db.operator_scope() as connection:
-            found = {"version": store.of_tenants(connection, list(self.names))}
-            found |= {name: connection.execute(query, {"tenants": list(self.names)}).mappings().all()
-                      for name, query in (("test", TESTS), ("decision", DECISIONS), ("rollback", ROLLBACKS),
-                                          ("alert", ALERTS), ("ticket", TICKETS))}
-        labels = {version["id"]: version["version"] for version in found["version"]}
-        lines = []
-        for kind, rows in found.items():
-            for row in rows:
-                key = (kind, row["id"], row.get("status"))
-                if key in self.seen:
-                    continue
-                self.seen.add(key)
-                line = self._describe(kind, row, labels)
-                if line:
-                    lines.append(line)
-        return lines
+            versions = store.of_tenants(connection, list(self.names))
+            found = {name: connection.execute(query, {"tenants": list(self.names)}).mappings().all()
+                     for name, query in (("test", TESTS), ("decision", DECISIONS), ("rollback", ROLLBACKS),
+                                         ("alert", ALERTS), ("ticket", TICKETS))}
+        labels = {version.id: version.version for version in versions}
+        lines = [self._describe_version(version) for version in versions
+                 if self._first_seen(("version", version.id, version.status))]
+        lines += [self._describe(kind, row, labels) for kind, rows in found.items() for row in rows
+                  if self._first_seen((kind, row["id"], row.get("status")))]
+        return [line for line in lines if line]
+
+    def _first_seen(self, key: tuple) -> bool:
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def _describe_version(self, version: store.ModelVersion) -> str | None:
+        if version.status == "candidate":
+            return None  # reported once judged
+        self.totals[f"version {version.status}"] += 1
+        accuracy = f"accuracy {float(version.accuracy_score):.3f}" if version.accuracy_score is not None else ""
+        return (f"version   {self.who(version.tenant_id, version.agent_type)} {version.version} {version.status}: "
+                f"{accuracy}; {version.status_reason}")
 
     def _describe(self, kind: str, row, labels: dict) -> str | None:
-        if kind == "version":
-            if row["status"] == "candidate":
-                return None  # reported once judged
-            self.totals[f"version {row['status']}"] += 1
-            accuracy = f"accuracy {float(row['accuracy_score']):.3f}" if row["accuracy_score"] is not None else ""
-            return f"version   {self.who(row['tenant_id'], row['agent_type'])} {row['version']} {row['status']}: {accuracy}; {row['status_reason']}"
         if kind == "test":
             self.totals[f"A/B test {row['status']}"] += 1
             return (f"A/B test  {self.who(row['tenant_id'], row['agent_type'])} {labels[row['treatment_version_id']]} vs "

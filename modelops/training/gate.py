@@ -46,27 +46,27 @@ class Verdict:
     production_accuracy: float | None = None
 
 
-def judge(agent: Agent, metrics: dict, validation: Validation, production: dict | None, shared: bool) -> Verdict:
+def judge(agent: Agent, metrics: dict, validation: Validation, production: store.ModelVersion | None, shared: bool) -> Verdict:
     accuracy = metrics["summary"]["accuracy"]
     if production is None:
         passed, reason = promotion.beats_baseline(accuracy, metrics["majority_baseline_accuracy"])
         return Verdict("production" if passed else "rejected", reason, event="first_model")
-    compared = {"production_version_id": str(production["id"])}
+    compared = {"production_version_id": str(production.id)}
     try:
         model = load_estimator(production)
     except ArtifactIntegrityError as error:
-        return Verdict("held", f"not judged: production {production['version']} could not be loaded ({error})", **compared)
+        return Verdict("held", f"not judged: production {production.version} could not be loaded ({error})", **compared)
     production_accuracy = accuracy_on(agent, model, validation)
     compared["production_accuracy"] = production_accuracy
     if shared:
         passed, reason = shared_candidate_passes(accuracy, production_accuracy, validation.rows)
-        reason = f"{reason} (production {production['version']}, on the same {validation.rows} validation rows)"
+        reason = f"{reason} (production {production.version}, on the same {validation.rows} validation rows)"
         if not passed:
             return Verdict("rejected", reason, **compared)
         return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test on the traffic of "
                                     f"the tenants it serves", **compared)
     passed, reason = promotion.passes_gate(accuracy, production_accuracy)
-    reason = f"{reason} (production {production['version']}, on the same {validation.rows} validation rows)"
+    reason = f"{reason} (production {production.version}, on the same {validation.rows} validation rows)"
     if not passed:
         return Verdict("rejected", reason, **compared)
     return Verdict("candidate", f"passed the promotion gate: {reason}; awaiting its A/B test", **compared)
@@ -97,8 +97,8 @@ def apply(connection: Connection, version_id: uuid.UUID, verdict: Verdict, now: 
     """Promote, reject or annotate the version; a version judged before (a redelivered job) keeps
     the verdict it got."""
     candidate = store.get(connection, version_id)
-    if candidate["status"] != "candidate":
-        return {"outcome": candidate["status"], "reason": candidate["status_reason"]}
+    if candidate.status != "candidate":
+        return {"outcome": candidate.status, "reason": candidate.status_reason}
     if verdict.outcome == "production":
         promotion.promote(connection, version_id, actor=ACTOR, reason=verdict.reason, event=verdict.event, now=now)
     elif verdict.outcome == "rejected":

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -220,11 +220,11 @@ def _refuse_repeat(agent_type: str, scope: str, recipe: dict, counts: dict) -> N
         latest = registry_store.latest(connection, agent_type, scope)
     if latest is None:
         return
-    config = latest["training_config"]
+    config = latest.training_config
     before = {"agent": config.get("agent"), "split": config.get("split"), "environment": config.get("environment"),
               "source": config.get("data", {}).get("source")}
     if before == json.loads(json.dumps(recipe)):
-        raise TrainingRefused(f"source, config and libraries are those of {latest['version']}: training again would "
+        raise TrainingRefused(f"source, config and libraries are those of {latest.version}: training again would "
                               f"make the same model", counts)
 
 
@@ -256,18 +256,20 @@ def validate_then_refit(agent, config: dict, train_x: list, train_y: list, val_x
     return Fitted(validation_model, served_model, metrics, confidences, time.perf_counter() - started)
 
 
-def judged_model(version: dict | None, artifact_root: Path) -> dict | None:
-    """The version row as the gate should load it: with its validation model's artifact when it
+def judged_model(version: registry_store.ModelVersion | None, artifact_root: Path) -> registry_store.ModelVersion | None:
+    """The version as the gate should load it: with its validation model's artifact when it
     recorded one (a version refitted on all its rows has seen the candidate's validation rows;
     its validation model has not). Versions from before the refit served their validation model.
     A version whose served artifact fails its integrity check is left as it is, so that the gate
     refuses it and holds the candidate, as for any production model it cannot load: what serves
     the scope is then a matter for an operator."""
-    validation_model = ((version or {}).get("training_config") or {}).get("validation_model")
-    if not validation_model or not ArtifactStore(artifact_root).intact(version["model_artifact_path"], version["artifact_sha256"]):
+    if version is None:
+        return None
+    validation_model = (version.training_config or {}).get("validation_model")
+    if not validation_model or not ArtifactStore(artifact_root).intact(version.model_artifact_path, version.artifact_sha256):
         return version
-    return {**version, "model_artifact_path": validation_model["artifact_path"],
-            "artifact_sha256": validation_model["artifact_sha256"]}
+    return replace(version, model_artifact_path=validation_model["artifact_path"],
+                   artifact_sha256=validation_model["artifact_sha256"])
 
 
 @dataclass

@@ -100,11 +100,11 @@ def test_a_region_without_an_aggregate_makes_no_model_and_says_why(worker):
 def test_each_tenant_is_served_by_its_own_model_else_its_regions_if_it_opted_in_else_the_global_one(region, global_model):
     contributor, other_contributor = region["contributors"][:2]
     regional = served(AGENT, contributor)
-    assert (regional.source, regional.version["region"]) == ("regional", region["name"])
+    assert (regional.source, regional.version.region) == ("regional", region["name"])
     assert "opted in" in regional.reason
 
     outsider = served(AGENT, region["outsider"])
-    assert outsider.source == "global" and str(outsider.version["id"]) == global_model["model_version_id"]
+    assert outsider.source == "global" and str(outsider.version.id) == global_model["model_version_id"]
     assert "not opted in to aggregate learning" in outsider.reason
 
     elsewhere = served(AGENT, new_tenant("elsewhere", region="nowhere", opt_in=True))
@@ -112,7 +112,7 @@ def test_each_tenant_is_served_by_its_own_model_else_its_regions_if_it_opted_in_
 
     assert train(AGENT, other_contributor)["decision"]["outcome"] == "production"
     own = served(AGENT, other_contributor)
-    assert own.source == "tenant" and own.version["tenant_id"] == other_contributor
+    assert own.source == "tenant" and own.version.tenant_id == other_contributor
 
     nothing = served("journal", contributor)  # journal accounts are the tenant's own: no shared model serves them
     assert nothing.version is None and nothing.source is None

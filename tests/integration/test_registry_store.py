@@ -26,13 +26,13 @@ def test_a_version_number_taken_twice_is_a_registry_conflict(database, make_tena
     scope = versions.scope_key(tenant)
     with db.tenant_scope(tenant) as connection:
         first_id, number = versions.record(connection, new_version(tenant), clock.now())
-        taken = {column: value for column, value in store.get(connection, first_id).items()
+        taken = {column: value for column, value in store.get(connection, first_id).as_dict().items()
                  if column not in ("id", "scope_key", "training_run_id")}
     with pytest.raises(store.RegistryConflict, match="uq_model_versions_version"):
         with db.tenant_scope(tenant) as connection:
             store.insert_version(connection, taken)
     with db.tenant_scope(tenant) as connection:
-        assert [row["id"] for row in store.listing(connection, "classification", scope)] == [first_id]
+        assert [version.id for version in store.listing(connection, "classification", scope)] == [first_id]
     assert number == "v1.0"
 
 
@@ -52,5 +52,5 @@ def test_a_second_production_model_of_a_scope_is_a_registry_conflict(database, m
                                       tenant_id=tenant, scope=scope, event="manual", reason="not retiring the first",
                                       actor="tests", now=now)
     with db.tenant_scope(tenant) as connection:
-        assert store.production(connection, "classification", scope)["id"] == first_id
-        assert store.get(connection, second_id)["status"] == "candidate"
+        assert store.production(connection, "classification", scope).id == first_id
+        assert store.get(connection, second_id).status == "candidate"

@@ -268,7 +268,7 @@ def test_a_tenant_without_a_model_of_its_own_is_served_as_the_isolation_policy_s
     if policy.version is None:
         assert answer == {"status": "unavailable", "reason": f"no {agent_type} model serves tenant {newcomer}: {policy.reason}"}
     else:
-        assert answer["status"] == "predicted" and answer["model_version"]["id"] == str(policy.version["id"])
+        assert answer["status"] == "predicted" and answer["model_version"]["id"] == str(policy.version.id)
 
 
 def test_a_model_trained_under_other_library_versions_is_logged_as_not_reproducible(shop, owner):

@@ -10,7 +10,7 @@ import pytest
 from modelops import tenants, workflows
 from modelops.agents import get_agent
 from modelops.registry.loading import load_estimator
-from tests.integration.training_support import queue_run, seed, synthetic_rows, versions_of
+from tests.integration.training_support import queue_run, registered, seed, synthetic_rows, versions_of
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def test_a_tenant_at_the_threshold_streams_and_its_version_is_recorded_judged_an
     assert detail["summary"]["accuracy"] > detail["majority_baseline_accuracy"] + 0.2
     assert version["is_production"] and version["status_reason"].startswith("first model")
     # the served artifact is a model like any other: checked, loaded, answering with the tenant's labels
-    model = load_estimator(version)
+    model = load_estimator(registered(version["id"]))
     rows = synthetic_rows("classification", 50, tenant_seed=23, seed=9)
     agent = get_agent("classification")
     predictions = agent.predict(model, [agent.validate_input(data) for data, _ in rows])

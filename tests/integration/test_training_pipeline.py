@@ -22,7 +22,7 @@ from modelops import workflows
 from modelops.training import pipeline, runs
 from modelops.registry.artifacts import ArtifactIntegrityError
 from tests.integration.training_support import (
-    CHECK_TRIGGERS, TRAIN_MODEL, other_workers, pid_of, queue_run, run_row, seed, start_worker, synthetic_rows, train,
+    CHECK_TRIGGERS, TRAIN_MODEL, other_workers, pid_of, queue_run, registered, run_row, seed, start_worker, synthetic_rows, train,
     versions_of, wait_until, worker_group, workers_paused,
 )
 from workers.app import app
@@ -197,10 +197,10 @@ def test_an_artifact_with_a_changed_byte_is_refused_where_models_are_loaded(work
     train("classification", tenant)
     with db.tenant_scope(tenant) as connection:
         served = serving_model(connection, "classification", tenant)
-    assert served.source == "tenant" and served.version["version"] == "v1.0"
+    assert served.source == "tenant" and served.version.version == "v1.0"
     assert load_estimator(served.version).predict([synthetic_rows("classification", 1, tenant_seed=4242)[0][0]]).shape == (1,)
 
-    artifact = settings().artifact_dir / served.version["model_artifact_path"]
+    artifact = settings().artifact_dir / served.version.model_artifact_path
     original = artifact.read_bytes()
     changed = bytearray(original)
     changed[len(changed) // 2] ^= 0x01
@@ -242,7 +242,7 @@ def test_a_tenants_model_learns_from_its_own_rows_only(worker):
     train("classification", tenant)
     (version,) = versions_of("classification", tenant)
     assert version["training_samples"] + version["validation_samples"] == 300
-    assert "Zebra Imports" not in load_estimator(version).classes_.tolist()
+    assert "Zebra Imports" not in load_estimator(registered(version["id"])).classes_.tolist()
 
 
 def test_a_second_delivery_of_a_finished_job_changes_nothing(worker):

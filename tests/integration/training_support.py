@@ -15,6 +15,7 @@ from sqlalchemy import text
 import celeryconfig
 from modelops import clock, db, intake
 from modelops.agents.synthetic import generate
+from modelops.registry import store
 from modelops.registry.versions import scope_key
 from modelops.supervisor import ProcessGroup
 from modelops.training import runs
@@ -71,6 +72,12 @@ def versions_of(agent_type: str, tenant: uuid.UUID | None, region: str | None = 
             {"agent": agent_type, "scope": scope_key(tenant, region)},
         ).mappings().all()
     return [dict(row) for row in rows]
+
+
+def registered(version_id: uuid.UUID) -> store.ModelVersion:
+    """The version as the registry reads it (what loading and serving are given)."""
+    with db.operator_scope() as connection:
+        return store.get(connection, version_id)
 
 
 def wait_until(condition: Callable[[], object], timeout: float, interval: float = 0.05, what: str = "condition"):

@@ -2,15 +2,14 @@
 version leads by the margin and beyond chance, on enough rows."""
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 
 from modelops.experiments.shadow import PairedReplay
 from modelops.monitoring.against_previous import ALPHA, MARGIN, MIN_ROWS, judge
+from tests.model_versions import model_version
 
-CURRENT = {"id": uuid.uuid4(), "version": "v1.2"}
-PREVIOUS = {"id": uuid.uuid4(), "version": "v1.1"}
+CURRENT = model_version(version="v1.2")
+PREVIOUS = model_version(version="v1.1", is_production=False, status="retired")
 
 
 def pair(previous_right, current_right) -> PairedReplay:

@@ -23,6 +23,7 @@ from modelops.serving.service import Server
 from schemas.feedback import MAX_BATCH_EVENTS, MAX_EVENT_DEPTH
 from tests.cli import run
 from tests.hostile_payloads import HOSTILE, ODD, deep, depth_of, nest, text_length_of
+from tests.model_versions import model_version
 
 EVENT_LIMITS = intake.EVENT_LIMITS
 HOSTILE_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -186,8 +187,7 @@ class ConstantModels:
 
 
 def constant_server(written: list) -> Server:
-    model = ServedModel.from_row({"id": uuid.uuid4(), "agent_type": "classification", "version": "v1.0", "scope": "tenant",
-                                  "model_artifact_path": "unused", "artifact_sha256": "0" * 64})
+    model = ServedModel.from_version(model_version(model_artifact_path="unused", artifact_sha256="0" * 64))
     def refresh(keys, known):
         return {key: ("", Route(model, "")) for key in keys}
     return Server(PointerCache(refresh), ConstantModels(), write_log=written.extend)

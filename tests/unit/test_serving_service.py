@@ -18,6 +18,7 @@ from modelops.serving.pointers import PointerCache
 from modelops.serving.reproducibility import current_environment
 from modelops.serving.routes import Route, RunningTest, ServedModel
 from modelops.serving.service import Server, derived_key
+from tests.model_versions import model_version
 from modelops.registry.artifacts import ArtifactStore
 
 NOW = dt.datetime(2026, 11, 2, 9, 30)
@@ -29,11 +30,11 @@ def train(store: ArtifactStore, agent_type: str, tenant_seed: int, version: str,
     rows = [(agent.validate_input(i), agent.label(o)) for i, o in generate(agent_type, 300, seed=1, tenant_seed=tenant_seed)]
     estimator = agent.build_estimator().fit([i for i, _ in rows], [label for _, label in rows])
     saved = store.save(estimator)
-    return ServedModel.from_row({
-        "id": uuid.uuid4(), "agent_type": agent_type, "version": version, "scope": "tenant",
-        "model_artifact_path": saved.path, "artifact_sha256": saved.sha256, "artifact_size_bytes": saved.size_bytes,
-        "training_config": {"environment": environment if environment is not None else current_environment()},
-    })
+    return ServedModel.from_version(model_version(
+        agent_type=agent_type, version=version, model_artifact_path=saved.path, artifact_sha256=saved.sha256,
+        artifact_size_bytes=saved.size_bytes,
+        training_config={"environment": environment if environment is not None else current_environment()},
+    ))
 
 
 class Counted:
@@ -181,11 +182,11 @@ def test_without_a_key_the_input_is_the_sticky_key(models):
 def test_a_model_trained_in_another_environment_is_logged_as_not_reproducible(models):
     written: list = []
     a = models["a"]
-    trained_elsewhere = ServedModel.from_row({
-        "id": a.id, "agent_type": "classification", "version": "v1.0", "scope": "tenant",
-        "model_artifact_path": a.artifact_path, "artifact_sha256": a.artifact_sha256, "artifact_size_bytes": a.artifact_size_bytes,
-        "training_config": {"environment": {**current_environment(), "numpy": "1.0.0"}},
-    })
+    trained_elsewhere = ServedModel.from_version(model_version(
+        id=a.id, agent_type="classification", version="v1.0", model_artifact_path=a.artifact_path,
+        artifact_sha256=a.artifact_sha256, artifact_size_bytes=a.artifact_size_bytes,
+        training_config={"environment": {**current_environment(), "numpy": "1.0.0"}},
+    ))
     server, _ = server_for(models, {("classification", TENANT_A): Route(trained_elsewhere, "tenant")}, written)
     assert server.predict_many(request(TENANT_A))[0]["status"] == "predicted"
     assert "numpy" in written[0].reproducibility_note and "1.0.0" in written[0].reproducibility_note
