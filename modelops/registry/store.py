@@ -7,15 +7,16 @@ versions are numbered, when the pointer may move) live in versions.py and promot
 
 A version comes back as a ModelVersion, a frozen dataclass of every column of the table (the
 callers' view of a version, as serving and the artifact loader read it); narrower answers as
-smaller frozen dataclasses. A write refused by a unique constraint raises RegistryConflict naming
-the constraint, never the driver's error.
+smaller frozen dataclasses (VersionRef, VersionIdentity) or plain values (labels, ids, times,
+counts). A write refused by a unique constraint raises RegistryConflict naming the constraint,
+never the driver's error.
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -66,11 +67,6 @@ class ModelVersion:
     artifact_size_bytes: int | None
     metrics_detail: dict[str, Any] | None
     training_run_id: uuid.UUID | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every column by name: for the few callers that need a mapping (a write of the same
-        values, a payload)."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)

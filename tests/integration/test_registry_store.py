@@ -2,6 +2,7 @@
 the registry's own error, naming the constraint, and nothing of the refused write is kept."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 
@@ -26,7 +27,7 @@ def test_a_version_number_taken_twice_is_a_registry_conflict(database, make_tena
     scope = versions.scope_key(tenant)
     with db.tenant_scope(tenant) as connection:
         first_id, number = versions.record(connection, new_version(tenant), clock.now())
-        taken = {column: value for column, value in store.get(connection, first_id).as_dict().items()
+        taken = {column: value for column, value in dataclasses.asdict(store.get(connection, first_id)).items()
                  if column not in ("id", "scope_key", "training_run_id")}
     with pytest.raises(store.RegistryConflict, match="uq_model_versions_version"):
         with db.tenant_scope(tenant) as connection:

@@ -26,8 +26,3 @@ def test_each_field_has_its_columns_type_and_nullability(column):
     expected = dict if column.type.python_type is object else column.type.python_type
     assert [kind for kind in allowed if kind is not type(None)] == [expected]
     assert (type(None) in allowed) == column.nullable
-
-
-def test_as_dict_names_every_column():
-    values = {name: f"the {name}" for name in FIELDS}
-    assert ModelVersion(**values).as_dict() == values
