@@ -5,6 +5,7 @@
                                   [--rounds 3] [--singles 5000] [--rate 500 | --load-share 0.5] [--seconds 10]
                                   [--clients 2]
                                   [--single-tenants N] [--concurrency N] [--steps throughput,memory,scaling]
+                                  [--profile-tenants 1]
                                   [--shapes 1x1,1x2,1x4,2x1,4x1] [--json PATH]
                                   [--brokers redis,amqp] [--amqp-url URL]
 
@@ -32,7 +33,8 @@ Steps:
      then how soon after a promotion commits the running worker answers with the promoted version;
   4. memory: a serving worker with one pool process, its resident set as it takes on every
      tenant's model of each of the six agents in turn;
-  5. profile (not run by default): one ``predict_batch`` of ``--batch`` requests of one tenant taken
+  5. profile (not run by default): one ``predict_batch`` of ``--batch`` requests of one tenant (or spread
+     over ``--profile-tenants``, as single requests from many tenants gather into a batch) taken
      apart in this process, stage by stage as the serving worker runs them, each stage beside a
      floor measured alone on the same data (what the stage cannot cost less than); medians of
      ``--rounds`` (at least 7) repetitions;
@@ -445,6 +447,8 @@ def main() -> None:
                              "capacity measured just before (e.g. 0.5), instead of at --rate")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2, help="client processes sending together")
+    parser.add_argument("--profile-tenants", type=int, default=1,
+                        help="profile step: spread the batch over the first N tenants (one model call each)")
     parser.add_argument("--single-tenants", type=int, default=None,
                         help="draw single messages from the first N tenants only (default: all)")
     parser.add_argument("--concurrency", type=int, default=None,
@@ -628,7 +632,7 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
     from workers.authentication import open_calls
 
     server = serving.server()
-    items = workload(tenants[:1], agent, args.batch, seed=11)
+    items = workload(tenants[:args.profile_tenants], agent, args.batch, seed=11)
     repetitions = max(7, args.rounds)
     timings: dict[str, list[tuple[float, float]]] = {}  # stage -> (wall ms, CPU ms of this process) per repetition
 
@@ -689,7 +693,8 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
 
     stages = {stage: median([wall for wall, _ in values[2:]]) for stage, values in timings.items()}
     cpu = {stage: median([used for _, used in values[2:]]) for stage, values in timings.items()}
-    print(f"\n== profile: one predict_batch of {args.batch} {agent} requests of one tenant, in this process, "
+    spread = "one tenant" if args.profile_tenants == 1 else f"{args.profile_tenants} tenants (features and model alone: the first tenant's)"
+    print(f"\n== profile: one predict_batch of {args.batch} {agent} requests of {spread}, in this process, "
           f"median of {repetitions}: wall ms (CPU ms of this process; Postgres and Redis not counted)")
     pairs = [
         ("message decoded (worker main process)", "floor: JSON decode of the message"),
