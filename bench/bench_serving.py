@@ -3,7 +3,7 @@
     python bench/bench_serving.py [--database-url URL] [--redis-url URL] [--tenants 100]
                                   [--agents classification,insight] [--batch 1000] [--batches 20]
                                   [--rounds 3] [--singles 5000] [--rate 500 | --load-share 0.5] [--seconds 10]
-                                  [--clients 2]
+                                  [--clients 2] [--senders prepared|celery]
                                   [--single-tenants N] [--concurrency N] [--steps throughput,memory,scaling]
                                   [--profile-tenants 1]
                                   [--shapes 1x1,1x2,1x4,2x1,4x1] [--json PATH]
@@ -11,7 +11,12 @@
 
 Every figure is end to end, from a plain Celery client (no import of ours, as another service has),
 each message in an envelope signed as the bench's calling service (made before any clock starts:
-the worker's checking of it is measured, the client's signing is not):
+the worker's checking of it is measured, the client's signing is not). By default (``--senders
+prepared``) the client also makes each whole message before the clock starts, and the timed client
+processes only hand the messages to the broker: the callers of a deployment run on their own hosts,
+and Celery's ``send_task`` in the timed loop (``--senders celery``) takes 0.37 ms of CPU per message
+from the two cores the worker is measured on, against 0.08 for the hand-over (LPUSH) itself. The
+messages are the same bytes either way:
 enqueue → a serving worker predicts → its audit rows are committed → the result is stored in the
 Redis result backend. A prediction's result is stored only after its batch's audit rows commit, so
 the time a result is stored is the time its row is committed and its answer available.
@@ -67,6 +72,9 @@ import time
 import uuid
 from pathlib import Path
 
+from functools import partial
+from typing import Any, Callable
+
 from celery import Celery, states
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -79,6 +87,7 @@ PREDICT, PREDICT_BATCH, NOOP = "modelops.serving.predict", "modelops.serving.pre
 TENANT_PREFIX = "bench-serving-"
 SERVICE = "bench-serving"  # the calling service the bench signs as, a member of every bench tenant
 CALLER = None  # its ServiceCaller, once registered (register)
+PREPARED = "bench-prepared"  # where prepared messages are made: a Redis key prefix, a RabbitMQ queue
 PICKUP_CALLS = 1000  # signed requests ready per promotion the pickup step waits out
 # How often the bench reads the stored results. Each answer's time is its own date_done, written by
 # the worker, so reading less often changes no figure; reading every 5 ms cost a tenth of this
@@ -184,34 +193,95 @@ def wait_ready(client: Celery, name: str, request: dict, timeout: float = 120.0)
 
 # -- measuring ----------------------------------------------------------------------------------
 
-def send_share(broker_url: str, name: str, share: list[tuple[int, dict]], start: float, rate: float | None, out) -> None:
-    """One client process: send its share of the signed calls (each at its slot when paced), report
-    (position, task id, send time). It has no result backend: the worker stores results all the
-    same, and the sender need not subscribe to each one (the parent reads them from Redis)."""
+def prepared(broker_url: str, name: str, calls: list[dict]) -> list[tuple[str, Any]]:
+    """(task id, message) of each call: the message a plain Celery client publishes for it, made by
+    one before any clock starts and taken back as the broker holds it. On Redis the client writes
+    under a key prefix of its own (kombu's ``global_keyprefix``), so the message, its queue and its
+    routing key are the ones a send to the predict queue makes, and no worker sees it; on RabbitMQ
+    it goes to a queue of its own, and the routing key is given again at the hand-over."""
     client = Celery(broker=broker_url)
+    client.conf.task_serializer = "json"
+    if broker_url.startswith("redis"):
+        import redis
+
+        client.conf.broker_transport_options = {"global_keyprefix": PREPARED}
+        ids = [client.send_task(name, queue="predict", kwargs=kwargs).id for kwargs in calls]
+        client.close()
+        server = redis.Redis.from_url(broker_url)
+        messages = server.lrange(PREPARED + "predict", 0, -1)[::-1]  # LPUSHed: the first sent is last
+        server.delete(*server.keys(PREPARED + "*"))
+    else:
+        from kombu import Connection
+
+        ids = [client.send_task(name, queue=PREPARED, kwargs=kwargs).id for kwargs in calls]
+        client.close()
+        with Connection(broker_url) as connection:
+            channel = connection.default_channel
+            messages = [channel.basic_get(PREPARED, no_ack=True) for _ in ids]
+            channel.queue_delete(PREPARED)
+    assert len(messages) == len(ids) and all(message is not None for message in messages), "prepared messages missing"
+    return list(zip(ids, messages))
+
+
+def publisher(broker_url: str) -> Callable[[Any], Any]:
+    """What hands a prepared message to the broker, onto the predict queue."""
+    if broker_url.startswith("redis"):
+        import redis
+
+        return partial(redis.Redis.from_url(broker_url).lpush, "predict")  # kombu's own write, priority 0
+    from kombu import Connection
+
+    channel = Connection(broker_url).default_channel
+    return partial(channel.basic_publish, exchange="", routing_key="predict")
+
+
+def send_share(broker_url: str, name: str, share: list[tuple[int, Any]], start: float, rate: float | None,
+               senders: str, out) -> None:
+    """One client process: send its share of the signed calls (each at its slot when paced), report
+    (position, task id, send time). A share of prepared messages is handed to the broker as it is;
+    otherwise each call goes through Celery's ``send_task``. It has no result backend: the worker
+    stores results all the same, and the sender need not subscribe to each one (the parent reads
+    them from Redis)."""
+    if senders == "prepared":  # (task id, prepared message)
+        publish = publisher(broker_url)
+
+        def send(prepared_call):
+            task_id, message = prepared_call
+            publish(message)
+            return task_id
+    else:
+        client = Celery(broker=broker_url)
+
+        def send(kwargs):
+            return client.send_task(name, queue="predict", kwargs=kwargs).id
     sent = []
-    for position, kwargs in share:
+    for position, item in share:
         if rate:
             pause = start + position / rate - time.time()
             if pause > 0:
                 time.sleep(pause)
-        sent.append((position, client.send_task(name, queue="predict", kwargs=kwargs).id, time.time()))
+        sent.append((position, send(item), time.time()))
     out.send(sent)
 
 
-def run_clients(broker_url: str, name: str, requests: list, clients: int, rate: float | None = None) -> list[tuple[str, float]]:
+def run_clients(broker_url: str, name: str, requests: list, clients: int, rate: float | None = None,
+                senders: str = "prepared") -> list[tuple[str, float]]:
     """(task id, send time) of every request, in order, sent by ``clients`` processes together: one
-    Python client sends a few hundred to two thousand messages a second, less than a worker takes."""
+    Python client sends a few hundred to two thousand messages a second, less than a worker takes.
+    ``senders``: "prepared" (the messages made before the clock starts, the clients only hand
+    them over) or "celery" (each sent by Celery's ``send_task`` in the timed loop)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     calls = [call(name, request) for request in requests]  # signed before the clock starts
+    if senders == "prepared":
+        calls = prepared(broker_url, name, calls)
     start = time.time() + 0.5
     pipes, processes = [], []
     for number in range(clients):
         receive, send = context.Pipe(duplex=False)
-        share = [(position, kwargs) for position, kwargs in enumerate(calls) if position % clients == number]
-        process = context.Process(target=send_share, args=(broker_url, name, share, start, rate, send))
+        share = [(position, item) for position, item in enumerate(calls) if position % clients == number]
+        process = context.Process(target=send_share, args=(broker_url, name, share, start, rate, senders, send))
         process.start()
         pipes.append(receive)
         processes.append(process)
@@ -250,10 +320,11 @@ def finished(meta: dict) -> float:
     return dt.datetime.fromisoformat(meta["date_done"]).timestamp()
 
 
-def as_fast_as_possible(client: Celery, broker_url: str, name: str, requests: list, clients: int) -> tuple[float, float]:
+def as_fast_as_possible(client: Celery, broker_url: str, name: str, requests: list, clients: int,
+                        senders: str) -> tuple[float, float]:
     """(requests answered per second from the first send to the last result stored, requests sent
     per second): when the two are close, the clients and not the worker set the pace."""
-    sent = run_clients(broker_url, name, requests, clients)
+    sent = run_clients(broker_url, name, requests, clients, senders=senders)
     metas = stored(client, [task_id for task_id, _ in sent])
     check(name, metas)
     count = sum(len(r) if isinstance(r, list) else 1 for r in requests)
@@ -261,9 +332,9 @@ def as_fast_as_possible(client: Celery, broker_url: str, name: str, requests: li
     return count / (max(map(finished, metas)) - first), count / (last_sent - first)
 
 
-def at_rate(client: Celery, broker_url: str, name: str, requests: list[dict], rate: float, clients: int) -> dict:
+def at_rate(client: Celery, broker_url: str, name: str, requests: list[dict], rate: float, clients: int, senders: str) -> dict:
     """Offered at ``rate`` per second; latency percentiles from send to result stored."""
-    sent = run_clients(broker_url, name, requests, clients, rate)
+    sent = run_clients(broker_url, name, requests, clients, rate, senders)
     metas = stored(client, [task_id for task_id, _ in sent])
     check(name, metas)
     latencies = sorted((finished(meta) - at) * 1000 for meta, (_, at) in zip(metas, sent))
@@ -327,15 +398,16 @@ def measure(client: Celery, single: str, batch: str, args, tenants, agent: str, 
     senders = tenants[:args.single_tenants] if args.single_tenants else tenants
     singles = workload(senders, agent, args.singles, seed)
     payloads = [workload([tenants[n % len(tenants)]], agent, args.batch, seed + 2 + n) for n in range(args.batches)]
-    figures = {"singles": [as_fast_as_possible(client, args.broker_url, single, singles, args.clients) for _ in range(args.rounds)]}
+    figures = {"singles": [as_fast_as_possible(client, args.broker_url, single, singles, args.clients, args.senders)
+                           for _ in range(args.rounds)]}
     # open loop: offered at a fixed pace, or at a share of the capacity this worker just showed
     offered = args.rate if args.load_share is None else args.load_share * rate(figures["singles"])
     paced = workload(senders, agent, int(offered * args.seconds), seed + 1)
-    figures["latency"] = {**at_rate(client, args.broker_url, single, paced, offered, args.clients), "asked": offered}
+    figures["latency"] = {**at_rate(client, args.broker_url, single, paced, offered, args.clients, args.senders), "asked": offered}
     figures["batched"], figures["batched_cpu_seconds"] = [], []
     for _ in range(args.rounds):
         before = cpu() if cpu else 0.0
-        figures["batched"].append(as_fast_as_possible(client, args.broker_url, batch, payloads, args.clients))
+        figures["batched"].append(as_fast_as_possible(client, args.broker_url, batch, payloads, args.clients, args.senders))
         figures["batched_cpu_seconds"].append(cpu() - before if cpu else None)
     return figures
 
@@ -447,6 +519,9 @@ def main() -> None:
                              "capacity measured just before (e.g. 0.5), instead of at --rate")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2, help="client processes sending together")
+    parser.add_argument("--senders", choices=("prepared", "celery"), default="prepared",
+                        help="prepared: each message made by a Celery client before the clock starts, the timed "
+                             "clients only hand it to the broker; celery: send_task in the timed loop")
     parser.add_argument("--profile-tenants", type=int, default=1,
                         help="profile step: spread the batch over the first N tenants (one model call each)")
     parser.add_argument("--single-tenants", type=int, default=None,
@@ -583,6 +658,10 @@ def scaling(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]
 
     prefetch = pools.POOLS["serving"].prefetch
     singles = workload(tenants, agent, args.singles, seed=1)
+
+    def answered(name: str, requests: list) -> tuple[float, float]:
+        return as_fast_as_possible(client, args.broker_url, name, requests, args.clients, args.senders)
+
     print(f"\n== scaling: {agent} single messages from {len(tenants)} tenants, {args.singles} a round, "
           f"{args.clients} clients, median of {args.rounds} rounds")
     shapes = []
@@ -592,14 +671,14 @@ def scaling(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, int]
         group = start_worker(noop_command(processes, prefetch), "noop", env, count=workers)
         try:
             wait_ready(client, NOOP, {})
-            figures["noop"] = [as_fast_as_possible(client, args.broker_url, NOOP, singles, args.clients) for _ in range(args.rounds)]
+            figures["noop"] = [answered(NOOP, singles) for _ in range(args.rounds)]
         finally:
             group.stop()
         group = start_worker(pools.worker_command("serving", processes, loglevel="WARNING"), "serving", env, count=workers)
         try:
             wait_ready(client, PREDICT, singles[0])
-            as_fast_as_possible(client, args.broker_url, PREDICT, singles[:len(singles) // 2], args.clients)  # models loaded
-            figures["serving"] = [as_fast_as_possible(client, args.broker_url, PREDICT, singles, args.clients) for _ in range(args.rounds)]
+            answered(PREDICT, singles[:len(singles) // 2])  # models loaded
+            figures["serving"] = [answered(PREDICT, singles) for _ in range(args.rounds)]
         finally:
             group.stop()
         print(f"  {workers} worker(s) x {processes} process(es): serving {spread(figures['serving'])} per s; "

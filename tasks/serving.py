@@ -97,8 +97,8 @@ def store_answers(requests, answers) -> None:
             backend.mark_as_done(request.id, answer, request=request)
         return
     with backend.client.pipeline(transaction=False) as pipe:
-        for request, answer in zip(requests, answers):
-            meta = {**internals.success_meta(backend, answer, request), "task_id": request.id}
+        for request, meta in zip(requests, internals.success_metas(backend, answers, requests)):
+            meta["task_id"] = request.id
             key, value = backend.get_key_for_task(request.id), backend.encode(meta)
             pipe.set(key, value, ex=backend.expires)
             pipe.publish(key, value)  # what wakes a caller blocked in .get()

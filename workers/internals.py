@@ -253,9 +253,23 @@ def take_gathered(task: Batches) -> list:
 
 # --- results and requests ---------------------------------------------------------------------------
 
-def success_meta(backend, answer, request) -> dict:
-    """What the backend stores for a task that returned ``answer``, as its own ``mark_as_done`` would."""
-    return backend._get_result_meta(answer, states.SUCCESS, None, request)
+def success_metas(backend, answers: list, requests: list) -> list[dict]:
+    """What the backend stores for each request that returned its answer, as its own ``mark_as_done``
+    would. The meta of a request outside any workflow (no group, parent, children or stamps) is the
+    same but for its result, when results are not extended: it is made once for the batch and
+    copied, since making it reads the clock and the settings each time (a tenth of a pool process's
+    time in single requests)."""
+    def alone(request) -> bool:
+        return not any(getattr(request, name, None) for name in ("group", "parent_id", "children", "stamps"))
+
+    shared = None
+    if not backend.app.conf.find_value_for_key("extended", "result"):
+        first_alone = next((request for request in requests if alone(request)), None)
+        if first_alone is not None:
+            shared = backend._get_result_meta(None, states.SUCCESS, None, first_alone)
+    return [{**shared, "result": answer} if shared is not None and alone(request)
+            else backend._get_result_meta(answer, states.SUCCESS, None, request)
+            for request, answer in zip(requests, answers)]
 
 
 def set_summaries(request, argsrepr: str, kwargsrepr: str) -> None:

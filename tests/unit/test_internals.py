@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from celery import Celery
 
 from workers import internals
 
@@ -82,3 +84,23 @@ def test_no_module_but_the_internals_module_names_a_private_part_of_a_library():
 ])
 def test_the_fence_sees_each_way_of_naming_a_private_part(source, expected):
     assert [name for _, name in private_names_used(source)] == expected
+
+
+def request(task_id: str, **workflow) -> SimpleNamespace:
+    fields = {"group": None, "parent_id": None, "children": [], "stamps": None, **workflow}
+    return SimpleNamespace(id=task_id, task="t", args=[], kwargs={}, hostname="h", retries=0, delivery_info={},
+                           ignore_result=False, chord=None, stamped_headers=list(fields["stamps"] or ()), **fields)
+
+
+def test_a_batch_stores_for_each_request_what_mark_as_done_stores():
+    app = Celery(backend="cache+memory://")
+    requests = [request("a"), request("b", group="g1", parent_id="p"), request("c", stamps={"s": 1}), request("d")]
+    answers = [1, {"x": 2}, [3], None]
+    for one, answer in zip(requests, answers):
+        app.backend.mark_as_done(one.id, answer, request=one)
+    stored = [app.backend.get_task_meta(one.id) for one in requests]
+    made = internals.success_metas(app.backend, answers, requests)
+    without_time = [{key: value for key, value in meta.items() if key not in ("date_done", "task_id")} for meta in (*stored, *made)]
+    assert without_time[:4] == without_time[4:]
+    assert all(meta["date_done"] for meta in made)
+    assert made[0] is not made[3]  # each request's own meta, whatever they share

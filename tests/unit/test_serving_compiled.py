@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
@@ -15,9 +16,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from modelops import AGENT_TYPES
 from modelops.agents import get_agent
 from modelops.agents.estimators import LINEAR_DEFAULTS, calibrated_linear
-from modelops.agents.features import char_ngrams_of_words
+from modelops.agents.features import char_ngrams_of_words, word_ngrams
 from modelops.agents.synthetic import generate
-from modelops.serving.compiled import CompiledPipeline, compiled
+from modelops.serving.compiled import CompiledPipeline, compiled, joined
 
 
 def fitted(agent_type: str, rows: int = 300, config: dict | None = None):
@@ -90,3 +91,42 @@ def test_a_word_tfidf_and_a_binary_calibrated_model_answer_as_scikit_learn_does(
         for batch in (documents, documents[:1], documents[2:3]):
             assert np.array_equal(fast.features(batch).toarray(), pipeline[:-1].transform(batch).toarray())
             assert np.array_equal(fast.predict_proba(batch), pipeline.predict_proba(batch))
+
+
+def same_csr(fast, slow) -> bool:
+    """The same matrix entry for entry, in the same stored order and type (a product sums them in that order)."""
+    return (fast.shape == slow.shape and fast.dtype == slow.dtype and np.array_equal(fast.indptr, slow.indptr)
+            and np.array_equal(fast.indices, slow.indices) and np.array_equal(fast.data, slow.data))
+
+
+@pytest.mark.parametrize("options", [dict(sublinear_tf=True, dtype=np.float32), dict(binary=True, norm="l1", use_idf=False)])
+def test_the_word_ngrams_are_counted_and_weighted_as_scikit_learn_does(options):
+    training = ["amzn mktp us", "amazon marketplace us", "shell oil 0", "shell shell station", "uber trip", "uber eats"] * 3
+    vectorizer = TfidfVectorizer(analyzer=partial(word_ngrams, sizes=(1, 2)), min_df=2, **options)
+    pipeline = Pipeline([("text", vectorizer), ("model", LogisticRegression())]).fit(training, [n % 2 for n in range(18)])
+    documents = ["", "   ", "zzzz qqqq", "shell shell shell", "uber  amzn\tshell", "amazon marketplace"] + training[:4]
+    for batch in (documents, documents[:1], documents[3:4]):
+        assert same_csr(compiled(pipeline).features(batch), pipeline[:-1].transform(batch))
+
+
+def test_one_hot_rows_are_vectorised_as_scikit_learn_does_and_other_values_by_scikit_learn():
+    rows = [{"direction": "debit", "weekday": "3", "amount": 12.5}, {"weekday": "1", "direction": "credit", "flag": True},
+            {"direction": "refund", "count": 2}, {}]
+    vectorizer = DictVectorizer(dtype=np.float32).fit(rows[:2])
+    pipeline = Pipeline([("traits", vectorizer), ("model", LogisticRegression())]).fit(rows[:2], [0, 1])
+    fast = compiled(pipeline)
+    for batch in (rows, rows[:1], rows[2:]):  # unknown names and an empty row add no column
+        assert same_csr(fast.features(batch), vectorizer.transform(batch))
+    with_a_list = rows + [{"direction": ["debit", "credit"]}]  # a list value: scikit-learn's own transform answers
+    assert same_csr(fast.features(with_a_list), vectorizer.transform(with_a_list))
+
+
+def test_parts_are_joined_as_scipy_joins_them():
+    random = np.random.default_rng(5)
+    dense = [(random.random((6, width)) * (random.random((6, width)) < 0.4)).astype(dtype)
+             for width, dtype in ((4, np.float32), (7, np.float64), (3, np.float32))]
+    dense[1][[2, 4]] = 0  # rows with nothing in a part
+    parts = [sparse.csr_array(values) for values in dense]
+    parts.append(sparse.csr_array((6, 5), dtype=np.float32))  # a part with no entry at all
+    assert same_csr(joined(parts), sparse.hstack(parts).tocsr())
+    assert same_csr(joined([part[:1] for part in parts]), sparse.hstack([part[:1] for part in parts]).tocsr())
