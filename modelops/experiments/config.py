@@ -72,7 +72,8 @@ class ABTestConfig:
     guardrail_alpha: float = 0.05
     # A shared (global or regional) model's candidate answers for tenants that did not choose it:
     # absence of evidence of harm is not enough. It is promoted only when, for every sizable
-    # tenant, the one-sided guardrail_alpha bound on the harm is smaller than this margin.
+    # tenant, the one-sided bound on the harm is smaller than this margin, the bounds of all the
+    # tenants holding together at guardrail_alpha.
     shared_harm_margin: float = 0.04
 
     def __post_init__(self) -> None:

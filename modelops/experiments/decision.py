@@ -122,16 +122,22 @@ class Look:
     alpha_spent: float  # cumulative, after this look
     plan: SamplePlan  # fixed at the first analysed look, so every fraction has one denominator
     decision: str
+    # treatment crossed the promotion boundary at this look or an earlier one, and promotion was
+    # held back (a segment's harm not ruled out, label rates): the efficacy claim stands, and a
+    # later look promotes once nothing holds it back
+    efficacy_shown: bool = False
 
     def as_dict(self) -> dict:
         return {"information_fraction": self.information_fraction, "boundary": _finite(self.boundary),
-                "alpha_spent": self.alpha_spent, "plan": self.plan.as_dict(), "decision": self.decision}
+                "alpha_spent": self.alpha_spent, "plan": self.plan.as_dict(), "decision": self.decision,
+                "efficacy_shown": self.efficacy_shown}
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "Look":
         boundary = values["boundary"]
         return cls(float(values["information_fraction"]), math.inf if boundary is None else float(boundary),
-                   float(values["alpha_spent"]), SamplePlan(**values["plan"]), values["decision"])
+                   float(values["alpha_spent"]), SamplePlan(**values["plan"]), values["decision"],
+                   bool(values.get("efficacy_shown", False)))
 
 
 def _finite(value: float | None) -> float | None:
@@ -273,11 +279,13 @@ def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig
     if labels is not None and labels.p_value is not None and labels.p_value < config.label_rate_hold:
         label_hold = (f"label rates differ ({_percent(labels.treatment_rate)} of treatment's predictions labelled, "
                       f"{_percent(labels.control_rate)} of control's, p = {labels.p_value:.3g} < {config.label_rate_hold})")
-    verdict, reason, exact_p = _verdict(counts, comparison, boundary, fraction, segments, label_hold, final, keep_control)
+    shown_before = bool(prior_looks) and prior_looks[-1].efficacy_shown
+    verdict, reason, exact_p, shown = _verdict(counts, comparison, boundary, fraction, segments, label_hold, final,
+                                               keep_control, shown_before)
     figures = (f"accuracy {treatment.accuracy:.4f} (treatment) vs {control.accuracy:.4f} (control), "
                f"z = {comparison.z:.3f} by key, boundary {boundary.z:.3f}, information {fraction:.3f}, "
                f"alpha spent {boundary.alpha_spent:.4f} of {config.alpha}")
-    look = Look(fraction, boundary.z, boundary.alpha_spent, plan, verdict)
+    look = Look(fraction, boundary.z, boundary.alpha_spent, plan, verdict, efficacy_shown=shown)
     return Decision(verdict, f"{reason}: {figures}", information_fraction=fraction, comparison=comparison,
                     boundary=boundary, exact_p_value=exact_p, segments=segments, look=look, **context)
 
@@ -299,30 +307,42 @@ def _segment_figures(segments: Sequence[SegmentResult]) -> str:
 
 def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fraction: float,
              segments: Sequence[SegmentResult], label_hold: str | None, final: bool,
-             keep_control: str) -> tuple[str, str, float | None]:
+             keep_control: str, shown_before: bool) -> tuple[str, str, float | None, bool]:
+    """(verdict, reason, Fisher's p where the counts are small, whether efficacy is shown).
+
+    Efficacy shown at a look whose promotion was held back stays shown: the group-sequential test
+    would have stopped there, so its error rate is spent once, and what holds the promotion is a
+    separate condition (no sizable segment harmed beyond its margin, equal label rates) that later
+    looks may meet as their evidence grows. It is kept only while treatment still leads."""
     z, level = comparison.z, boundary.nominal_alpha
     if z <= -boundary.z:
         disagrees, exact_p = _exact_disagrees(counts, "less", level)
         if not disagrees:
-            return REJECT, "treatment significantly worse", exact_p
+            return REJECT, "treatment significantly worse", exact_p, False
     harmed = [s for s in segments if s.harmed]
     if harmed:
-        return REJECT, f"treatment significantly worse for {_segment_figures(harmed)}", None
+        return REJECT, f"treatment significantly worse for {_segment_figures(harmed)}", None, False
     held = [s for s in segments if s.holds_promotion]
     exact_p = None
+    shown_now = False
     if z >= boundary.z:
         disagrees, exact_p = _exact_disagrees(counts, "greater", level)
-        if not disagrees and not held and label_hold is None:
-            return PROMOTE, "treatment significantly better", exact_p
+        shown_now = not disagrees
+    shown = shown_now or (shown_before and comparison.difference > 0)
+    if shown and not held and label_hold is None:
+        return PROMOTE, ("treatment significantly better" if shown_now else
+                         "treatment significantly better at an earlier look, its promotion held until now"), exact_p, True
     note = ""
     if held:
         note = f"; promotion held back by harm not yet ruled out for {_segment_figures(held)}"
-    elif label_hold is not None and z >= boundary.z:
+    elif label_hold is not None and shown:
         note = f"; promotion held back: {label_hold}"
     elif exact_p is not None and z >= boundary.z:
         note = f"; Fisher's exact p = {exact_p:.3g} on these small counts does not confirm it (level {level:.3g})"
-    if fraction >= 1.0:
-        return REJECT, f"planned sample size reached without a significant improvement{note}", exact_p
     if final:
-        return INCONCLUSIVE, f"{keep_control} without a significant difference{note})", exact_p
-    return CONTINUE, f"no significant difference yet{note}", exact_p
+        return INCONCLUSIVE, f"{keep_control} without a significant difference{note})", exact_p, shown
+    if shown:
+        return CONTINUE, f"treatment significantly better{note}", exact_p, True
+    if fraction >= 1.0:
+        return REJECT, f"planned sample size reached without a significant improvement{note}", exact_p, False
+    return CONTINUE, f"no significant difference yet{note}", exact_p, False

@@ -10,8 +10,9 @@ hold disjoint keys, so their tests are independent and the Sidak form of Holm's 
 Harm that is not (yet) significant still holds a promotion back: a segment whose estimated lift
 is below ``-success_threshold``, a harm as large as the gain the test is built to detect, must
 gather more evidence first. A shared model's candidate is held to more (``harm_margin``): each
-sizable tenant's one-sided ``alpha`` lower bound on the lift must be above ``-harm_margin``, so a
-tenant with little traffic, whose estimate is uncertain, is not harmed for want of evidence.
+sizable tenant's one-sided lower bound on the lift must be above ``-harm_margin``, so a tenant with
+little traffic, whose estimate is uncertain, is not harmed for want of evidence. The bounds are
+simultaneous (each at the Sidak level for the number of sizable tenants, together at ``alpha``).
 Held to the end of the test, the candidate ends inconclusive and control stays.
 """
 from __future__ import annotations
@@ -57,11 +58,15 @@ def judge_segments(segments: Mapping[str, tuple[RatioSums, RatioSums]], min_shar
     names = sorted(sizable)
     harm = [1.0 - comparisons[name].p_value for name in names]
     rejected, adjusted, _, _ = multipletests(harm, alpha=alpha, method="holm-sidak")
+    # A shared candidate's bounds are simultaneous (Sidak over the sizable tenants): "no tenant is
+    # harmed beyond the margin" is one claim about all of them, and each bound at alpha alone would
+    # let a harmed tenant clear the margin by chance once in a few tests of six tenants.
+    bound_alpha = alpha if harm_margin is None else 1.0 - (1.0 - alpha) ** (1.0 / len(names))
     results = []
     for name, p_value, adjusted_p, is_harmed in zip(names, harm, adjusted, rejected):
         treatment, control = sizable[name]
         difference = comparisons[name]
-        lower = difference.difference - float(norm.isf(alpha)) * difference.variance ** 0.5
+        lower = difference.difference - float(norm.isf(bound_alpha)) * difference.variance ** 0.5
         held = difference.difference <= -hold_below or (harm_margin is not None and lower <= -harm_margin)
         results.append(SegmentResult(
             name, (treatment.b + control.b) / total, control.ratio, treatment.ratio, difference.difference,

@@ -2,6 +2,7 @@
 segment guardrails, and the final look's spending."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -202,3 +203,37 @@ def test_the_lower_bound_is_the_one_sided_normal_bound_of_the_segments_compariso
     difference = compare(*arms["a"])
     assert result.lower_bound == pytest.approx(difference.difference - norm.isf(0.05) * difference.variance ** 0.5)
     assert not result.holds_promotion  # +3 points on 1,000: bound about +1.1 points, clear of the margin
+
+
+def test_a_shared_candidates_tenant_bounds_hold_together_at_the_guardrail_level():
+    from scipy.stats import norm
+
+    from modelops.experiments.clustered import compare
+
+    arms = {name: (RatioSums.independent(880, 1_000), RatioSums.independent(8_500, 10_000)) for name in "abcdef"}
+    results = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02, harm_margin=0.04)
+    each = 1 - 0.95 ** (1 / 6)  # Sidak: six bounds that all hold with probability 0.95
+    difference = compare(*arms["a"])
+    assert [r.lower_bound for r in results] == pytest.approx([difference.difference - norm.isf(each) * difference.variance ** 0.5] * 6)
+    own = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02)  # a tenant's own model: each bound at alpha
+    assert own[0].lower_bound == pytest.approx(difference.difference - norm.isf(0.05) * difference.variance ** 0.5)
+
+
+def test_efficacy_shown_while_held_promotes_at_a_later_look_once_nothing_holds_it():
+    small_uncertain = {"tenant big": segment(13_500, 11_475, 1_500, 1_320), "tenant small": segment(900, 765, 100, 86)}
+    held = evaluate(ABCounts(arm(14_400, 12_240), arm(1_600, 1_406), small_uncertain, shared=True), [], CONFIG, START,
+                    day(20), baseline_accuracy=0.85)
+    assert held.decision == CONTINUE and held.look.efficacy_shown
+    assert held.look.as_dict()["efficacy_shown"] and type(held.look).from_dict(held.look.as_dict()) == held.look
+    # a week later the small tenant has the labels to rule out harm; the lead is still there but
+    # short of this look's boundary (none is left to spend past the plan): the earlier claim stands
+    small_clear = {"tenant big": segment(18_000, 15_300, 2_000, 1_713), "tenant small": segment(4_500, 3_825, 500, 430)}
+    later = ABCounts(arm(22_500, 19_125), arm(2_500, 2_143), small_clear, shared=True)
+    promoted = evaluate(later, [held.look], CONFIG, START, day(27), baseline_accuracy=0.85)
+    assert promoted.decision == PROMOTE and "earlier look" in promoted.reason
+    # without the earlier claim the same counts do not promote; nor does a lead that has gone
+    fresh = evaluate(later, [dataclasses.replace(held.look, efficacy_shown=False)], CONFIG, START, day(27), baseline_accuracy=0.85)
+    assert fresh.comparison.z < fresh.boundary.z and fresh.decision != PROMOTE
+    gone = {"tenant big": segment(18_000, 15_300, 2_000, 1_690), "tenant small": segment(4_500, 3_825, 500, 420)}
+    reversed_lead = ABCounts(arm(22_500, 19_125), arm(2_500, 2_110), gone, shared=True)
+    assert evaluate(reversed_lead, [held.look], CONFIG, START, day(27), baseline_accuracy=0.85).decision != PROMOTE
