@@ -729,8 +729,8 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         decoded = timed("message decoded (worker main process)", json.loads, message)
         opened = timed("envelope opened: signature, body, nonce", open_calls, PREDICT_BATCH, [(task_id, (), decoded[1])])[0]
         body = opened.arguments["items"]
-        allowed = timed("membership of each request's tenant", lambda: [
-            item for item in body if not callers.memberships.problem(opened.service, item.get("tenant_id"), callers.ACTION)])
+        _, admitted = timed("membership of each request's tenant", callers.admitted, [(opened.service, item) for item in body])
+        allowed = [body[index] for index in admitted]
         answers: list = [None] * len(allowed)
         valid = timed("requests checked and validated", lambda: (serving.batch_problem(allowed), server.checked(allowed, answers))[1])
         by_model = timed("routed", server.planned, valid, answers)
