@@ -87,7 +87,7 @@ PREDICT, PREDICT_BATCH, NOOP = "modelops.serving.predict", "modelops.serving.pre
 TENANT_PREFIX = "bench-serving-"
 SERVICE = "bench-serving"  # the calling service the bench signs as, a member of every bench tenant
 CALLER = None  # its ServiceCaller, once registered (register)
-PREPARED = "bench-prepared"  # where prepared messages are made: a Redis key prefix, a RabbitMQ queue
+PREPARED = "bench-prepared"  # where prepared messages are made (a Redis key prefix, a RabbitMQ queue), with a suffix of each call
 PICKUP_CALLS = 1000  # signed requests ready per promotion the pickup step waits out
 # How often the bench reads the stored results. Each answer's time is its own date_done, written by
 # the worker, so reading less often changes no figure; reading every 5 ms cost a tenth of this
@@ -198,28 +198,32 @@ def prepared(broker_url: str, name: str, calls: list[dict]) -> list[tuple[str, A
     one before any clock starts and taken back as the broker holds it. On Redis the client writes
     under a key prefix of its own (kombu's ``global_keyprefix``), so the message, its queue and its
     routing key are the ones a send to the predict queue makes, and no worker sees it; on RabbitMQ
-    it goes to a queue of its own, and the routing key is given again at the hand-over."""
+    it goes to a queue of its own, and the routing key is given again at the hand-over. The prefix
+    and the queue are new for each call, so that nothing an interrupted run left behind is taken."""
+    scratch = f"{PREPARED}-{uuid.uuid4().hex[:12]}"
     client = Celery(broker=broker_url)
     client.conf.task_serializer = "json"
     if broker_url.startswith("redis"):
         import redis
 
-        client.conf.broker_transport_options = {"global_keyprefix": PREPARED}
+        client.conf.broker_transport_options = {"global_keyprefix": scratch + ":"}
         ids = [client.send_task(name, queue="predict", kwargs=kwargs).id for kwargs in calls]
         client.close()
         server = redis.Redis.from_url(broker_url)
-        messages = server.lrange(PREPARED + "predict", 0, -1)[::-1]  # LPUSHed: the first sent is last
-        server.delete(*server.keys(PREPARED + "*"))
+        messages = server.lrange(scratch + ":predict", 0, -1)[::-1]  # LPUSHed: the first sent is last
+        server.delete(*server.keys(scratch + ":*"))
+        found = [json.loads(message)["headers"]["id"] for message in messages]
     else:
         from kombu import Connection
 
-        ids = [client.send_task(name, queue=PREPARED, kwargs=kwargs).id for kwargs in calls]
+        ids = [client.send_task(name, queue=scratch, kwargs=kwargs).id for kwargs in calls]
         client.close()
         with Connection(broker_url) as connection:
             channel = connection.default_channel
-            messages = [channel.basic_get(PREPARED, no_ack=True) for _ in ids]
-            channel.queue_delete(PREPARED)
-    assert len(messages) == len(ids) and all(message is not None for message in messages), "prepared messages missing"
+            messages = [channel.basic_get(scratch, no_ack=True) for _ in ids]
+            channel.queue_delete(scratch)
+        found = [message.headers["id"] if message is not None else None for message in messages]
+    assert found == ids, f"{sum(a != b for a, b in zip(found, ids)) + abs(len(found) - len(ids))} prepared messages missing or out of order"
     return list(zip(ids, messages))
 
 
