@@ -23,8 +23,12 @@ each word (``char_ngrams_of_words``). scikit-learn counts a document's n-grams o
 two dictionary look-ups each (13 of the 31 ms of CPU of the features of 1,000 classification
 requests); here each distinct word's known n-grams are looked up once and kept, the whole batch's
 are counted at once by numpy, and the fitted weights are applied by scikit-learn's own
-weighting. The agents' pipelines never ask for DataFrame output (``set_output``), under which a
-union joins its parts otherwise.
+weighting. TF-IDF over our word n-grams (``word_ngrams``) is counted the same way, without a cache
+(documents rarely repeat). A DictVectorizer of string and number values builds its one-hot rows
+itself, and a union of CSR parts is joined by a few array operations (``joined``) rather than
+scipy's block machinery: each, like the rest, to the same entries in the same stored order. The
+agents' pipelines never ask for DataFrame output (``set_output``), under which a union joins its
+parts otherwise.
 
 Two more steps skip only scikit-learn's checks of their input, whose features the pipeline itself
 has just made: the TF-IDF weighting of the counts (each vectoriser's fitted idf and norm, applied in
