@@ -339,10 +339,10 @@ def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fract
         note = f"; promotion held back: {label_hold}"
     elif exact_p is not None and z >= boundary.z:
         note = f"; Fisher's exact p = {exact_p:.3g} on these small counts does not confirm it (level {level:.3g})"
+    if fraction >= 1.0 and not shown:
+        return REJECT, f"planned sample size reached without a significant improvement{note}", exact_p, False
     if final:
         return INCONCLUSIVE, f"{keep_control} without a significant difference{note})", exact_p, shown
     if shown:
         return CONTINUE, f"treatment significantly better{note}", exact_p, True
-    if fraction >= 1.0:
-        return REJECT, f"planned sample size reached without a significant improvement{note}", exact_p, False
     return CONTINUE, f"no significant difference yet{note}", exact_p, False
