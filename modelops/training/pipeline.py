@@ -134,9 +134,11 @@ def environment() -> dict[str, str]:
     import numpy
     import scipy
     import sklearn
+    import tokenizers
 
+    # tokenizers: it cuts the chat agent's messages into the sentence encoder's tokens
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
-            "scipy": scipy.__version__, "joblib": joblib.__version__}
+            "scipy": scipy.__version__, "joblib": joblib.__version__, "tokenizers": tokenizers.__version__}
 
 
 # what a candidate the gate passed goes on to: (connection, version id, now) -> its A/B test, in
