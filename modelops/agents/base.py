@@ -52,6 +52,11 @@ class Agent(ABC):
     def default_config(self) -> dict[str, Any]:
         """Every hyper-parameter and feature setting, JSON-ready (it is recorded with the version)."""
 
+    def synthetic_config(self) -> dict[str, Any]:
+        """The config of a model learned from synthetic rows (the global model): the default, but
+        where a part pays only on real data."""
+        return self.default_config()
+
     @abstractmethod
     def make_estimator(self, config: dict[str, Any]):
         """An unfitted estimator for a complete config."""

@@ -28,6 +28,13 @@ class TextClassifierAgent(Agent):
     def default_config(self) -> dict[str, Any]:
         return {**TEXT_DEFAULTS, **LINEAR_DEFAULTS, "random_state": 0}
 
+    def synthetic_config(self) -> dict[str, Any]:
+        # Synthetic messages are templates whose wording the n-grams hold: on synthetic chat rows the
+        # sentence vectors change nothing (0.959 against 0.960) and cost 12 ms of CPU a message, about
+        # 80 s of a global model's training.
+        config = self.default_config()
+        return {**config, "sentence_weight": 0} if self.sentence_fields else config
+
     def make_estimator(self, config: dict[str, Any]) -> Pipeline:
         parts = text_features(config, self.word_fields, self.char_fields)
         if self.traits is not None:

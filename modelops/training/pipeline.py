@@ -298,7 +298,9 @@ def _learn(run: dict, agent, schedule: dict, tenant_id, region: str | None, now:
     agent_type = run["agent_type"]
     if not tenant_id:
         source = sources.aggregate(agent_type, region) if region else sources.synthetic(agent_type)
-        return _learn_in_memory(run, agent, schedule, source.rows, len(source.rows), source.description, worker, False)
+        config = agent.default_config() if region else agent.synthetic_config()
+        return _learn_in_memory(run, agent, schedule, config, source.rows, len(source.rows), source.description, worker,
+                                False)
     with collection.tenant_rows(agent_type, tenant_id, now, BATCH_ROWS) as rows:
         streamed = streaming.streams(agent, rows.rows)
         config = streaming.config(agent) if streamed else agent.default_config()
@@ -310,7 +312,7 @@ def _learn(run: dict, agent, schedule: dict, tenant_id, region: str | None, now:
             batches = list(rows.batches)
     source = {"kind": "tenant"}
     if not streamed:
-        return _learn_in_memory(run, agent, schedule, _parsed(batches), rows.new, source, worker, True,
+        return _learn_in_memory(run, agent, schedule, config, _parsed(batches), rows.new, source, worker, True,
                                 archived_parts=rows.archived_parts)
     counts = _usable(seen.collected, seen.skipped, seen.labels)
     singletons = streaming.singleton_classes(seen)
@@ -327,11 +329,10 @@ def _learn(run: dict, agent, schedule: dict, tenant_id, region: str | None, now:
                                           "source": source, "streamed": True})
 
 
-def _learn_in_memory(run: dict, agent, schedule: dict, rows: Iterable[dict], new: int, source: dict, worker: str,
-                     own: bool, archived_parts: int = 0) -> Trained:
+def _learn_in_memory(run: dict, agent, schedule: dict, config: dict, rows: Iterable[dict], new: int, source: dict,
+                     worker: str, own: bool, archived_parts: int = 0) -> Trained:
     data = preprocess(agent, rows)
     counts = _usable(data.collected, data.skipped, Counter(data.labels))
-    config = agent.default_config()
     split_config = {"method": "seeded hash of the input", "validation_split": schedule["validation_split"],
                     "seed": VALIDATION_SEED, "served_model": "refitted on all usable rows"}
     if not own:

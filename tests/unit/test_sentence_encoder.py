@@ -85,3 +85,11 @@ def test_a_chat_model_carries_no_weights_and_turns_the_vectors_off_at_weight_zer
     assert len(pickle.dumps(model)) < 2_000_000  # the weights alone are 90 MB
     plain = agent.build_estimator({"sentence_weight": 0}).fit(rows, labels)
     assert "sentences" not in dict(plain.named_steps["features"].transformer_list)
+
+
+def test_the_global_chat_model_learned_from_synthetic_rows_goes_without_the_vectors():
+    agent = get_agent("chat")
+    assert agent.synthetic_config() == {**agent.default_config(), "sentence_weight": 0}
+    features = agent.build_estimator(agent.synthetic_config()).named_steps["features"]
+    assert "sentences" not in dict(features.transformer_list)
+    assert get_agent("classification").synthetic_config() == get_agent("classification").default_config()
