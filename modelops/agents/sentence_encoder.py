@@ -3,7 +3,7 @@
 N-grams learn only the wording a tenant's rows contain. What separates the intents a chat model
 confuses most ("card_arrival" / "card_delivery_estimate", "verify_my_identity" /
 "unable_to_verify_identity") is meaning, which a pretrained sentence encoder brings: on an 80/20
-split of BANKING77's training rows the n-gram SVM scores 0.899, and 0.927 with these 384 numbers
+split of BANKING77's training rows the n-gram SVM scores 0.898, and 0.927 with these 384 numbers
 per message beside its n-grams (docs/agents.md).
 
 The encoder is all-MiniLM-L6-v2 (Apache-2.0): six transformer layers, mean-pooled and normalised,
@@ -15,7 +15,7 @@ project needs neither PyTorch nor transformers.
 
 Each message is encoded on its own, on one BLAS thread: a message's vector then depends on the
 message alone, not on what else shares its batch or how many cores the host has, and a logged
-prediction is reproduced bit for bit on the same libraries. It costs about 10 ms of CPU a message.
+prediction is reproduced bit for bit on the same libraries. It costs about 12 ms of CPU a message.
 """
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class SentenceEmbeddings(TransformerMixin, BaseEstimator):
 
     ``weight`` sets the vector's pull against the n-grams' unit-length TF-IDF rows (2: on the
     BANKING77 split, 0.927 against 0.925 at 1 and 0.925 at 3). Fitted on more than ``max_rows`` rows
-    (a global model, a very large tenant), the part gives no columns: encoding a million messages
+    (a very large tenant, a region's pooled rows), the part gives no columns: encoding a million messages
     would take hours of CPU where the n-grams alone train in minutes, and such a model has the rows
     to learn the wording instead. The fitted part records the encoder and its weights' digest, and
     refuses to transform with any other weights.
