@@ -17,16 +17,17 @@ TEST_PRINCIPAL = uuid.uuid5(uuid.NAMESPACE_URL, "modelops:tests")
 
 
 def record_model(agent_type: str, tenant_id: uuid.UUID, *, tenant_seed: int, rows: int = 400,
-                 promote: bool = True, training_environment: dict | None = None) -> dict:
+                 promote: bool = True, training_environment: dict | None = None, config: dict | None = None) -> dict:
     """Fit, store and record one version of ``agent_type`` for ``tenant_id`` (production when
     ``promote``); returns {id, version}. ``training_environment`` overrides the library versions
-    recorded as the training environment (this process's by default)."""
+    recorded as the training environment (this process's by default). ``config`` is the agent's
+    recipe for synthetic rows unless given."""
     agent = get_agent(agent_type)
     data = [(agent.validate_input(i), agent.label(o)) for i, o in generate(agent_type, rows, seed=tenant_seed, tenant_seed=tenant_seed)]
     data = [(i, label) for i, label in data if label is not None]
     held_out = max(1, len(data) // 5)
     train, validation = data[held_out:], data[:held_out]
-    config = agent.default_config()
+    config = config or agent.synthetic_config()  # the recipe of a model learned from synthetic rows, as the global model's
     estimator = agent.build_estimator(config).fit([i for i, _ in train], [label for _, label in train])
     predicted = [p.label for p in agent.predict(estimator, [i for i, _ in validation])]
     accuracy = sum(p == label for p, (_, label) in zip(predicted, validation)) / len(validation)

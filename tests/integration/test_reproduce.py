@@ -16,6 +16,7 @@ import pytest
 from celery import Celery
 
 from modelops import AGENT_TYPES, tenants
+from modelops.agents import get_agent
 from modelops.agents.synthetic import generate, reconciliation_cases
 from modelops.config import settings
 from modelops.supervisor import ProcessGroup
@@ -59,7 +60,9 @@ def logged_predictions(database, broker, tmp_path_factory) -> list[dict]:
     before the test reproduces any of them."""
     tenant = tenants.create_tenant("reproduce")
     for seed, agent_type in enumerate(AGENT_TYPES, start=1):
-        record_model(agent_type, tenant, tenant_seed=seed)
+        # a tenant's own recipe: the chat model reads its sentence vectors, which must come out the same
+        # in the reproducing process
+        record_model(agent_type, tenant, tenant_seed=seed, config=get_agent(agent_type).default_config())
     client = Celery(broker=settings().redis_url, backend=settings().redis_url)
     group, queue = start_maker(client, tmp_path_factory.mktemp("maker"))
     maker = group.processes["maker"].pid
