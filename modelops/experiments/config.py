@@ -75,6 +75,12 @@ class ABTestConfig:
     # tenant, the one-sided bound on the harm is smaller than this margin, the bounds of all the
     # tenants holding together at guardrail_alpha.
     shared_harm_margin: float = 0.04
+    # Those bounds are judged at one look per this many days (the first look of each period), not
+    # daily: a tenant truly beyond the margin would clear it by chance at one of up to 35 daily
+    # looks far more often than at one. Over the guard looks, each tenant's bound follows a
+    # group-sequential boundary (O'Brien-Fleming spending by guard period), so its level holds
+    # over all of them.
+    shared_guard_interval_days: float = 7.0
 
     def __post_init__(self) -> None:
         _within("allocation", self.allocation, 0.0, 1.0)
@@ -100,6 +106,10 @@ class ABTestConfig:
                 or not self.max_duration_days > self.min_duration_days:
             raise ValueError(f"max_duration_days must be a number above min_duration_days ({self.min_duration_days}), "
                              f"got {self.max_duration_days!r}")
+        if isinstance(self.shared_guard_interval_days, bool) or not isinstance(self.shared_guard_interval_days, (int, float)) \
+                or not 0.0 < self.shared_guard_interval_days <= self.max_duration_days:
+            raise ValueError(f"shared_guard_interval_days must be a number above 0 and at most max_duration_days "
+                             f"({self.max_duration_days}), got {self.shared_guard_interval_days!r}")
 
     @property
     def design_power(self) -> float:
@@ -116,6 +126,15 @@ class ABTestConfig:
     def max_looks(self) -> int:
         """The most daily looks a test can have: what the split and label-rate checks correct for."""
         return math.ceil(self.max_duration_days)
+
+    @property
+    def shared_guard_looks(self) -> int:
+        """The most guard looks a test can have: one per ``shared_guard_interval_days``."""
+        return math.ceil(self.max_duration_days / self.shared_guard_interval_days)
+
+    def shared_guard_period(self, days: float) -> int:
+        """The guard period a look ``days`` into the test falls in (0 before the first one ends)."""
+        return min(int(days // self.shared_guard_interval_days), self.shared_guard_looks)
 
     @property
     def control_per_treatment(self) -> float:

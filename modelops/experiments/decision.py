@@ -18,7 +18,7 @@ from modelops.experiments.config import ABTestConfig
 from modelops.experiments.labelling import LabelRateCheck, check_label_rate
 from modelops.experiments.sample_size import SamplePlan, effective_size, plan_sample_size
 from modelops.experiments.segments import SegmentResult, judge_segments
-from modelops.experiments.sequential import Boundary, upper_boundary
+from modelops.experiments.sequential import Boundary, boundaries, upper_boundary
 from modelops.experiments.srm import SrmCheck, check_sample_ratio
 
 PROMOTE = "promote"
@@ -126,18 +126,24 @@ class Look:
     # held back (a segment's harm not ruled out, label rates): the efficacy claim stands, and a
     # later look promotes once nothing holds it back
     efficacy_shown: bool = False
+    # a shared candidate's test: the guard period whose tenant bounds were judged last (0: none yet),
+    # and the tenants whose bounds have cleared the harm margin at a guard look so far
+    guard_period: int = 0
+    cleared_tenants: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"information_fraction": self.information_fraction, "boundary": _finite(self.boundary),
                 "alpha_spent": self.alpha_spent, "plan": self.plan.as_dict(), "decision": self.decision,
-                "efficacy_shown": self.efficacy_shown}
+                "efficacy_shown": self.efficacy_shown, "guard_period": self.guard_period,
+                "cleared_tenants": list(self.cleared_tenants)}
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "Look":
         boundary = values["boundary"]
         return cls(float(values["information_fraction"]), math.inf if boundary is None else float(boundary),
                    float(values["alpha_spent"]), SamplePlan(**values["plan"]), values["decision"],
-                   bool(values.get("efficacy_shown", False)))
+                   bool(values.get("efficacy_shown", False)), int(values.get("guard_period", 0)),
+                   tuple(values.get("cleared_tenants", ())))
 
 
 def _finite(value: float | None) -> float | None:
@@ -271,23 +277,57 @@ def evaluate(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig
             else Decision(CONTINUE, why, information_fraction=fraction, **context)
     boundary = upper_boundary([(look.information_fraction, look.boundary) for look in prior_looks],
                               fraction, config.alpha, final=final)
+    guard_period, guard_note = _guard_look(counts, prior_looks, config, days)
+    cleared = frozenset(prior_looks[-1].cleared_tenants) if prior_looks else frozenset()
     segments = tuple(judge_segments(
         {name: (arms.treatment.accuracy_sums(), arms.control.accuracy_sums()) for name, arms in counts.segments.items()},
         config.min_segment_share, config.guardrail_alpha, config.success_threshold,
-        harm_margin=config.shared_harm_margin if counts.shared else None))
+        harm_margin=config.shared_harm_margin if counts.shared else None,
+        margin_boundary=_guard_boundary(prior_looks, guard_period, config) if counts.shared and guard_note is None else None,
+        cleared=cleared))
+    cleared = tuple(sorted(cleared | {s.name for s in segments if s.margin_cleared}))
     label_hold = None
     if labels is not None and labels.p_value is not None and labels.p_value < config.label_rate_hold:
         label_hold = (f"label rates differ ({_percent(labels.treatment_rate)} of treatment's predictions labelled, "
                       f"{_percent(labels.control_rate)} of control's, p = {labels.p_value:.3g} < {config.label_rate_hold})")
     shown_before = bool(prior_looks) and prior_looks[-1].efficacy_shown
-    verdict, reason, exact_p, shown = _verdict(counts, comparison, boundary, fraction, segments, label_hold, final,
-                                               keep_control, shown_before)
+    verdict, reason, exact_p, shown = _verdict(counts, comparison, boundary, fraction, segments, label_hold,
+                                               guard_note, final, keep_control, shown_before)
     figures = (f"accuracy {treatment.accuracy:.4f} (treatment) vs {control.accuracy:.4f} (control), "
                f"z = {comparison.z:.3f} by key, boundary {boundary.z:.3f}, information {fraction:.3f}, "
                f"alpha spent {boundary.alpha_spent:.4f} of {config.alpha}")
-    look = Look(fraction, boundary.z, boundary.alpha_spent, plan, verdict, efficacy_shown=shown)
+    look = Look(fraction, boundary.z, boundary.alpha_spent, plan, verdict, efficacy_shown=shown, guard_period=guard_period,
+                cleared_tenants=cleared)
     return Decision(verdict, f"{reason}: {figures}", information_fraction=fraction, comparison=comparison,
                     boundary=boundary, exact_p_value=exact_p, segments=segments, look=look, **context)
+
+
+def _guard_look(counts: ABCounts, prior_looks: Sequence[Look], config: ABTestConfig,
+                days: float) -> tuple[int, str | None]:
+    """(the guard period of this look, when a shared candidate's tenant bounds are judged next if
+    not at this look, or None). They are judged at the first look of each guard period only, so
+    that their level holds over the whole test (``_guard_boundary``)."""
+    last = prior_looks[-1].guard_period if prior_looks else 0
+    if not counts.shared:
+        return last, None
+    period = config.shared_guard_period(days)
+    if period > last:
+        return period, None
+    return last, (f"the tenants' harm bounds are judged once every {config.shared_guard_interval_days:g} days, "
+                  f"next on day {(last + 1) * config.shared_guard_interval_days:g}")
+
+
+def _guard_boundary(prior_looks: Sequence[Look], period: int, config: ABTestConfig):
+    """Each tenant's bound at the ``period``-th guard look: the O'Brien-Fleming boundary at guard
+    time period / (the most guard looks), after the guard looks the test has had, for the level the
+    tenant is owed. A skipped guard look (no look in its period) only leaves its share unspent."""
+    looks = config.shared_guard_looks
+    earlier = [p / looks for p in sorted({look.guard_period for look in prior_looks} - {0})]
+
+    def z_for(level: float) -> float:
+        prior = list(zip(earlier, boundaries(earlier, level)))
+        return upper_boundary(prior, period / looks, level, final=period == looks).z
+    return z_for
 
 
 def _exact_disagrees(counts: ABCounts, direction: str, level: float) -> tuple[bool, float | None]:
@@ -306,7 +346,7 @@ def _segment_figures(segments: Sequence[SegmentResult]) -> str:
 
 
 def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fraction: float,
-             segments: Sequence[SegmentResult], label_hold: str | None, final: bool,
+             segments: Sequence[SegmentResult], hold: str | None, guard_note: str | None, final: bool,
              keep_control: str, shown_before: bool) -> tuple[str, str, float | None, bool]:
     """(verdict, reason, Fisher's p where the counts are small, whether efficacy is shown).
 
@@ -329,14 +369,16 @@ def _verdict(counts: ABCounts, comparison: Difference, boundary: Boundary, fract
         disagrees, exact_p = _exact_disagrees(counts, "greater", level)
         shown_now = not disagrees
     shown = shown_now or (shown_before and comparison.difference > 0)
-    if shown and not held and label_hold is None:
+    if shown and not held and hold is None:
         return PROMOTE, ("treatment significantly better" if shown_now else
                          "treatment significantly better at an earlier look, its promotion held until now"), exact_p, True
     note = ""
     if held:
         note = f"; promotion held back by harm not yet ruled out for {_segment_figures(held)}"
-    elif label_hold is not None and shown:
-        note = f"; promotion held back: {label_hold}"
+        if guard_note is not None:
+            note += f" ({guard_note})"
+    elif hold is not None and shown:
+        note = f"; promotion held back: {hold}"
     elif exact_p is not None and z >= boundary.z:
         note = f"; Fisher's exact p = {exact_p:.3g} on these small counts does not confirm it (level {level:.3g})"
     if fraction >= 1.0 and not shown:

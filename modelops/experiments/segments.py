@@ -13,12 +13,15 @@ gather more evidence first. A shared model's candidate is held to more (``harm_m
 sizable tenant's one-sided lower bound on the lift must be above ``-harm_margin``, so a tenant with
 little traffic, whose estimate is uncertain, is not harmed for want of evidence. The bounds are
 simultaneous (each at the Sidak level for the number of sizable tenants, together at ``alpha``).
-Held to the end of the test, the candidate ends inconclusive and control stays.
+They are judged at a few guard looks only, each tenant's bound by a group-sequential boundary over
+those looks, and a tenant whose bound has cleared the margin at one stays clear: the chance that a
+tenant beyond the margin ever clears it is its level, however many looks the test has. Held to
+the end of the test, the candidate ends inconclusive and control stays.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
@@ -39,16 +42,22 @@ class SegmentResult:
     harmed: bool  # significantly worse after the correction
     holds_promotion: bool  # harm not ruled out: estimated at the test's minimum detectable effect, or beyond the margin
     lower_bound: float  # one-sided (1 - alpha) lower confidence bound on the lift
+    margin_cleared: bool = False  # a shared model's tenant: its bound cleared the margin at a guard look
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 def judge_segments(segments: Mapping[str, tuple[RatioSums, RatioSums]], min_share: float, alpha: float,
-                   hold_below: float, harm_margin: float | None = None) -> list[SegmentResult]:
+                   hold_below: float, harm_margin: float | None = None,
+                   margin_boundary: Callable[[float], float] | None = None,
+                   cleared: frozenset[str] = frozenset()) -> list[SegmentResult]:
     """``segments``: name -> (treatment, control) accuracy sums. Segments under ``min_share`` of
     the labelled predictions, or with an arm unlabelled, are not judged. With ``harm_margin`` (a
-    shared model's tenants) a segment also holds promotion until its lower bound clears the margin."""
+    shared model's tenants) a segment also holds promotion until its lower bound has cleared the
+    margin: at this look, when ``margin_boundary`` gives the z of each tenant's bound for the level
+    it is owed (``alpha`` shared out over the tenants), or at an earlier one (``cleared``). Without
+    ``margin_boundary`` the bounds are not judged at this look."""
     total = sum(treatment.b + control.b for treatment, control in segments.values())
     sizable = {name: arms for name, arms in segments.items()
                if total and (arms[0].b + arms[1].b) / total >= min_share and arms[0].b and arms[1].b}
@@ -61,14 +70,17 @@ def judge_segments(segments: Mapping[str, tuple[RatioSums, RatioSums]], min_shar
     # A shared candidate's bounds are simultaneous (Sidak over the sizable tenants): "no tenant is
     # harmed beyond the margin" is one claim about all of them, and each bound at alpha alone would
     # let a harmed tenant clear the margin by chance once in a few tests of six tenants.
-    bound_alpha = alpha if harm_margin is None else 1.0 - (1.0 - alpha) ** (1.0 / len(names))
+    each = alpha if harm_margin is None else 1.0 - (1.0 - alpha) ** (1.0 / len(names))
+    judged = harm_margin is not None and margin_boundary is not None
+    z_bound = margin_boundary(each) if judged else float(norm.isf(each))
     results = []
     for name, p_value, adjusted_p, is_harmed in zip(names, harm, adjusted, rejected):
         treatment, control = sizable[name]
         difference = comparisons[name]
-        lower = difference.difference - float(norm.isf(bound_alpha)) * difference.variance ** 0.5
-        held = difference.difference <= -hold_below or (harm_margin is not None and lower <= -harm_margin)
+        lower = difference.difference - z_bound * difference.variance ** 0.5
+        clear = harm_margin is not None and (name in cleared or (judged and lower > -harm_margin))
+        held = difference.difference <= -hold_below or (harm_margin is not None and not clear)
         results.append(SegmentResult(
             name, (treatment.b + control.b) / total, control.ratio, treatment.ratio, difference.difference,
-            difference.z, p_value, float(adjusted_p), bool(is_harmed), held, lower))
+            difference.z, p_value, float(adjusted_p), bool(is_harmed), held, lower, clear))
     return results

@@ -199,7 +199,7 @@ def test_the_lower_bound_is_the_one_sided_normal_bound_of_the_segments_compariso
     from modelops.experiments.clustered import compare
 
     arms = {"a": (RatioSums.independent(880, 1_000), RatioSums.independent(8_500, 10_000))}
-    (result,) = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02, harm_margin=0.04)
+    (result,) = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02, harm_margin=0.04, margin_boundary=norm.isf)
     difference = compare(*arms["a"])
     assert result.lower_bound == pytest.approx(difference.difference - norm.isf(0.05) * difference.variance ** 0.5)
     assert not result.holds_promotion  # +3 points on 1,000: bound about +1.1 points, clear of the margin
@@ -211,7 +211,7 @@ def test_a_shared_candidates_tenant_bounds_hold_together_at_the_guardrail_level(
     from modelops.experiments.clustered import compare
 
     arms = {name: (RatioSums.independent(880, 1_000), RatioSums.independent(8_500, 10_000)) for name in "abcdef"}
-    results = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02, harm_margin=0.04)
+    results = judge_segments(arms, min_share=0.05, alpha=0.05, hold_below=0.02, harm_margin=0.04, margin_boundary=norm.isf)
     each = 1 - 0.95 ** (1 / 6)  # Sidak: six bounds that all hold with probability 0.95
     difference = compare(*arms["a"])
     assert [r.lower_bound for r in results] == pytest.approx([difference.difference - norm.isf(each) * difference.variance ** 0.5] * 6)
@@ -237,3 +237,78 @@ def test_efficacy_shown_while_held_promotes_at_a_later_look_once_nothing_holds_i
     gone = {"tenant big": segment(18_000, 15_300, 2_000, 1_690), "tenant small": segment(4_500, 3_825, 500, 420)}
     reversed_lead = ABCounts(arm(22_500, 19_125), arm(2_500, 2_110), gone, shared=True)
     assert evaluate(reversed_lead, [held.look], CONFIG, START, day(27), baseline_accuracy=0.85).decision != PROMOTE
+
+
+def test_a_shared_candidates_tenant_bounds_are_judged_once_a_guard_period_on_a_group_sequential_boundary():
+    from modelops.experiments.clustered import compare
+
+    # both tenants' bounds are clear of the margin at day 15, the first look of the third week
+    clear = {"tenant big": segment(13_500, 11_475, 1_500, 1_320), "tenant small": segment(4_500, 3_825, 500, 440)}
+    counts = ABCounts(arm(18_000, 15_300), arm(2_000, 1_760), clear, shared=True)
+    first = evaluate(counts, [], CONFIG, START, day(15), baseline_accuracy=0.85)
+    assert first.decision == PROMOTE and first.look.guard_period == 2
+    # the guard look of period 2 of 6, the first one the test has had: O'Brien-Fleming at 1/3,
+    # for each of two tenants' Sidak share of the level
+    each = 1 - (1 - CONFIG.guardrail_alpha) ** (1 / 2)
+    z = upper_boundary([], 2 / 6, each).z
+    assert z > 3.0  # early guard looks demand far more than the fixed-sample 2.24
+    small = compare(clear["tenant small"].treatment.accuracy_sums(), clear["tenant small"].control.accuracy_sums())
+    judged = next(s for s in first.segments if s.name == "tenant small")
+    assert judged.lower_bound == pytest.approx(small.difference - z * small.variance ** 0.5)
+    assert first.look.cleared_tenants == ("tenant big", "tenant small")
+    # had the small tenant not cleared at that guard look, the same counts at a later look of the
+    # same period wait for the next guard look, naming it
+    earlier = dataclasses.replace(first.look, decision=CONTINUE, efficacy_shown=True, information_fraction=0.1,
+                                  cleared_tenants=("tenant big",))
+    waiting = evaluate(counts, [earlier], CONFIG, START, day(18), baseline_accuracy=0.85)
+    assert waiting.decision == CONTINUE and waiting.look.guard_period == 2
+    assert "tenant small" in waiting.reason and "tenant big (" not in waiting.reason
+    assert "once every 7 days" in waiting.reason and "day 21" in waiting.reason
+    assert type(waiting.look).from_dict(waiting.look.as_dict()) == waiting.look
+    # at the next guard look its boundary follows the one of period 2
+    later = evaluate(counts, [earlier], CONFIG, START, day(21), baseline_accuracy=0.85)
+    z3 = upper_boundary([(2 / 6, z)], 3 / 6, each).z
+    judged = next(s for s in later.segments if s.name == "tenant small")
+    assert later.look.guard_period == 3 and judged.lower_bound == pytest.approx(small.difference - z3 * small.variance ** 0.5)
+    # a tenant that cleared at a guard look stays clear: with both cleared, the look promotes
+    both = dataclasses.replace(earlier, cleared_tenants=("tenant big", "tenant small"))
+    assert evaluate(counts, [both], CONFIG, START, day(18), baseline_accuracy=0.85).decision == PROMOTE
+    # a tenant's own model has no guard looks: the same counts promote on any day
+    own = ABCounts(counts.control, counts.treatment, clear)
+    assert evaluate(own, [earlier], CONFIG, START, day(18), baseline_accuracy=0.85).decision == PROMOTE
+
+
+def test_the_guard_periods_and_their_setting():
+    assert CONFIG.shared_guard_looks == 6
+    assert [CONFIG.shared_guard_period(d) for d in (6.9, 7.0, 13.5, 41.9, 42.0, 50.0)] == [0, 1, 1, 5, 6, 6]
+    with pytest.raises(ValueError, match="shared_guard_interval_days"):
+        ABTestConfig(shared_guard_interval_days=0)
+    with pytest.raises(ValueError, match="shared_guard_interval_days"):
+        ABTestConfig(shared_guard_interval_days=43)
+
+
+def test_a_tenant_truly_beyond_the_margin_rarely_clears_it_at_any_guard_look_of_a_test():
+    """Its bound is read at six weekly guard looks on O'Brien-Fleming boundaries, instead of at up
+    to 35 daily looks at a fixed level. Simulated: a tenant with ten labelled treatment predictions
+    a day at 0.80 (5 points below control's 0.85), ninety in control, owed one of six tenants'
+    Sidak share of the 5% level; a fixed bound read daily lets it through in about 4% of tests, the
+    guard looks in about 0.4% (docs/experiments.md)."""
+    from modelops.experiments.sequential import boundaries
+
+    each = 1 - 0.95 ** (1 / 6)
+    weekly = boundaries([k / 6 for k in range(1, 7)], each)
+    rng = np.random.default_rng(11)
+    cleared = 0
+    for _ in range(400):
+        treatment = np.cumsum(rng.binomial(10, 0.80, size=42))
+        control = np.cumsum(rng.binomial(90, 0.85, size=42))
+        for period in range(1, 7):
+            n = 70 * period
+            (result,) = judge_segments({"tenant": (RatioSums.independent(int(treatment[n // 10 - 1]), n),
+                                                   RatioSums.independent(int(control[n // 10 - 1]), 9 * n))},
+                                       min_share=0.05, alpha=each, hold_below=1.0, harm_margin=0.04,
+                                       margin_boundary=lambda level, z=weekly[period - 1]: z)
+            if result.margin_cleared:
+                cleared += 1
+                break
+    assert cleared <= 7  # a true 0.4% per test gives at most 7 of 400 with probability 0.999
