@@ -60,6 +60,9 @@ def figures(truth: list, predicted: list, confidences: list[float] | None, fit_s
     return {"accuracy": float(np.mean(correct)),
             "macro_f1": float(f1_score([str(t) for t in truth], [str(p) for p in predicted], average="macro")),
             "ece": None if confidences is None else calibration_error(confidences, correct),
+            # how much the confidences spread: what the sudden-failure check's risk adjustment
+            # works with (bench/bench_sudden_failure.py --spreads)
+            "confidence_sd": None if confidences is None else float(np.std(confidences)),
             "fit_s": fit_s, "predict_ms_per_1k": 1e6 * predict_s / len(truth), "raw_kb": artifact_sizes(model)[0] / 1024}
 
 
@@ -104,14 +107,15 @@ def mean_figures(runs: list[dict[str, dict]]) -> dict[str, dict]:
 
 
 HEADER = (f"{'data':<30} {'model':<24} {'train':>7} {'held':>6} {'fit s':>7} {'accuracy':>8} {'macro-F1':>8}"
-          f" {'ECE':>6} {'ms/1k':>7} {'KB':>7}")
+          f" {'ECE':>6} {'conf sd':>7} {'ms/1k':>7} {'KB':>7}")
 
 
 def print_rows(data: str, train_rows: int, held_rows: int, results: dict[str, dict]) -> None:
     for model, f in results.items():
         ece = "-" if f["ece"] is None else f"{f['ece']:.3f}"
+        spread = "-" if f["confidence_sd"] is None else f"{f['confidence_sd']:.3f}"
         print(f"{data:<30} {model:<24} {train_rows:>7,} {held_rows:>6,} {f['fit_s']:>7.2f} {f['accuracy']:>8.3f}"
-              f" {f['macro_f1']:>8.3f} {ece:>6} {f['predict_ms_per_1k']:>7.1f} {f['raw_kb']:>7.0f}", flush=True)
+              f" {f['macro_f1']:>8.3f} {ece:>6} {spread:>7} {f['predict_ms_per_1k']:>7.1f} {f['raw_kb']:>7.0f}", flush=True)
 
 
 def statement_lines(tenants: int) -> None:

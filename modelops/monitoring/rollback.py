@@ -213,12 +213,17 @@ def _sudden(state: VersionState) -> dict:
                  "threshold": sudden.THRESHOLD, "statistic": None, "breached": False}
     if reference is None:
         return {**condition, "why": "no reference accuracy: neither live labels nor a validation accuracy"}
-    value = sudden.statistic(recent, reference)
+    by_band = sudden.band_references(state.confidence_bands, reference)
+    references = sudden.prediction_references(state.recent_confidences or [None] * len(recent), by_band, reference)
+    value = sudden.statistic(recent, references)
     breached = value >= sudden.THRESHOLD
     right = sum(recent)
+    adjusted = f", each at its confidence band's accuracy ({sum(n for n, _ in state.confidence_bands.values())} " \
+               f"labelled before them)" if by_band else ""
     why = (f"CUSUM {value:.2f} {'>=' if breached else '<'} {sudden.THRESHOLD} for a {sudden.SUDDEN_DROP:.0%} drop "
-           f"from {reference:.4f} over the last {len(recent)} labelled predictions ({right} right)")
-    return {**condition, "statistic": value, "breached": breached, "why": why}
+           f"from {reference:.4f}{adjusted} over the last {len(recent)} labelled predictions ({right} right)")
+    return {**condition, "statistic": value, "breached": breached, "why": why,
+            "band_accuracy": {str(b): round(p0, 4) for b, p0 in sorted(by_band.items())}}
 
 
 def _response_time(w, b) -> dict:

@@ -12,6 +12,7 @@ owner), as ``modelops.metrics.fold_counters`` adds them: the check reads the tab
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -27,7 +28,7 @@ from modelops.agents.synthetic import generate
 from modelops.clock import FixedClock, ScaledClock
 from modelops.config import SYSTEM_ROLE
 from modelops.experiments import evaluation, lifecycle
-from modelops.monitoring import rollback
+from modelops.monitoring import baseline, rollback
 from tests.integration.serving_models import record_model
 from tests.integration.test_ab_shared_and_labels import regional_version
 from tests.callers import signed_prediction
@@ -522,3 +523,44 @@ def test_a_shared_model_that_fits_one_tenant_poorly_warns_for_that_tenant_and_st
     assert str(poorly) in alert["message"] and "train this tenant's own model" in alert["message"]
     assert row(owner, "SELECT is_production FROM ai.model_versions WHERE id = :id", id=shared)["is_production"]
     assert rows(owner, "SELECT id FROM ai.rollback_events WHERE from_version_id = :id", id=shared) == []
+
+
+LOG_RUN = text("""
+    INSERT INTO ai.prediction_log (model_version_id, agent_type, tenant_id, input_data, predicted_output, was_correct,
+                                   confidence_score, prediction_timestamp)
+    SELECT :version, 'classification', :tenant, '{}'::jsonb, '{}'::jsonb, n % :every >= :wrong, :confidence,
+           CAST(:start AS timestamp) + n * interval '1 second'
+    FROM generate_series(1, :count) AS n
+""")
+
+
+def test_wrong_answers_given_confidently_roll_back_where_the_plain_count_would_not(degradable, owner):
+    tenant, stable, current = degradable(seed=160)
+    older, recent = NOW - 2 * DAY, NOW - dt.timedelta(hours=1)
+    logged = {"version": current, "tenant": tenant}
+    with owner.begin() as connection:
+        # its record: 3,000 answers at 0.97, 97% right; 2,000 at 0.67, 67% right
+        connection.execute(LOG_RUN, {**logged, "count": 3_000, "every": 100, "wrong": 3, "confidence": 0.97, "start": older})
+        connection.execute(LOG_RUN, {**logged, "count": 2_000, "every": 100, "wrong": 33, "confidence": 0.67,
+                                     "start": older + dt.timedelta(hours=1)})
+        # the last 200: 160 doubtful answers all right, then 36 confident ones a third wrong, then 4 right
+        connection.execute(LOG_RUN, {**logged, "count": 160, "every": 1, "wrong": 0, "confidence": 0.67, "start": recent})
+        connection.execute(LOG_RUN, {**logged, "count": 36, "every": 3, "wrong": 1, "confidence": 0.97,
+                                     "start": recent + dt.timedelta(minutes=5)})
+        connection.execute(LOG_RUN, {**logged, "count": 4, "every": 1, "wrong": 0, "confidence": 0.97,
+                                     "start": recent + dt.timedelta(minutes=10)})
+
+    (result,) = check(current)
+    assert result["outcome"] == "rolled_back" and result["triggers"] == ["sudden_failure"]
+    assert production_of(owner, tenant) == stable
+    event = row(owner, "SELECT * FROM ai.rollback_events WHERE from_version_id = :id", id=current)
+    condition = event["triggers"]["sudden_failure"]
+    assert condition["recent_labelled"] == 200 and "5000 labelled before them" in condition["why"]
+    assert set(condition["band_accuracy"]) == {"13", "19"}
+    assert condition["band_accuracy"]["19"] > condition["reference_accuracy"] > condition["band_accuracy"]["13"]
+    # the same 200 outcomes without their confidences stay under the threshold
+    with owner.connect() as connection:
+        (state,) = baseline.states(connection, [current], NOW.date())
+    assert len(state.recent_confidences) == 200 and sum(n for n, _ in state.confidence_bands.values()) == 5_000
+    plain = rollback.judge(dataclasses.replace(state, recent_confidences=(), confidence_bands={}))
+    assert not plain.conditions["sudden_failure"]["breached"]
