@@ -24,7 +24,8 @@ The baseline of each figure is the version's own:
 
 Beside the window, the version's last ``sudden.SHORT_WINDOW`` labelled predictions, oldest first
 (right or wrong, and at what confidence), and how often the ``sudden.REFERENCE_ROWS`` labelled
-before them were right in each band of confidence, for the sudden-failure check.
+before them were right in each band of confidence (``confidence_record``), for the sudden-failure
+check.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from modelops.monitoring.sudden import BINS, REFERENCE_ROWS, SHORT_WINDOW
+from modelops.monitoring import confidence_record
+from modelops.monitoring.sudden import SHORT_WINDOW
 from modelops.registry import store
 
 WINDOW_DAYS = 7
@@ -110,8 +112,7 @@ FIGURES = text("""
            coalesce(w.correct, 0) AS correct, coalesce(w.overrides, 0) AS overrides,
            coalesce(w.response_time_sum_ms, 0) AS response_time_sum_ms,
            coalesce(b.predictions, 0) AS baseline_predictions, b.response_time_sum_ms AS baseline_response_time_sum_ms,
-           recent.outcomes AS recent_outcomes, recent.confidences AS recent_confidences,
-           bands.bands AS band_numbers, bands.labelled AS band_labelled, bands.correct AS band_correct
+           recent.outcomes AS recent_outcomes, recent.confidences AS recent_confidences
     FROM jsonb_to_recordset(CAST(:versions AS jsonb)) AS v(id uuid, first_served_at timestamp)
     LEFT JOIN LATERAL (
         SELECT sum(m.total_predictions) AS predictions, sum(m.labelled_predictions) AS labelled,
@@ -133,17 +134,6 @@ FIGURES = text("""
               WHERE p.model_version_id = v.id AND p.was_correct IS NOT NULL
               ORDER BY p.prediction_timestamp DESC, p.id DESC LIMIT :short_window) r
     ) recent ON true
-    LEFT JOIN LATERAL (
-        SELECT array_agg(g.band) AS bands, array_agg(g.labelled) AS labelled, array_agg(g.correct) AS correct
-        FROM (SELECT least(floor(r.confidence_score * :bins), :bins - 1) AS band, count(*) AS labelled,
-                     count(*) FILTER (WHERE r.was_correct) AS correct
-              FROM (SELECT p.was_correct, p.confidence_score FROM ai.prediction_log p
-                    WHERE p.model_version_id = v.id AND p.was_correct IS NOT NULL
-                    ORDER BY p.prediction_timestamp DESC, p.id DESC
-                    OFFSET :short_window LIMIT :reference_rows) r
-              WHERE r.confidence_score IS NOT NULL
-              GROUP BY 1) g
-    ) bands ON true
 """)
 
 
@@ -155,12 +145,13 @@ def states(connection: Connection, version_ids: list[uuid.UUID], today: dt.date)
              for version in found]
     figures = {row["id"]: row for row in connection.execute(FIGURES, {
         "versions": json.dumps(given), "today": today, "window_start": today - dt.timedelta(days=WINDOW_DAYS),
-        "baseline_days": BASELINE_DAYS, "short_window": SHORT_WINDOW, "reference_rows": REFERENCE_ROWS,
-        "bins": BINS}).mappings()}
-    return [_state(version, served.get(version.id), figures[version.id], today) for version in found]
+        "baseline_days": BASELINE_DAYS, "short_window": SHORT_WINDOW}).mappings()}
+    bands = confidence_record.records.get(connection, [version.id for version in found])
+    return [_state(version, served.get(version.id), figures[version.id], bands[version.id], today) for version in found]
 
 
-def _state(version: store.ModelVersion, first_served: dt.datetime | None, figures, today: dt.date) -> VersionState:
+def _state(version: store.ModelVersion, first_served: dt.datetime | None, figures, bands: dict[int, tuple[int, int]],
+           today: dt.date) -> VersionState:
     window = Window(predictions=int(figures["predictions"]), labelled=int(figures["labelled"]), correct=int(figures["correct"]),
                     overrides=int(figures["overrides"]), response_time_sum_ms=float(figures["response_time_sum_ms"]))
     return VersionState(id=version.id, agent_type=version.agent_type, version=version.version, tenant_id=version.tenant_id,
@@ -168,8 +159,7 @@ def _state(version: store.ModelVersion, first_served: dt.datetime | None, figure
                         window=window, baseline=_baseline(version, first_served, figures, today),
                         recent_outcomes=tuple(figures["recent_outcomes"] or ()),
                         recent_confidences=tuple(figures["recent_confidences"] or ()),
-                        confidence_bands={int(b): (int(n), int(c)) for b, n, c in zip(
-                            figures["band_numbers"] or (), figures["band_labelled"] or (), figures["band_correct"] or ())})
+                        confidence_bands=bands)
 
 
 def _baseline(version: store.ModelVersion, first: dt.datetime | None, figures, today: dt.date) -> Baseline:

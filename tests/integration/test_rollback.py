@@ -564,3 +564,27 @@ def test_wrong_answers_given_confidently_roll_back_where_the_plain_count_would_n
     assert len(state.recent_confidences) == 200 and sum(n for n, _ in state.confidence_bands.values()) == 5_000
     plain = rollback.judge(dataclasses.replace(state, recent_confidences=(), confidence_bands={}))
     assert not plain.conditions["sudden_failure"]["breached"]
+
+
+def test_a_versions_confidence_record_is_read_again_only_once_it_is_older_than_its_freshness(degradable, owner):
+    from modelops.monitoring.confidence_record import BandRecords
+
+    tenant, _, current = degradable(seed=170)
+    logged = {"version": current, "tenant": tenant}
+    with owner.begin() as connection:
+        connection.execute(LOG_RUN, {**logged, "count": 1_000, "every": 10, "wrong": 1, "confidence": 0.93, "start": NOW - DAY})
+    clock = [0.0]
+    records = BandRecords(fresh_seconds=600.0, clock=lambda: clock[0])
+    with owner.connect() as connection:
+        first = records.get(connection, [current])[current]
+    assert first == {18: (800, 720)}  # the 1,000 less the short window's 200; 90% right at 0.93
+    with owner.begin() as connection:  # 300 newer, all wrong at 0.52: the record moves on
+        connection.execute(LOG_RUN, {**logged, "count": 300, "every": 1, "wrong": 1, "confidence": 0.52,
+                                     "start": NOW - dt.timedelta(hours=2)})
+    clock[0] = 599.0
+    with owner.connect() as connection:
+        assert records.get(connection, [current])[current] == first
+    clock[0] = 600.0
+    with owner.connect() as connection:
+        again = records.get(connection, [current])[current]
+    assert again == {18: (1_000, 900), 10: (100, 0)}
