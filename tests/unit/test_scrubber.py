@@ -194,7 +194,8 @@ def _same_shape(original, scrubbed_value, key: str = "") -> bool:
     if isinstance(original, dict):
         return list(original) == list(scrubbed_value) and all(_same_shape(original[k], scrubbed_value[k], k) for k in original)
     if isinstance(original, list):
-        return len(original) == len(scrubbed_value) and all(map(_same_shape, original, scrubbed_value))
+        # a list's items are under its key: {"iban": [10000]} is a keyed number too
+        return len(original) == len(scrubbed_value) and all(_same_shape(o, s, key) for o, s in zip(original, scrubbed_value))
     if isinstance(original, str):
         return isinstance(scrubbed_value, str)
     if isinstance(scrubbed_value, str) and not isinstance(original, bool):  # a number under a key such as "acct"
