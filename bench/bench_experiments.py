@@ -1,6 +1,6 @@
 """A/B decisions on simulated live traffic: false promotions and power, with counts and 95% intervals.
 
-    python bench/bench_experiments.py [--runs 1000] [--seed 16] [--only NAME ...]
+    python bench/bench_experiments.py [--runs 1000] [--seed 16] [--only NAME ...] [--set FIELD=VALUE ...]
 
 Each run is one A/B test at the default config (10% treatment, looked at once a day for at most
 ``max_duration_days``), decided by ``modelops.experiments.evaluate`` itself, on traffic drawn key by
@@ -191,12 +191,28 @@ def run(scenario: Scenario, runs: int, seed: int) -> dict:
     return {"outcomes": outcomes, "named": named, "seconds": time.perf_counter() - took}
 
 
+def configured(settings: list[str]) -> ABTestConfig:
+    """The default config with ``FIELD=VALUE`` settings (numbers) applied."""
+    changes = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if name in ("max_duration_days", "allocation"):
+            raise SystemExit(f"--set {name}: the simulated traffic is drawn for the default")
+        changes[name] = int(value) if value.isdigit() else float(value)
+    return ABTestConfig.from_spec(changes) if changes else ABTestConfig()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="ABTestConfig fields other than the defaults, e.g. shared_harm_margin=0.03 "
+                             "(max_duration_days and allocation stay: the traffic is drawn for them)")
     args = parser.parse_args()
+    global CONFIG
+    CONFIG = configured(args.set)
     print(f"config: {CONFIG}")
     print(f"traffic: {SERVED_PER_DAY * LABEL_RATE:.0f} labelled a day, baseline accuracy {BASELINE}")
     for number, scenario in enumerate(SCENARIOS):

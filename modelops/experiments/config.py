@@ -73,8 +73,12 @@ class ABTestConfig:
     # A shared (global or regional) model's candidate answers for tenants that did not choose it:
     # absence of evidence of harm is not enough. It is promoted only when, for every sizable
     # tenant, the one-sided bound on the harm is smaller than this margin, the bounds of all the
-    # tenants holding together at guardrail_alpha.
-    shared_harm_margin: float = 0.04
+    # tenants holding together at guardrail_alpha. Three points: a tenant harmed by five is then
+    # two points beyond it, far enough that its bound never cleared it in 2,000 simulated tests
+    # (at four points, 0.3% did); the price is the power of shared candidates (a uniform +2 is
+    # promoted within the test's 42 days in 19% of runs at three points, 46% at four:
+    # docs/experiments.md).
+    shared_harm_margin: float = 0.03
     # Those bounds are judged at one look per this many days (the first look of each period), not
     # daily: a tenant truly beyond the margin would clear it by chance at one of up to 35 daily
     # looks far more often than at one. Over the guard looks, each tenant's bound follows a

@@ -68,15 +68,17 @@ def regional_version(region: str, *, promote: bool) -> uuid.UUID:
 @pytest.fixture
 def shared_test(fixed_worker):
     """A running test of a regional candidate against its production model, started by the worker
-    nine days before NOW, and three tenants of the region: 60%, 30% and 10% of the traffic."""
+    fifteen days before NOW (its look falls in the third week: the first week's guard look asks a
+    tenant's bound for far more evidence), and three tenants of the region: 60%, 30% and 10% of the
+    traffic."""
     region = f"T{uuid.uuid4().hex[:8]}"
     production = regional_version(region, promote=True)
     candidate = regional_version(region, promote=False)
     started = app.send_task(START, args=[str(candidate)]).get(timeout=120)
     assert started["status"] == "started" and started["control_version_id"] == str(production)
-    with db.operator_scope() as connection:  # as if started nine days ago
+    with db.operator_scope() as connection:  # as if started fifteen days ago
         connection.execute(text("UPDATE ai.ab_tests SET started_at = :at WHERE id = :id"),
-                           {"at": NOW - dt.timedelta(days=9), "id": started["test_id"]})
+                           {"at": NOW - dt.timedelta(days=15), "id": started["test_id"]})
     names = [f"shared-{share}-{uuid.uuid4().hex[:6]}" for share in (60, 30, 10)]
     return {**started, "production": production, "candidate": candidate,
             "tenants": [(tenants.create_tenant(name), name) for name in names]}

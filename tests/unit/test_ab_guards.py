@@ -227,7 +227,7 @@ def test_efficacy_shown_while_held_promotes_at_a_later_look_once_nothing_holds_i
     assert held.look.as_dict()["efficacy_shown"] and type(held.look).from_dict(held.look.as_dict()) == held.look
     # a week later the small tenant has the labels to rule out harm; the lead is still there but
     # short of this look's boundary (none is left to spend past the plan): the earlier claim stands
-    small_clear = {"tenant big": segment(18_000, 15_300, 2_000, 1_713), "tenant small": segment(4_500, 3_825, 500, 430)}
+    small_clear = {"tenant big": segment(18_000, 15_300, 2_000, 1_713), "tenant small": segment(4_500, 3_825, 1_000, 860)}
     later = ABCounts(arm(22_500, 19_125), arm(2_500, 2_143), small_clear, shared=True)
     promoted = evaluate(later, [held.look], CONFIG, START, day(27), baseline_accuracy=0.85)
     assert promoted.decision == PROMOTE and "earlier look" in promoted.reason
@@ -243,8 +243,8 @@ def test_a_shared_candidates_tenant_bounds_are_judged_once_a_guard_period_on_a_g
     from modelops.experiments.clustered import compare
 
     # both tenants' bounds are clear of the margin at day 15, the first look of the third week
-    clear = {"tenant big": segment(13_500, 11_475, 1_500, 1_320), "tenant small": segment(4_500, 3_825, 500, 440)}
-    counts = ABCounts(arm(18_000, 15_300), arm(2_000, 1_760), clear, shared=True)
+    clear = {"tenant big": segment(13_500, 11_475, 1_500, 1_320), "tenant small": segment(4_500, 3_825, 600, 528)}
+    counts = ABCounts(arm(18_000, 15_300), arm(2_100, 1_848), clear, shared=True)
     first = evaluate(counts, [], CONFIG, START, day(15), baseline_accuracy=0.85)
     assert first.decision == PROMOTE and first.look.guard_period == 2
     # the guard look of period 2 of 6, the first one the test has had: O'Brien-Fleming at 1/3,
