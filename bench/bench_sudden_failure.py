@@ -53,6 +53,11 @@ def confidences(rng, accuracy: float, spread: float, shape) -> np.ndarray:
     return np.round(drawn, 2)
 
 
+def banded(confidence: np.ndarray) -> np.ndarray:
+    """``sudden.band`` of each confidence, at once."""
+    return np.minimum((confidence * sudden.BINS).astype(int), sudden.BINS - 1)
+
+
 def references(rng, accuracy: float, spread: float, runs: int) -> np.ndarray:
     """Each run's p0 per confidence band (runs x BINS), from a week of its labelled predictions
     as the check reads them: the week's accuracy, moved per band as the last REFERENCE_ROWS show."""
@@ -60,7 +65,7 @@ def references(rng, accuracy: float, spread: float, runs: int) -> np.ndarray:
     right = rng.random((runs, WEEK)) < week
     overall = right.mean(axis=1)
     last = slice(WEEK - sudden.REFERENCE_ROWS, WEEK)
-    bands = np.minimum((week[:, last] * sudden.BINS).astype(int), sudden.BINS - 1)
+    bands = banded(week[:, last])
     table = np.empty((runs, sudden.BINS))
     for run in range(runs):
         labelled = np.bincount(bands[run], minlength=sudden.BINS)
@@ -73,8 +78,7 @@ def references(rng, accuracy: float, spread: float, runs: int) -> np.ndarray:
 
 def statistics(outcomes: np.ndarray, confidence: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The CUSUM after each labelled prediction, each at its band's reference."""
-    bands = np.minimum((confidence * sudden.BINS).astype(int), sudden.BINS - 1)
-    reference = np.take_along_axis(table, bands, axis=1)
+    reference = np.take_along_axis(table, banded(confidence), axis=1)
     return sudden.cusum(sudden.log_likelihood_ratios(outcomes, reference), axis=1)
 
 

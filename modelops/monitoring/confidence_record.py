@@ -48,7 +48,9 @@ class BandRecords:
 
     def get(self, connection: Connection, version_ids: list[uuid.UUID]) -> dict[uuid.UUID, Bands]:
         now = self.clock()
-        stale = [v for v in version_ids if v not in self._kept or now - self._kept[v][0] >= self.fresh_seconds]
+        # records past their freshness are dropped, not kept: a retired version is never asked again
+        self._kept = {v: kept for v, kept in self._kept.items() if now - kept[0] < self.fresh_seconds}
+        stale = [v for v in version_ids if v not in self._kept]
         if stale:
             read: dict[uuid.UUID, Bands] = {v: {} for v in stale}
             for row in connection.execute(READ, {"versions": [str(v) for v in stale], "bins": BINS,
