@@ -36,7 +36,6 @@ the adjustment (bench/bench_sudden_failure.py, docs/rollback.md).
 """
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
 import numpy as np
@@ -119,11 +118,3 @@ def statistic(correct_in_order, reference) -> float:
         return 0.0
     return float(cusum(log_likelihood_ratios(correct_in_order, reference))[-1])
 
-
-def expected_delay(reference: float) -> float:
-    """Labelled predictions a drop of SUDDEN_DROP takes to reach the threshold, on average (Wald's
-    approximation: threshold over the drift per prediction, the Kullback-Leibler divergence)."""
-    p0 = min(max(reference, FLOOR + SUDDEN_DROP), 1.0 - 1e-6)
-    p1 = max(p0 - SUDDEN_DROP, FLOOR)
-    divergence = p1 * math.log(p1 / p0) + (1.0 - p1) * math.log((1.0 - p1) / (1.0 - p0))
-    return THRESHOLD / divergence
