@@ -704,6 +704,7 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
     import hashlib
     import hmac
 
+    import orjson
     import redis
     from celery import states as celery_states
 
@@ -711,6 +712,7 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
     from modelops.agents import get_agent
     from modelops.monitoring import counters
     from modelops.serving import auditlog, callers
+    from workers.answers import answers_backend
     from workers.app import app
     from workers.authentication import open_calls
 
@@ -751,7 +753,7 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         rows, failed = timed("predicted, answers and audit rows built", server.predicted, by_model, server.now(), started, answers)
         timed("audit rows written and committed", auditlog.write, rows)
         timed("counted (Redis)", counters.recorder().predictions, rows, failed, rows[0].prediction_timestamp.date())
-        timed("answer stored (result backend)", app.backend.store_result, task_id, answers, celery_states.SUCCESS)
+        timed("answer stored (result backend)", answers_backend(app).store_result, task_id, answers, celery_states.SUCCESS)
 
         # the floors, each alone on the same data
         timed("floor: JSON decode of the message", json.loads, message)
@@ -772,7 +774,7 @@ def profile(args, tenants: list[tuple[uuid.UUID, int]], agent: str) -> dict:
         timed("floor: a tuple per row", lambda: [(row.id, row.confidence) for row in rows])
         timed("floor: binary COPY of the rows into a temporary table", _copy_floor, db, rows)
         timed("floor: one Redis round trip", redis_client.ping)
-        timed("floor: JSON encode of the answers", json.dumps, answers)
+        timed("floor: JSON encode of the answers", orjson.dumps, answers)
 
     stages = {stage: median([wall for wall, _ in values[2:]]) for stage, values in timings.items()}
     cpu = {stage: median([used for _, used in values[2:]]) for stage, values in timings.items()}
@@ -816,6 +818,7 @@ def _copy_floor(db, rows) -> None:
     security, foreign key or index; what moving the rows into Postgres costs at least."""
     from psycopg.types.json import Jsonb
 
+    from modelops import jsontext
     from modelops.serving import auditlog
 
     with db.unscoped() as connection:
@@ -829,8 +832,8 @@ def _copy_floor(db, rows) -> None:
                 copy.set_types(["uuid", "uuid", "text", "uuid", "jsonb", "jsonb", "numeric", "timestamp", "float8",
                                 "text", "text"])
                 for row in rows:
-                    copy.write_row((row.id, row.model_version_id, row.agent_type, row.tenant_id, Jsonb(row.input_data),
-                                    Jsonb(row.predicted_output), auditlog.logged_confidence(row.confidence),
+                    copy.write_row((row.id, row.model_version_id, row.agent_type, row.tenant_id, Jsonb(row.input_data, jsontext.dumps),
+                                    Jsonb(row.predicted_output, jsontext.dumps), auditlog.logged_confidence(row.confidence),
                                     row.prediction_timestamp, round(row.duration_ms, 2), row.ab_group, row.request_key))
 
 

@@ -20,8 +20,9 @@ from modelops import audit, serving
 from modelops.serving import callers
 from schemas.tasks import TaskName
 from workers import internals, shutdown
+from workers.answers import AnsweringTask, answers_backend
 from workers.app import app, task
-from workers.authentication import PublicTask, open_calls
+from workers.authentication import open_calls
 
 # A batch leaves as soon as a pool process is free to take it (GatheredRequests); at most this many
 # requests wait while every process is busy, and a busy pool is looked at again this often.
@@ -90,8 +91,9 @@ class GatheredRequests(internals.GatedBatches):
 
 def store_answers(requests, answers) -> None:
     """Every caller's answer in one round trip to Redis. ``mark_as_done`` makes two per request
-    (it reads the stored state first), which cost as much as the predictions in a small batch."""
-    backend = app.backend
+    (it reads the stored state first), which cost as much as the predictions in a small batch; and
+    the answers are written by orjson (workers.answers)."""
+    backend = answers_backend(app)
     if not isinstance(backend, RedisBackend):
         for request, answer in zip(requests, answers):
             backend.mark_as_done(request.id, answer, request=request)
@@ -123,7 +125,7 @@ def batch_refusal(status: str, reason: str) -> list[dict]:
     return [{"status": status, "reason": reason}]
 
 
-@task(TaskName.SERVING_PREDICT_BATCH, base=PublicTask, arguments=("items",),
+@task(TaskName.SERVING_PREDICT_BATCH, base=AnsweringTask, arguments=("items",),
       answer_refusal=staticmethod(batch_refusal), acks_late=False)
 def predict_batch(items, caller: str | None = None) -> list[dict]:
     """A list of requests as ``predict`` takes them -> one answer each, in order. ``caller`` is the

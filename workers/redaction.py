@@ -25,6 +25,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import orjson
 from celery.app.amqp import AMQP
 from celery.signals import task_received
 
@@ -69,9 +70,15 @@ def _envelope(body: str) -> str:
     if len(body) > MAX_PARSED_BODY:
         return size
     try:
-        arguments = json.loads(body)
-    except (ValueError, RecursionError):
-        return size
+        # orjson reads a batch's body in a third of json's time; what it refuses and json reads
+        # (NaN, lone surrogates) json reads. The summary shows no number, so that orjson reads an
+        # integer beyond 64 bits as a float changes nothing in it.
+        arguments = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            arguments = json.loads(body)
+        except (ValueError, RecursionError):
+            return size
     return f"{size} {_named(arguments) if isinstance(arguments, dict) else _describe(arguments)}"
 
 
@@ -90,8 +97,16 @@ def _describe(value: Any) -> str:
 
 def _fields_of(items: list | tuple) -> str:
     """The summarised fields counted over the dict items of a list: ': tenant_id=A (2) B (1), ...'."""
-    counted = {field: Counter(_safe(item[field]) or "?" for item in items if isinstance(item, dict) and field in item)
-               for field in SUMMARISED_FIELDS}
+    counted = {}
+    for field in SUMMARISED_FIELDS:
+        # the values counted as sent, then each distinct one made safe: a batch of 1,000 requests
+        # holds a few tenants, and this runs in the consumer, ahead of every message behind it
+        sent = Counter(value if type(value) is str else None
+                       for value in (item.get(field, _ABSENT) for item in items if isinstance(item, dict)) if value is not _ABSENT)
+        counts: Counter = Counter()
+        for value, count in sent.items():
+            counts[_safe(value) or "?"] += count
+        counted[field] = counts
     parts = []
     for field, counts in counted.items():
         if counts:
@@ -100,6 +115,9 @@ def _fields_of(items: list | tuple) -> str:
                 values.append(f"+{len(counts) - SHOWN_VALUES} more")
             parts.append(f"{field}={' '.join(values)}")
     return ": " + ", ".join(parts) if parts else ""
+
+
+_ABSENT = object()
 
 
 def _safe(value: Any) -> str | None:

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 
-from modelops import db, retention
+from modelops import db, jsontext, retention
 
 CONFIDENCE_STEP = Decimal("0.01")  # the spec's DECIMAL(3,2)
 
@@ -103,6 +103,6 @@ def write(rows: list[LogRow]) -> None:
 
 
 def _copied(row: LogRow) -> tuple:
-    return (row.id, row.model_version_id, row.agent_type, row.tenant_id, Jsonb(row.input_data),
-            Jsonb(row.predicted_output), logged_confidence(row.confidence), row.prediction_timestamp,
+    return (row.id, row.model_version_id, row.agent_type, row.tenant_id, Jsonb(row.input_data, jsontext.dumps),
+            Jsonb(row.predicted_output, jsontext.dumps), logged_confidence(row.confidence), row.prediction_timestamp,
             row.duration_ms, row.reproducibility_note, row.ab_test_id, row.ab_group, row.request_key)

@@ -212,18 +212,19 @@ def _counted_tfidf(vectorizer: TfidfVectorizer, add_columns: Callable[[str, arra
     width = len(vectorizer.vocabulary_)
 
     def run(documents):
-        # the count matrix CountVectorizer builds: per row, each n-gram's count, columns in order
+        # the count matrix CountVectorizer builds: per row, each n-gram's count, columns in order.
+        # Each n-gram found is a 1 in its row; scipy sorts each row's columns and sums the repeats
+        # (row by row, half the time of sorting the batch's cells as one array).
         found, lengths = array("i"), []
         for document in documents:
             before = len(found)
             add_columns(document, found)
             lengths.append(len(found) - before)
-        rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        cells, counts = np.unique(rows * width + np.frombuffer(found, dtype=np.intc), return_counts=True)
         indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(cells // width, minlength=len(lengths)), out=indptr[1:])
-        counted = sparse.csr_array((counts.astype(np.intc), (cells % width).astype(np.int32), indptr),
-                                   shape=(len(lengths), width), dtype=vectorizer.dtype)
+        np.cumsum(lengths, out=indptr[1:])
+        counted = sparse.csr_array((np.ones(len(found), dtype=vectorizer.dtype), np.frombuffer(found, dtype=np.intc), indptr),
+                                   shape=(len(lengths), width))
+        counted.sum_duplicates()
         if vectorizer.binary:
             counted.data.fill(1)
         return weighting(counted)

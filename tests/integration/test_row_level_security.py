@@ -157,3 +157,51 @@ def test_the_application_cannot_delete_audit_rows(two_tenants):
     with pytest.raises(DBAPIError, match="permission denied"):
         with db.tenant_scope(a) as connection:
             connection.execute(text("DELETE FROM ai.prediction_log"))
+
+
+@pytest.mark.parametrize("column, value", [("input_data", '{"message": "altered"}'), ("predicted_output", '{}'),
+                                           ("model_version_id", None), ("prediction_timestamp", "2026-11-03")])
+def test_no_runtime_role_can_rewrite_what_a_prediction_logged(two_tenants, column, value):
+    a, _ = two_tenants
+    for scope in (lambda: db.tenant_scope(a), db.operator_scope):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            with scope() as connection:
+                connection.execute(text(f"UPDATE ai.prediction_log SET {column} = coalesce(:value, {column}) WHERE tenant_id = :tenant"),
+                                   {"value": value, "tenant": a})
+
+
+def test_feedback_columns_of_a_logged_prediction_stay_writable(two_tenants):
+    a, _ = two_tenants
+    with db.tenant_scope(a) as connection:
+        updated = connection.execute(text("UPDATE ai.prediction_log SET was_correct = true, feedback_at = now() "
+                                          "WHERE tenant_id = :tenant RETURNING was_correct"), {"tenant": a}).scalars().all()
+    assert updated == [True]
+
+
+def test_a_logged_prediction_must_name_a_model_version_that_exists(two_tenants):
+    a, _ = two_tenants
+    unknown = uuid.uuid4()
+    row = {"tenant_id": a, "model_version_id": unknown, "agent_type": "chat", "input_data": json.dumps({"message": "hi"}),
+           "prediction_timestamp": dt.datetime(2026, 11, 2, 13, 0)}
+    with pytest.raises(DBAPIError, match=f"names model version {unknown}, which is not in ai.model_versions") as refused:
+        with db.tenant_scope(a) as connection:
+            insert(connection, "prediction_log", row)
+    assert refused.value.orig.sqlstate == "23503"  # foreign_key_violation, as the foreign key it replaces raised
+    with db.operator_scope() as connection:  # nothing of the statement was kept
+        assert connection.execute(text("SELECT count(*) FROM ai.prediction_log WHERE model_version_id = :v"),
+                                  {"v": unknown}).scalar_one() == 0
+
+
+def test_a_model_version_that_logged_predictions_name_cannot_be_deleted(two_tenants, owner):
+    a, _ = two_tenants
+    with db.operator_scope() as connection:
+        version = connection.execute(text("SELECT model_version_id FROM ai.prediction_log WHERE tenant_id = :tenant"),
+                                     {"tenant": a}).scalar_one()
+    # not even by the schema's owner, whom row-level security and grants do not hold
+    with pytest.raises(DBAPIError, match=f"model version {version} is named by logged predictions") as refused:
+        with owner.begin() as connection:
+            connection.execute(text("DELETE FROM ai.model_versions WHERE id = :v"), {"v": version})
+    assert refused.value.orig.sqlstate == "23503"
+    with pytest.raises(DBAPIError, match="is named by logged predictions"):
+        with owner.begin() as connection:
+            connection.execute(text("UPDATE ai.model_versions SET id = :new WHERE id = :v"), {"new": uuid.uuid4(), "v": version})
