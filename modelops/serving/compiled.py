@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from array import array
 from functools import partial
+from operator import itemgetter
 from numbers import Number
 from typing import Any, Callable
 
@@ -155,6 +156,8 @@ def joined(parts: list) -> sparse.csr_array:
 # distinct words whose n-grams a vectoriser keeps at most (then it starts again): bounded memory
 # over a stream of one-off tokens (references, card numbers), while common words stay found
 WORDS_KEPT = 1 << 16
+# distinct rows of categories a dict vectoriser keeps at most, likewise
+ROWS_KEPT = 1 << 14
 
 
 def _counts_words_alone(step: Any) -> bool:
@@ -235,29 +238,48 @@ def _counted_tfidf(vectorizer: TfidfVectorizer, add_columns: Callable[[str, arra
 def _dict_vectorizer(vectorizer: DictVectorizer) -> Transform:
     """``DictVectorizer.transform`` of rows whose values are strings (one-hot: "name=value", 1) or
     numbers (the name, the number), each row's columns in order; a batch holding any other value
-    (a list, a mapping) goes through scikit-learn's own transform."""
+    (a list, a mapping) goes through scikit-learn's own transform. A row of strings alone (an
+    agent's categories: a transaction's direction, currency, weekday) is looked up once and kept:
+    such rows repeat, and each costs a formatted name and a look-up per value."""
     vocabulary, separator, dtype = vectorizer.vocabulary_, vectorizer.separator, vectorizer.dtype
     width = len(vocabulary)
+    known: dict[tuple, tuple[array, list]] = {}
+
+    def columns_of(row: dict) -> tuple[array, list] | None:
+        """The row's (columns, values) in column order (a column named twice keeps the row's
+        order), or None if a value is neither a string nor a number."""
+        found = []
+        for name, value in row.items():
+            if isinstance(value, str):
+                name, value = f"{name}{separator}{value}", 1
+            elif not isinstance(value, Number):
+                return None
+            column = vocabulary.get(name)
+            if column is not None:
+                found.append((column, value))
+        found.sort(key=itemgetter(0))
+        return array("i", [column for column, _ in found]), [value for _, value in found]
 
     def run(rows):
         columns, values, lengths = array("i"), [], []
         for row in rows:
-            before = len(columns)
-            for name, value in row.items():
-                if isinstance(value, str):
-                    name, value = f"{name}{separator}{value}", 1
-                elif not isinstance(value, Number):
+            # numbers are not kept: 0.0 and -0.0 are one key but not one value
+            key = tuple(row.items()) if all(type(value) is str for value in row.values()) else None
+            entry = known.get(key) if key is not None else None
+            if entry is None:
+                entry = columns_of(row)
+                if entry is None:
                     return vectorizer.transform(rows)
-                column = vocabulary.get(name)
-                if column is not None:
-                    columns.append(column)
-                    values.append(value)
-            lengths.append(len(columns) - before)
-        row_of = np.repeat(np.arange(len(lengths)), lengths)
-        order = np.lexsort((np.frombuffer(columns, dtype=np.intc), row_of))
+                if key is not None:
+                    if len(known) >= ROWS_KEPT:
+                        known.clear()
+                    known[key] = entry
+            columns.extend(entry[0])
+            values.extend(entry[1])
+            lengths.append(len(entry[0]))
         indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
         np.cumsum(lengths, out=indptr[1:])
-        return sparse.csr_array((np.asarray(values, dtype=dtype)[order], np.frombuffer(columns, dtype=np.intc)[order], indptr),
+        return sparse.csr_array((np.asarray(values, dtype=dtype), np.frombuffer(columns, dtype=np.intc), indptr),
                                 shape=(len(lengths), width))
 
     return run

@@ -108,6 +108,12 @@ def test_one_hot_rows_are_vectorised_as_scikit_learn_does_and_other_values_by_sc
         assert same_csr(fast.features(batch), vectorizer.transform(batch))
     with_a_list = rows + [{"direction": ["debit", "credit"]}]  # a list value: scikit-learn's own transform answers
     assert same_csr(fast.features(with_a_list), vectorizer.transform(with_a_list))
+    # rows of strings alone are kept once read: read again, in the same batch and the next, they are the same
+    categories = [{"weekday": "3", "direction": "debit"}, {"direction": "credit", "weekday": "1"}, {"weekday": "3", "direction": "debit"}]
+    for _ in range(2):
+        assert same_csr(fast.features(categories), vectorizer.transform(categories))
+    signed = [{"amount": 0.0, "direction": "debit"}, {"amount": -0.0, "direction": "debit"}]  # one key, two values: not kept
+    assert np.signbit(fast.features(signed).data).tolist() == np.signbit(vectorizer.transform(signed).data).tolist()
 
 
 def test_parts_are_joined_as_scipy_joins_them():

@@ -17,7 +17,7 @@ from modelops.serving.models import ModelCache
 from modelops.serving.pointers import PointerCache
 from modelops.serving.reproducibility import current_environment
 from modelops.serving.routes import Route, RunningTest, ServedModel
-from modelops.serving.service import Server, derived_key
+from modelops.serving.service import Server, derived_key, new_ids
 from tests.model_versions import model_version
 from modelops.registry.artifacts import ArtifactStore
 
@@ -199,3 +199,10 @@ def test_the_logged_confidence_keeps_two_decimals_rounding_half_up():
 
     assert [logged_confidence(value) for value in (0.845, 0.8449, 0.999, 1.0, 0.0)] == [
         Decimal("0.85"), Decimal("0.84"), Decimal("1.00"), Decimal("1.00"), Decimal("0.00")]
+
+
+def test_a_batchs_prediction_ids_are_distinct_random_version_4_uuids():
+    ids = new_ids(1000)
+    assert len(set(ids)) == 1000 and len(set(new_ids(1000)) | set(ids)) == 2000
+    assert {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    assert len({i.bytes[0] for i in ids}) > 200  # the random bits are random, not one value repeated
