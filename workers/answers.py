@@ -41,18 +41,17 @@ def _answering(backend_class: type) -> type:
     return type(f"Answering{backend_class.__name__}", (AnswerEncoding, backend_class), {})
 
 
-_backends: dict[int, Backend] = {}
+_backends: dict[int, Backend | None] = {}  # by process; None: the app's own backend
 
 
 def answers_backend(app) -> Backend:
     """This process's backend for answers: the app's own where it is not Redis."""
-    backend_class, url = by_url(app.conf.result_backend, app.loader)
-    if not issubclass(backend_class, RedisBackend):
-        return app.backend
     if os.getpid() not in _backends:  # a pool process makes its own after the fork
         _backends.clear()
-        _backends[os.getpid()] = _answering(backend_class)(app=app, url=url)
-    return _backends[os.getpid()]
+        # (by_url reads the installed packages' entry points: once per process, never per answer)
+        backend_class, url = by_url(app.conf.result_backend, app.loader)
+        _backends[os.getpid()] = _answering(backend_class)(app=app, url=url) if issubclass(backend_class, RedisBackend) else None
+    return _backends[os.getpid()] or app.backend
 
 
 class AnsweringTask(PublicTask):
