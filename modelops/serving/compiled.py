@@ -202,7 +202,7 @@ def _word_ngram_columns(vectorizer: TfidfVectorizer) -> Callable[[str, array], N
     analyzer, vocabulary = vectorizer.analyzer, vectorizer.vocabulary_
 
     def add(document: str, found: array) -> None:
-        found.extend([vocabulary[gram] for gram in analyzer(document) if gram in vocabulary])
+        found.extend([column for column in map(vocabulary.get, analyzer(document)) if column is not None])
 
     return add
 
