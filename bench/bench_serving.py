@@ -235,7 +235,9 @@ def publisher(broker_url: str) -> Callable[[Any], Any]:
         return partial(redis.Redis.from_url(broker_url).lpush, "predict")  # kombu's own write, priority 0
     from kombu import Connection
 
-    channel = Connection(broker_url).default_channel
+    # with publisher confirms, as the workers publish: a send returns once RabbitMQ has the message
+    # (without them, a client process that exits right after its last send lost some, now and then)
+    channel = Connection(broker_url, transport_options={"confirm_publish": True}).default_channel
     return partial(channel.basic_publish, exchange="", routing_key="predict")
 
 
