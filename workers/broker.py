@@ -26,9 +26,13 @@ class Channel(RedisChannel):
     fetch_at_once = 100
     from_transport_options = redis.Channel.from_transport_options + ("fetch_at_once",)
 
-    #: After a look that found nothing waiting, this many BRPOPs go without one: on a queue that
-    #: is not backed up, every look would be a wasted round trip for each message.
+    #: After a look that found fewer than ``backlog`` messages waiting, this many BRPOPs go without
+    #: one. A look costs a round trip, as a BRPOP does: one that brings back a single message saves
+    #: nothing, and on a queue that is not backed up (single requests arriving at an even pace, the
+    #: reader keeping up) every look was a second round trip for each message: a third of the main
+    #: process's time at 1,000 messages a second (bench/bench_serving.py, py-spy).
     reads_between_looks = 8
+    backlog = 2
 
     def __init__(self, *args, **kwargs):
         self._unacknowledged_consumers = {}  # consumer tag -> queue
@@ -47,7 +51,7 @@ class Channel(RedisChannel):
     def after_delivery(self) -> None:
         if self._reads_before_next_look:
             self._reads_before_next_look -= 1
-        elif not self._deliver_waiting():
+        elif self._deliver_waiting() < self.backlog:
             self._reads_before_next_look = self.reads_between_looks
 
     def _deliver_waiting(self) -> int:

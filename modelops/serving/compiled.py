@@ -25,14 +25,19 @@ requests); here each distinct word's known n-grams are looked up once and kept, 
 are counted at once by numpy, and the fitted weights are applied by scikit-learn's own
 weighting. TF-IDF over our word n-grams (``word_ngrams``) is counted the same way, without a cache
 (documents rarely repeat). A DictVectorizer of string and number values builds its one-hot rows
-itself, and a union of CSR parts is joined by a few array operations (``joined``) rather than
+itself, and a union of sparse parts is joined by a few array operations (``joined``) rather than
 scipy's block machinery: each, like the rest, to the same entries in the same stored order. The
 agents' pipelines never ask for DataFrame output (``set_output``), under which a union joins its
 parts otherwise.
 
+These leaves hand the union plain arrays (``Rows``), not scipy matrices: the union normalises
+every part's rows at once (``normalised``), joins them, and one checked scipy matrix is built for
+the model. A one-row call built four before, and with the join they were half of its time.
+
 Two more steps skip only scikit-learn's checks of their input, whose features the pipeline itself
 has just made: the TF-IDF weighting of the counts (each vectoriser's fitted idf and norm, applied in
-place by the same operations and the same normalising routine as ``TfidfTransformer.transform``), and
+place by the same operations as ``TfidfTransformer.transform``, and normalised by its routine or,
+for a single float32 row, by the same IEEE operations, ``_unit_row``), and
 the linear models' scores (``decision_function``'s product and intercept), under the agents'
 calibration wrappers. Five input checks per model call, each looking for dataframe libraries, cost
 a millisecond of a call's 1.6; and single requests from many tenants make batches of one model call
@@ -40,11 +45,13 @@ per tenant (bench/bench_serving.py --steps profile).
 """
 from __future__ import annotations
 
+import math
 from array import array
 from functools import partial
+from itertools import accumulate
 from operator import itemgetter
 from numbers import Number
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -68,10 +75,14 @@ class CompiledPipeline:
 
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline  # the fitted object, kept as it is (its steps are shared, not copied)
-        self.features = _sequence([step for _, step in pipeline.steps[:-1]])
+        self._features = _sequence([step for _, step in pipeline.steps[:-1]])
         self.model = pipeline.steps[-1][1]
         self.probabilities = _probabilities(self.model)
         self.classes_ = pipeline.classes_
+
+    def features(self, inputs) -> Any:
+        """What the pipeline's steps before the model make of ``inputs``: a scipy matrix where they make one."""
+        return materialised(self._features(inputs))
 
     def predict_proba(self, inputs) -> Any:
         return self.probabilities(self.features(inputs))
@@ -110,7 +121,7 @@ def _sequence(steps: list) -> Transform:
 
     def run(X):
         for transform in transforms:
-            X = transform(X)
+            X = transform(materialised(X))  # a step is given what the pipeline would give it
         return X
 
     return run
@@ -122,35 +133,114 @@ def _union(union: FeatureUnion) -> Transform:
     def run(X):
         # joined as the union joins them when no output container is configured (set_output)
         parts = [transform(X) for transform in transforms]
-        if all(sparse.issparse(part) and part.format == "csr" for part in parts):
-            return joined(parts)
+        if all(isinstance(part, Rows) or (sparse.issparse(part) and part.format == "csr") for part in parts):
+            return joined(normalised([part if isinstance(part, Rows) else rows_of(part) for part in parts]))
+        parts = [materialised(part) for part in parts]
         return sparse.hstack(parts).tocsr() if any(sparse.issparse(part) for part in parts) else np.hstack(parts)
 
     return run
 
 
-def joined(parts: list) -> sparse.csr_array:
-    """CSR matrices of the same rows side by side, as ``sparse.hstack(parts).tocsr()`` joins them:
-    each row holds the entries of the first part's row, then the second's, ..., each in its own
-    order, the columns of a part shifted past those of the parts before it. scipy's hstack gets
-    there through its generic block machinery and seven checked constructions, a fifth of a
-    one-row classification call; here it is a few array operations per part."""
-    rows = parts[0].shape[0]
-    lengths = [np.diff(part.indptr) for part in parts]
-    indptr = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(np.sum(lengths, axis=0), out=indptr[1:])
-    data = np.empty(indptr[-1], dtype=np.result_type(*(part.dtype for part in parts)))
-    indices = np.empty(indptr[-1], dtype=np.int64)
-    row_start, column_offset = indptr[:-1].copy(), 0
-    for part, length in zip(parts, lengths):
-        row = np.repeat(np.arange(rows), length)
-        at = row_start[row] + (np.arange(len(part.indices)) - part.indptr[row])
-        data[at] = part.data
-        indices[at] = part.indices + column_offset
-        row_start += length
-        column_offset += part.shape[1]
-    index_type = np.int32 if max(column_offset, indptr[-1]) <= np.iinfo(np.int32).max else np.int64
-    return sparse.csr_array((data, indices.astype(index_type), indptr.astype(index_type)), shape=(rows, column_offset))
+class Rows(NamedTuple):
+    """Sparse rows before they are a scipy matrix: each row's entries (column, value) in stored
+    order, one row after another, and the normalisation of each row still due (``norm``).
+
+    The leaves of a union make them, the union normalises and joins them, and a call builds one
+    checked scipy matrix at the end. Built at every step, the matrices and their checks were much
+    of a one-row classification call: four constructions of 17-25 µs each and a join of 115 µs, in
+    a call of 480 µs (one model, one request, CPU medians in one process)."""
+    data: np.ndarray
+    indices: np.ndarray
+    lengths: np.ndarray  # entries per row
+    width: int  # columns
+    norm: str | None = None  # "l1", "l2" or None (nothing due)
+
+
+def rows_of(matrix) -> Rows:
+    return Rows(matrix.data, matrix.indices, np.diff(matrix.indptr), matrix.shape[1])
+
+
+def materialised(X: Any) -> Any:
+    """``X`` as a CSR matrix if it is Rows (normalised first if that is due), else as it is."""
+    if not isinstance(X, Rows):
+        return X
+    X = normalised([X])[0]
+    # 32-bit indices where they fit, as scipy would make them (given 64-bit ones, it checks and copies)
+    index_type = np.int32 if max(X.width, len(X.data)) <= np.iinfo(np.int32).max else np.int64
+    if len(X.lengths) == 1:
+        indptr = np.array([0, len(X.data)], dtype=index_type)
+    else:
+        indptr = np.zeros(len(X.lengths) + 1, dtype=index_type)
+        np.cumsum(X.lengths, out=indptr[1:])
+    return sparse.csr_array((X.data, X.indices.astype(index_type, copy=False), indptr), shape=(len(X.lengths), X.width))
+
+
+def normalised(parts: list[Rows]) -> list[Rows]:
+    """The parts with each row normalised as ``TfidfTransformer`` normalises it: a single float32 row to
+    unit length by ``_unit_row`` (a single request's TF-IDF), any other by scikit-learn's own in-place
+    routine, every part due the same norm and of the same type in one call, its rows stacked as the
+    rows of one matrix (a row's norm involves that row alone)."""
+    due: dict[tuple, list[int]] = {}
+    parts = list(parts)
+    for position, part in enumerate(parts):
+        if part.norm == "l2" and part.data.dtype == np.float32 and len(part.lengths) == 1:
+            parts[position] = _unit_row(part)
+        elif part.norm is not None:
+            due.setdefault((part.norm, part.data.dtype), []).append(position)
+    for (norm, _), positions in due.items():
+        members = [parts[position] for position in positions]
+        lengths = np.concatenate([part.lengths for part in members])
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        stacked = sparse.csr_array((np.concatenate([part.data for part in members]), np.concatenate([part.indices for part in members]),
+                                    indptr), shape=(len(lengths), max(part.width for part in members)))
+        NORMALISED[norm](stacked)
+        start = 0
+        for position, part in zip(positions, members):
+            parts[position] = part._replace(data=stacked.data[start:start + len(part.data)], norm=None)
+            start += len(part.data)
+    return parts
+
+
+def _unit_row(part: Rows) -> Rows:
+    """One float32 row divided by its Euclidean length, to the same bits as scikit-learn's
+    ``inplace_csr_row_normalize_l2``, whose call on a matrix built for it (a checked scipy
+    construction) was a sixth of a one-row classification call. That routine squares each value in
+    float32, adds the squares in double one after another in stored order, takes the square root,
+    leaves a row whose sum is 0 as it is, and divides each value by the root in double, rounded
+    back to float32: here the same IEEE operations, the sum in Python's double. (A float product
+    cannot be fused into a double sum, so no compiler's choice can make the two differ;
+    tests/unit/test_serving_compiled.py compares them on every agent's rows.)"""
+    total = 0.0
+    for square in (part.data * part.data).tolist():
+        total += square
+    if total == 0.0:
+        return part._replace(norm=None)
+    return part._replace(data=(part.data.astype(np.float64) / math.sqrt(total)).astype(np.float32), norm=None)
+
+
+def joined(parts: list[Rows]) -> Rows:
+    """Parts of the same rows side by side, as ``sparse.hstack(parts).tocsr()`` joins them: each
+    row holds the entries of the first part's row, then the second's, ..., each in its own order,
+    the columns of a part shifted past those of the parts before it.
+
+    The parts' entries are laid one part after another; each (part, row) run of entries then moves
+    by how far its start is, in that order, from its start one row after another: a few array
+    operations for any number of rows and parts."""
+    if len(parts) == 1:
+        return parts[0]
+    widths = [part.width for part in parts]
+    data = np.concatenate([part.data for part in parts])
+    indices = np.concatenate([part.indices for part in parts]).astype(np.int64)
+    indices += np.repeat(list(accumulate(widths[:-1], initial=0)), [len(part.indices) for part in parts])
+    if len(parts[0].lengths) == 1:  # one row: the parts' entries are already in its order
+        return Rows(data, indices, np.array([len(data)]), sum(widths))
+    runs = np.stack([part.lengths for part in parts])  # (part, row): entries of each run
+    by_part = np.cumsum(runs.ravel()) - runs.ravel()  # each run's start, parts one after another
+    by_row = (np.cumsum(runs.T.ravel()) - runs.T.ravel()).reshape(runs.shape[::-1]).T.ravel()  # rows one after another
+    at = np.arange(len(data)) + np.repeat(by_row - by_part, runs.ravel())
+    data[at], indices[at] = data.copy(), indices.copy()
+    return Rows(data, indices, runs.sum(axis=0), sum(widths))
 
 
 # distinct words whose n-grams a vectoriser keeps at most (then it starts again): bounded memory
@@ -215,19 +305,22 @@ def _counted_tfidf(vectorizer: TfidfVectorizer, add_columns: Callable[[str, arra
     width = len(vectorizer.vocabulary_)
 
     def run(documents):
-        # the count matrix CountVectorizer builds: per row, each n-gram's count, columns in order.
-        # Each n-gram found is a 1 in its row; scipy sorts each row's columns and sums the repeats
-        # (row by row, half the time of sorting the batch's cells as one array).
+        # the count matrix CountVectorizer builds: per row, each n-gram's count, columns in order
         found, lengths = array("i"), []
         for document in documents:
             before = len(found)
             add_columns(document, found)
             lengths.append(len(found) - before)
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
-        np.cumsum(lengths, out=indptr[1:])
-        counted = sparse.csr_array((np.ones(len(found), dtype=vectorizer.dtype), np.frombuffer(found, dtype=np.intc), indptr),
-                                   shape=(len(lengths), width))
-        counted.sum_duplicates()
+        columns = np.frombuffer(found, dtype=np.intc)
+        if len(lengths) == 1:  # (a single request) numpy sorts and counts one row's n-grams in half scipy's time
+            columns, counts = np.unique(columns, return_counts=True)
+            counted = Rows(counts.astype(vectorizer.dtype), columns.astype(np.intc), np.array([len(columns)]), width)
+        else:  # scipy sorts each row's and sums the repeats (row by row: half the time of sorting the batch's as one array)
+            indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=indptr[1:])
+            matrix = sparse.csr_array((np.ones(len(found), dtype=vectorizer.dtype), columns, indptr), shape=(len(lengths), width))
+            matrix.sum_duplicates()
+            counted = rows_of(matrix)
         if vectorizer.binary:
             counted.data.fill(1)
         return weighting(counted)
@@ -277,10 +370,7 @@ def _dict_vectorizer(vectorizer: DictVectorizer) -> Transform:
             columns.extend(entry[0])
             values.extend(entry[1])
             lengths.append(len(entry[0]))
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
-        np.cumsum(lengths, out=indptr[1:])
-        return sparse.csr_array((np.asarray(values, dtype=dtype), np.frombuffer(columns, dtype=np.intc), indptr),
-                                shape=(len(lengths), width))
+        return Rows(np.asarray(values, dtype=dtype), np.frombuffer(columns, dtype=np.intc), np.asarray(lengths, dtype=np.int64), width)
 
     return run
 
@@ -296,24 +386,24 @@ def _weighs_as_known(vectorizer: TfidfVectorizer) -> bool:
 def _tfidf(vectorizer: TfidfVectorizer) -> Transform:
     """A fitted TF-IDF vectoriser: its own counting (CountVectorizer's), then the weighting."""
     weighting = _weighting(vectorizer)
-    return lambda documents: weighting(CountVectorizer.transform(vectorizer, documents))
+    return lambda documents: weighting(rows_of(CountVectorizer.transform(vectorizer, documents)))
 
 
-def _weighting(vectorizer: TfidfVectorizer) -> Transform:
-    """``TfidfTransformer.transform`` of a count matrix of the vectoriser's own float type, in place:
-    the same operations in the same order, without its input checks."""
+def _weighting(vectorizer: TfidfVectorizer) -> Callable[[Rows], Rows]:
+    """``TfidfTransformer.transform`` of counts of the vectoriser's own float type, in place: the
+    same operations in the same order, without its input checks. The rows' normalisation is left
+    due (``normalised``), to be done with the other parts' at once."""
     idf = vectorizer.idf_ if vectorizer.use_idf else None
-    normalise, sublinear = NORMALISED[vectorizer.norm], vectorizer.sublinear_tf
+    sublinear = vectorizer.sublinear_tf
 
-    def run(counts):
+    def run(counts: Rows) -> Rows:
+        values = counts.data  # changed in place
         if sublinear:
-            np.log(counts.data, counts.data)
-            counts.data += 1.0
+            np.log(values, values)
+            values += 1.0
         if idf is not None:
-            counts.data *= idf[counts.indices]
-        if normalise is not None:
-            normalise(counts)
-        return counts
+            values *= idf[counts.indices]
+        return counts._replace(norm=vectorizer.norm)
 
     return run
 
@@ -325,7 +415,7 @@ def _transformer_weighting(vectorizer: TfidfVectorizer) -> Transform:
     if vectorizer.use_idf:
         weighting.idf_ = vectorizer.idf_
     weighting.n_features_in_ = len(vectorizer.vocabulary_)
-    return partial(weighting.transform, copy=False)
+    return lambda counts: weighting.transform(materialised(counts), copy=False)
 
 
 # the linear models whose decision_function is LinearClassifierMixin's

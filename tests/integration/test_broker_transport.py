@@ -59,17 +59,18 @@ def test_an_unacknowledged_queue_is_read_many_messages_per_round_trip_in_order(c
     assert not [raw for raw in broker.hvals("unacked") if json.loads(raw)[2] == "bulk"]
 
 
-def test_after_a_look_that_found_nothing_the_next_reads_take_one_message_each(connection):
+@pytest.mark.parametrize("behind", [0, 1], ids=["nothing", "one message"])
+def test_after_a_look_that_found_no_backlog_the_next_reads_take_one_message_each(connection, behind):
     queue = Queue(f"bulk-{uuid.uuid4().hex}", routing_key="bulk", no_ack=True)
     received = []
     with Consumer(connection, queues=[queue], no_ack=True, callbacks=[lambda body, _: received.append(body)]):
-        fill(connection, queue, [{"n": 0}])
-        connection.drain_events(timeout=5)  # one message, and a look that finds nothing behind it
-        assert received == [{"n": 0}]
-        fill(connection, queue, [{"n": n} for n in range(1, 41)])
+        fill(connection, queue, [{"n": n} for n in range(1 + behind)])
+        connection.drain_events(timeout=5)  # one message, and a look that finds fewer than a backlog behind it
+        assert received == [{"n": n} for n in range(1 + behind)]
+        fill(connection, queue, [{"n": n} for n in range(1 + behind, 41)])
         for read in range(Channel.reads_between_looks):
             connection.drain_events(timeout=5)
-            assert len(received) == read + 2  # no look: one message per read
+            assert len(received) == read + 2 + behind  # no look: one message per read
         connection.drain_events(timeout=5)  # looks again, and takes the rest
     assert received == [{"n": n} for n in range(41)]
 

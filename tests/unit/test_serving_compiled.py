@@ -18,7 +18,7 @@ from modelops.agents import get_agent
 from modelops.agents.estimators import LINEAR_DEFAULTS, calibrated_linear
 from modelops.agents.features import char_ngrams_of_words, word_ngrams
 from modelops.agents.synthetic import generate
-from modelops.serving.compiled import CompiledPipeline, compiled, joined
+from modelops.serving.compiled import CompiledPipeline, compiled, joined, materialised, rows_of
 
 
 def fitted(agent_type: str, rows: int = 300, config: dict | None = None):
@@ -123,5 +123,25 @@ def test_parts_are_joined_as_scipy_joins_them():
     dense[1][[2, 4]] = 0  # rows with nothing in a part
     parts = [sparse.csr_array(values) for values in dense]
     parts.append(sparse.csr_array((6, 5), dtype=np.float32))  # a part with no entry at all
-    assert same_csr(joined(parts), sparse.hstack(parts).tocsr())
-    assert same_csr(joined([part[:1] for part in parts]), sparse.hstack([part[:1] for part in parts]).tocsr())
+    for rows in (parts, [part[:1] for part in parts], [part[:0] for part in parts], parts[1:2]):
+        fast = materialised(joined([rows_of(part) for part in rows]))
+        assert same_csr(fast, sparse.hstack(rows).tocsr())
+
+
+def test_a_union_of_parts_of_different_norms_and_types_is_made_as_scikit_learn_makes_it():
+    """Parts due the same norm and type are normalised together, a single float32 row on its own:
+    each row still comes out as scikit-learn's, for any mix of parts."""
+    training = [{"memo": memo, "kind": kind} for memo, kind in
+                [("amzn mktp us", "card"), ("amazon marketplace", "card"), ("shell oil 0", "cash"), ("uber trip", "card")] * 4]
+    memo = FunctionTransformer(lambda rows: [row["memo"] for row in rows])
+    union = FeatureUnion([
+        ("words", make_pipeline(memo, TfidfVectorizer(analyzer=partial(word_ngrams, sizes=(1, 2)), dtype=np.float32))),
+        ("chars", make_pipeline(memo, TfidfVectorizer(analyzer=partial(char_ngrams_of_words, sizes=(2, 3))))),  # float64
+        ("plain", make_pipeline(memo, TfidfVectorizer(dtype=np.float32, sublinear_tf=True, norm="l1"))),
+        ("kinds", make_pipeline(FunctionTransformer(lambda rows: [{"kind": row["kind"]} for row in rows]), DictVectorizer())),
+    ])
+    pipeline = Pipeline([("features", union), ("model", LogisticRegression())]).fit(training, [n % 3 for n in range(16)])
+    asked = [{"memo": "zzzz", "kind": "card"}, {"memo": "shell shell amzn", "kind": "wire"}, {"memo": "", "kind": "cash"}] + training[:5]
+    for batch in (asked, asked[:1], asked[1:2], asked[2:3]):  # many rows; one with nothing known; one; one empty
+        assert same_csr(compiled(pipeline).features(batch), pipeline[:-1].transform(batch))
+        assert np.array_equal(compiled(pipeline).predict_proba(batch), pipeline.predict_proba(batch))
