@@ -563,7 +563,8 @@ def main() -> None:
     client = plain_client(args)
 
     steps = args.steps.split(",")
-    figures = {"agents": agents, "tenants": len(tenants), "cores": os.cpu_count()}
+    figures = {"agents": agents, "tenants": len(tenants), "cores": os.cpu_count(), "host_probe_ms": [host_probe()]}
+    print(f"host probe (the same fixed work in every run; compare runs on other days by it): {figures['host_probe_ms'][0]:.1f} ms")
     if "throughput" in steps:
         by_broker = {}
         for broker in args.brokers.split(","):
@@ -581,8 +582,35 @@ def main() -> None:
         figures["scaling"] = scaling(client, env, args, tenants, agents[0])
     if "profile" in steps:
         figures["profile"] = profile(args, tenants, agents[0])
+    figures["host_probe_ms"].append(host_probe())
+    print(f"\nhost probe at the end: {figures['host_probe_ms'][1]:.1f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
+
+
+def host_probe() -> float:
+    """Milliseconds of CPU that a fixed piece of work takes in this process (median of 7): string
+    handling, dictionary look-ups and JSON in Python, and small numpy arrays, as serving does.
+    This host's speed moves from one day to the next by more than any change measured here, so a
+    run's figures are comparable with another day's only beside this."""
+    import numpy as np
+
+    words = [f"word{n % 997}" for n in range(20_000)]
+    vocabulary = {word: n for n, word in enumerate(sorted(set(words)))}
+    values = np.arange(2_000, dtype=np.float32)
+
+    def work() -> None:
+        columns = [vocabulary.get(word.upper().lower()) for word in words]
+        json.loads(json.dumps({"columns": columns}))
+        for start in range(0, 2_000, 20):
+            np.unique(values[start:start + 20], return_counts=True)
+
+    timings = []
+    for _ in range(7):
+        started = time.process_time()
+        work()
+        timings.append((time.process_time() - started) * 1000)
+    return median(timings)
 
 
 def plain_client(args) -> Celery:

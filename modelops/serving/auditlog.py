@@ -5,9 +5,12 @@ security. So the rows go first by binary COPY into a temporary table of this con
 policy, index or foreign key there; the fastest way into Postgres, with no text to format or
 parse), then into the log by one ``INSERT ... SELECT`` per tenant, each after switching the
 transaction to that tenant: every row is checked against its tenant's policy, and the batch still
-commits once. A reader of the result therefore always finds its row. Against the rows sent as one
-JSON document (``jsonb_to_recordset``), 1,000 rows cost a quarter less CPU on each side: 13 -> 11
-ms in this process, 20 -> 15 ms in the Postgres backend (docs/benchmarks.md, Serving).
+commits once. A reader of the result therefore always finds its row. Those statements run inside
+Postgres, in one call of ``ai.log_staged_predictions()`` (migration 0014), as this connection's
+role: sent one by one, they cost the client about 100 µs per tenant, and a batch of single
+requests holds many tenants. Against the rows sent as one JSON document (``jsonb_to_recordset``),
+the COPY costs a quarter less CPU on each side for 1,000 rows: 13 -> 11 ms in this process,
+20 -> 15 ms in the Postgres backend (docs/benchmarks.md, Serving).
 
 ``input_data`` is stored as the agent validated it (declared fields only, in JSON types), not
 scrubbed: it is the tenant's own record, readable by that tenant alone, and reproduction must feed
@@ -60,18 +63,8 @@ TYPES = ("uuid", "uuid", "text", "uuid", "jsonb", "jsonb", "numeric", "timestamp
 CREATE_STAGING = ("CREATE TEMPORARY TABLE IF NOT EXISTS prediction_log_staging ("
                   + ", ".join(f"{column} {kind}" for column, kind in zip(COLUMNS, TYPES)) + ") ON COMMIT DELETE ROWS")
 COPY_STAGING = f"COPY pg_temp.prediction_log_staging ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-INSERT_TENANT_ROWS = """
-    INSERT INTO ai.prediction_log (
-        id, model_version_id, agent_type, tenant_id, input_data, predicted_output, confidence_score,
-        prediction_timestamp, prediction_duration_ms, is_reproducible, reproducibility_note,
-        ab_test_id, ab_group, request_key)
-    SELECT id, model_version_id, agent_type, tenant_id, input_data, predicted_output, confidence_score,
-           prediction_timestamp, round(CAST(prediction_duration_ms AS numeric), 2), reproducibility_note IS NULL,
-           reproducibility_note, ab_test_id, ab_group, request_key
-    FROM pg_temp.prediction_log_staging WHERE tenant_id = %s
-"""
-# what db.tenant_scope does at the start of its transaction, repeated for each tenant of this one
-SWITCH_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
+# switches the transaction to each tenant of the staged rows in turn and inserts that tenant's rows
+LOG_STAGED = "SELECT ai.log_staged_predictions()"
 
 # Months this process has made sure have a partition; the maintenance task makes them ahead of
 # time, this covers a clock that has run past them (a simulated week, a late maintenance run).
@@ -93,12 +86,9 @@ def write(rows: list[LogRow]) -> None:
                 copy.set_types(TYPES)
                 for row in rows:
                     copy.write_row(_copied(row))
-            # a batch of single requests mixes tenants, two statements each: pipelined, they cost
-            # one round trip to the server instead of one each
-            with driver.pipeline():
-                for tenant_id in sorted({row.tenant_id for row in rows}):
-                    cursor.execute(SWITCH_TENANT, (str(tenant_id),))
-                    cursor.execute(INSERT_TENANT_ROWS, (tenant_id,))
+            written = cursor.execute(LOG_STAGED).fetchone()[0]
+            if written != len(rows):  # (each refusal raises; this would be rows lost without one)
+                raise RuntimeError(f"{len(rows)} audit rows staged but {written} logged")
     _months_with_partition.update(months)  # only once committed: a rolled-back partition is not there
 
 

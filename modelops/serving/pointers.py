@@ -2,8 +2,9 @@
 
 A promotion or rollback is a committed row change; a serving process learns of it when it next
 checks the keys it is asked about. Keys older than ``max_age`` are checked together, in one call
-per batch: the call reads a signature of every registry row each key's route depends on (one
-query) and resolves again only the keys whose signature moved. So the database sees a query or
+per batch, with every other key in use that is half as old (``PointerCache._refresh``): the call
+reads a signature of every registry row each key's route depends on (one query) and resolves
+again only the keys whose signature moved. So the database sees a query or
 two a second per process however many predictions flow, and a change is in effect within
 ``max_age`` plus one batch (under 1 s). Freshness is measured on the monotonic clock, not
 ``modelops.clock``: it is about how soon real time sees a committed change, whatever simulated
@@ -34,18 +35,35 @@ class PointerCache:
         self.max_age = max_age
         self.max_keys = max_keys
         self.monotonic = monotonic
-        self._entries: OrderedDict[Key, tuple[float, Known]] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[float, Known]] = OrderedDict()  # least recently asked first
+        self._asked: dict[Key, float] = {}  # when each key was last asked for
 
     def routes(self, keys: Iterable[Key]) -> dict[Key, Route]:
         wanted = set(keys)
         now = self.monotonic()
-        stale = [key for key in wanted if key not in self._entries or now - self._entries[key][0] >= self.max_age]
-        if stale:
-            known = {key: self._entries[key][1] for key in stale if key in self._entries}
-            for key, entry in self.refresh(stale, known).items():
-                self._entries[key] = (now, entry)
+        if any(key not in self._entries or now - self._entries[key][0] >= self.max_age for key in wanted):
+            self._refresh(wanted, now)
         for key in wanted:
             self._entries.move_to_end(key)
+            self._asked[key] = now
         while len(self._entries) > self.max_keys:
-            self._entries.popitem(last=False)
+            key, _ = self._entries.popitem(last=False)
+            del self._asked[key]
         return {key: self._entries[key][1][1] for key in wanted}
+
+    def _refresh(self, wanted: set[Key], now: float) -> None:
+        """Reads this batch's stale and new keys, and with them every key in use (asked for within
+        ``max_age``) that is at least half of ``max_age`` old, so that the keys in use are read
+        together, once or twice per ``max_age``. Each key read only when it was stale, at its own
+        moment, made single requests from many tenants read the registry in nearly every batch (a
+        tenth of a pool process's time at 800 requests a second from 100 tenants)."""
+        soon = self.max_age / 2
+        due = {key for key in wanted if key not in self._entries or now - self._entries[key][0] >= soon}
+        for key in reversed(self._entries):  # the most recently asked first
+            if now - self._asked[key] >= self.max_age:
+                break
+            if now - self._entries[key][0] >= soon:
+                due.add(key)
+        known = {key: self._entries[key][1] for key in due if key in self._entries}
+        for key, entry in self.refresh(list(due), known).items():
+            self._entries[key] = (now, entry)

@@ -6,7 +6,8 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import text
+from psycopg import errors
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from modelops import db
@@ -192,10 +193,44 @@ def test_a_logged_prediction_must_name_a_model_version_that_exists(two_tenants):
                                   {"v": unknown}).scalar_one() == 0
 
 
+def logged(tenant: uuid.UUID, version: uuid.UUID):
+    from modelops.serving.auditlog import LogRow
+    return LogRow(id=uuid.uuid4(), model_version_id=version, agent_type="chat", tenant_id=tenant, input_data={"message": "hi"},
+                  predicted_output={"intent": "greeting"}, confidence=0.9, prediction_timestamp=dt.datetime(2026, 11, 2, 14, 0),
+                  duration_ms=1.5, reproducibility_note=None, ab_test_id=None, ab_group=None, request_key=None)
+
+
+def test_a_batch_of_many_tenants_is_logged_by_the_application_role_each_row_under_its_own_tenant(two_tenants):
+    from modelops.serving import auditlog
+    a, b = two_tenants
+    with db.operator_scope() as connection:
+        versions = dict(connection.execute(text("SELECT tenant_id, id FROM ai.model_versions WHERE tenant_id IN (:a, :b)"),
+                                           {"a": a, "b": b}).all())
+    rows = [logged(a, versions[a]), logged(b, versions[b]), logged(a, versions[a])]
+    auditlog.write(rows)  # as the application role, the workers' (test_the_application_role_cannot_bypass...)
+    for tenant, others in ((a, b), (b, a)):
+        with db.tenant_scope(tenant) as connection:
+            found = set(connection.execute(text("SELECT id FROM ai.prediction_log WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)), {"ids": [row.id for row in rows]}).scalars())
+        assert found == {row.id for row in rows if row.tenant_id == tenant}
+
+
+def test_a_batch_with_one_row_naming_an_unknown_version_is_refused_whole(two_tenants):
+    from modelops.serving import auditlog
+    a, b = two_tenants
+    with db.operator_scope() as connection:
+        version = connection.execute(text("SELECT id FROM ai.model_versions WHERE tenant_id = :a"), {"a": a}).scalar_one()
+    rows = [logged(a, version), logged(b, uuid.uuid4())]
+    with pytest.raises(errors.ForeignKeyViolation, match="which is not in ai.model_versions"):
+        auditlog.write(rows)
+    with db.operator_scope() as connection:  # not even the other tenant's valid row was kept
+        assert connection.execute(text("SELECT count(*) FROM ai.prediction_log WHERE id = :id"), {"id": rows[0].id}).scalar_one() == 0
+
+
 def test_a_model_version_that_logged_predictions_name_cannot_be_deleted(two_tenants, owner):
     a, _ = two_tenants
     with db.operator_scope() as connection:
-        version = connection.execute(text("SELECT model_version_id FROM ai.prediction_log WHERE tenant_id = :tenant"),
+        version = connection.execute(text("SELECT DISTINCT model_version_id FROM ai.prediction_log WHERE tenant_id = :tenant"),
                                      {"tenant": a}).scalar_one()
     # not even by the schema's owner, whom row-level security and grants do not hold
     with pytest.raises(DBAPIError, match=f"model version {version} is named by logged predictions") as refused:

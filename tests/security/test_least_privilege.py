@@ -132,6 +132,12 @@ def test_each_definer_function_is_executable_by_its_role_alone_with_a_pinned_sea
         assert set(executors) == expected[name], name
 
 
+@pytest.mark.parametrize("role", [DASHBOARD_ROLE, SYSTEM_ROLE])
+def test_only_the_roles_that_write_the_audit_log_may_call_its_batch_insert(database, role):
+    with session_as(role) as connection:
+        assert refused(connection, "SELECT ai.log_staged_predictions()")
+
+
 def test_the_front_facing_role_cannot_call_the_dashboards_functions_nor_the_reverse(database, operator_token):
     digest = access.digest(operator_token["token"])
     with session_as(APP_ROLE) as connection:

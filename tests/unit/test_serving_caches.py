@@ -40,21 +40,45 @@ def keys(n: int) -> list[tuple[str, uuid.UUID]]:
     return [("classification", uuid.UUID(int=i + 1)) for i in range(n)]
 
 
-def test_routes_are_resolved_once_per_max_age_and_stale_ones_together():
+def test_routes_are_resolved_once_per_max_age_and_the_keys_in_use_together():
     ticks, resolver = Ticks(), CountingRefresher()
     cache = PointerCache(resolver, max_age=0.5, monotonic=ticks)
-    a, b, c = keys(3)
+    a, b, c, d = keys(4)
     assert cache.routes([a, b])[a].reason == "generation 0"
-    ticks.now += 0.3
+    ticks.now += 0.1
     resolver.generation = 1
     routes = cache.routes([a, b, c])
     assert resolver.calls == [sorted([a, b]), [c]]  # a and b still fresh: only the new key was read
     assert routes[a].reason == "generation 0" and routes[c].reason == "generation 1"
-    ticks.now += 0.25  # a and b are now 0.55 s old, c 0.25 s
-    assert cache.routes([a, b, c])[a].reason == "generation 1"
-    assert resolver.calls[-1] == sorted([a, b])  # one call for every stale key of the batch
+    ticks.now += 0.3  # a and b 0.4 s old, c 0.3 s: all still fresh
+    cache.routes([a, c, b])
+    assert len(resolver.calls) == 2
+    ticks.now += 0.15  # a and b are now 0.55 s old, c 0.45 s
+    resolver.generation = 2
+    assert cache.routes([a])[a].reason == "generation 2"
+    # one call for the stale key, and with it the others in use that are at least half as old:
+    # b and c, though this batch did not ask for them; so the next batches read nothing
+    assert resolver.calls[-1] == sorted([a, b, c])
     # with what was known of them, so that unchanged routes can be kept without resolving them again
-    assert resolver.known[-1] == {a: ("signature 0", Route(None, "generation 0")), b: ("signature 0", Route(None, "generation 0"))}
+    assert resolver.known[-1] == {a: ("signature 0", Route(None, "generation 0")), b: ("signature 0", Route(None, "generation 0")),
+                                  c: ("signature 1", Route(None, "generation 1"))}
+    ticks.now += 0.1
+    assert cache.routes([b, c])[c].reason == "generation 2"
+    assert len(resolver.calls) == 3
+    ticks.now += 0.2  # a new key: the others are 0.3 s old, asked for within max_age, and read with it
+    cache.routes([d])
+    assert resolver.calls[-1] == sorted([a, b, c, d])
+
+
+def test_a_key_no_longer_asked_for_is_not_read_again_with_the_others():
+    ticks, resolver = Ticks(), CountingRefresher()
+    cache = PointerCache(resolver, max_age=0.5, monotonic=ticks)
+    a, b = keys(2)
+    cache.routes([a, b])
+    for _ in range(4):  # only a is asked for from now on
+        ticks.now += 0.6
+        cache.routes([a])
+    assert resolver.calls[1:] == [[a], [a], [a], [a]]
 
 
 def test_the_route_table_is_bounded_least_recently_used_out():
