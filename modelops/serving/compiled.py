@@ -155,6 +155,10 @@ class Rows(NamedTuple):
     width: int  # columns
     norm: str | None = None  # "l1", "l2" or None (nothing due)
 
+    def having(self, data: np.ndarray, norm: str | None = None) -> "Rows":
+        """The same entries with the values ``data``, and ``norm`` due."""
+        return Rows(data, self.indices, self.lengths, self.width, norm)
+
 
 def rows_of(matrix) -> Rows:
     return Rows(matrix.data, matrix.indices, np.diff(matrix.indptr), matrix.shape[1])
@@ -197,7 +201,7 @@ def normalised(parts: list[Rows]) -> list[Rows]:
         NORMALISED[norm](stacked)
         start = 0
         for position, part in zip(positions, members):
-            parts[position] = part._replace(data=stacked.data[start:start + len(part.data)], norm=None)
+            parts[position] = part.having(stacked.data[start:start + len(part.data)])
             start += len(part.data)
     return parts
 
@@ -215,8 +219,8 @@ def _unit_row(part: Rows) -> Rows:
     for square in (part.data * part.data).tolist():
         total += square
     if total == 0.0:
-        return part._replace(norm=None)
-    return part._replace(data=(part.data.astype(np.float64) / math.sqrt(total)).astype(np.float32), norm=None)
+        return part.having(part.data)
+    return part.having((part.data.astype(np.float64) / math.sqrt(total)).astype(np.float32))
 
 
 def joined(parts: list[Rows]) -> Rows:
@@ -403,7 +407,7 @@ def _weighting(vectorizer: TfidfVectorizer) -> Callable[[Rows], Rows]:
             values += 1.0
         if idf is not None:
             values *= idf[counts.indices]
-        return counts._replace(norm=vectorizer.norm)
+        return counts.having(values, vectorizer.norm)
 
     return run
 
