@@ -21,7 +21,7 @@ from modelops.serving.routes import Route
 
 Key = tuple[str, uuid.UUID]  # (agent_type, tenant_id)
 Known = tuple[str, Route]  # (signature of what the route was resolved from, the route)
-# refresh(stale keys, what is known of them) -> (signature, route) for every one of those keys
+# refresh(keys to read, what is known of them) -> (signature, route) for every one of those keys
 Refresher = Callable[[list[Key], dict[Key, Known]], dict[Key, Known]]
 
 MAX_AGE_SECONDS = 0.5
