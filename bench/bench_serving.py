@@ -34,7 +34,9 @@ Steps:
      (latency percentiles, open loop: each message is sent at its slot whatever came back), and
      batches;
   3. `modelops worker --pool serving`: the same three measurements with ``modelops.serving.predict``
-     and ``modelops.serving.predict_batch`` (each batch is one tenant's requests, the tenants in turn);
+     and ``modelops.serving.predict_batch`` (each batch is one tenant's requests, the tenants in turn),
+     after an untimed batch and an untimed pass of half as many single messages, so that every pool
+     process has loaded every model;
      then how soon after a promotion commits the running worker answers with the promoted version;
   4. memory: a serving worker with one pool process, its resident set as it takes on every
      tenant's model of each of the six agents in turn;
@@ -670,10 +672,14 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
     group = start_worker(pools.worker_command("serving", concurrency, loglevel="WARNING"), "serving", env)
     measured = {}
     try:
-        for agent in agents:  # every model loaded once before anything is timed
+        for agent in agents:  # every model loaded by every pool process before anything is timed
             wait_ready(client, PREDICT, workload(tenants[:1], agent, 1, 3)[0])
             client.send_task(PREDICT_BATCH, kwargs=call(PREDICT_BATCH, workload(tenants, agent, 4 * len(tenants), 4)),
                              queue="predict").get(timeout=600)
+            # a batch message reaches one process: an untimed pass of single messages reaches the
+            # others (without it, the first timed round of singles measured their loading)
+            as_fast_as_possible(client, args.broker_url, PREDICT, workload(tenants, agent, args.singles // 2, 2),
+                                args.clients, args.senders)
         for agent in agents:
             measured[agent] = measure(client, PREDICT, PREDICT_BATCH, args, tenants, agent, seed=1,
                                       cpu=lambda: worker_cpu(group, "serving", args.database_url))
@@ -681,7 +687,7 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
         moves = pickup(client, tenants[0], moves=7)
     finally:
         group.stop()
-    return {"concurrency": concurrency, "clients": args.clients, "singles": args.singles, "rate": args.rate,
+    return {"concurrency": concurrency, "clients": args.clients, "singles": args.singles, "rate": args.rate, "load_share": args.load_share,
             "batch": args.batch, "batches": args.batches, "rounds": args.rounds,
             "single_tenants": args.single_tenants or len(tenants), "noop": baselines, "serving": measured, "pickup": moves}
 

@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import shlex
+import socket
 import statistics
 import subprocess
 import sys
@@ -74,8 +75,11 @@ def benchmarks(quick: bool, million: bool) -> list[Benchmark]:
             Benchmark("metrics", "bench_metrics.py", ("--steps", "delay", "--probes", "5", "--in-flight", "2", "--tenants", "3")),
             Benchmark("rollback", "bench_rollback.py", ("--runs", "2")),
         ]
+    # latency at half of the capacity just measured, on RabbitMQ too where one answers (beside Redis, in one run)
+    brokers = "redis,amqp" if rabbitmq_answers() else "redis"
     return [
-        Benchmark("serving", "bench_serving.py", ("--agents", "classification", "--steps", "throughput")),
+        Benchmark("serving", "bench_serving.py", ("--agents", "classification", "--steps", "throughput",
+                                                  "--load-share", "0.5", "--brokers", brokers)),
         Benchmark("scaling", "bench_serving.py", ("--agents", "classification", "--steps", "scaling",
                                                   "--shapes", "1x1,1x2,1x4,2x1,4x1", "--rounds", "3", "--singles", "2000")),
         Benchmark("intake", "bench_intake.py", ("--worker", "--redis-url", INTAKE_REDIS)),
@@ -84,6 +88,15 @@ def benchmarks(quick: bool, million: bool) -> list[Benchmark]:
         Benchmark("metrics", "bench_metrics.py", ("--steps", "delay", "--probes", "40", "--in-flight", "6")),
         Benchmark("rollback", "bench_rollback.py", ("--runs", "9")),
     ]
+
+
+def rabbitmq_answers(host: str = "127.0.0.1", port: int = 5672) -> bool:
+    """Whether a RabbitMQ listens where bench_serving.py looks for one by default."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -127,25 +140,36 @@ def verdict(ok: bool) -> str:
 
 
 def serving_rows(figures: dict) -> list[list[str]]:
-    agent = figures["agents"][0]
-    t = figures["throughput"]
+    """The serving figures of each broker measured (Redis alone, or Redis and RabbitMQ in one run)."""
+    by_broker = figures.get("brokers") or {"redis": figures["throughput"]}
+    return [line for broker, measured in by_broker.items()
+            for line in broker_rows(BROKER_NAMES[broker], measured, figures["agents"][0])]
+
+
+BROKER_NAMES = {"redis": "Redis", "amqp": "RabbitMQ"}
+
+
+def broker_rows(broker: str, t: dict, agent: str) -> list[list[str]]:
     noop, serving = t["noop"][agent], t["serving"][agent]
-    shape = f"{t['clients']} clients, 1 worker x {t['concurrency']} processes, median of {t['rounds']}"
+    shape = f"{broker}, {t['clients']} clients, 1 worker x {t['concurrency']} processes, median of {t['rounds']}"
     batched, batched_noop = answered(serving["batched"]), answered(noop["batched"])
     singles, singles_noop = answered(serving["singles"]), answered(noop["singles"])
     latency, latency_noop = serving["latency"], noop["latency"]
+    asked = f"{t['load_share']:.0%} of the capacity above" if t.get("load_share") is not None else f"{t['rate']:,.0f}/s asked"
     return [
         row(f"predictions, batched: {t['batches']} messages of {t['batch']:,} {agent} requests in flight ({shape})",
             f"{batched:,.0f} predictions/s", f"no-op task, same messages: {batched_noop:,.0f} items/s",
-            f"{batched / batched_noop:.2f}x", "target >= 10,000/s; spec 11C: 1,000+/s", verdict(batched >= 10_000)),
+            f"{batched / batched_noop:.2f}x", "target >= 20,000/s; spec 11C: 1,000+/s", verdict(batched >= 20_000)),
         row(f"predictions, single messages: {t['singles']:,} {agent} requests from {t['single_tenants']} tenants, "
             f"as fast as the clients send ({shape})",
             f"{singles:,.0f} predictions/s", f"no-op task, one message each: {singles_noop:,.0f}/s",
             f"{singles / singles_noop:.2f}x", "spec 11C: 1,000+/s", verdict(singles >= 1_000)),
-        row(f"single messages at {latency['offered']:,.0f}/s offered ({t['rate']:,.0f}/s asked): latency p50 / p99, "
+        row(f"single messages at {latency['offered']:,.0f}/s offered ({broker}, {asked}): latency p50 / p99, "
             "send to result stored",
             f"{latency['p50']:,.0f} / {latency['p99']:,.0f} ms", f"no-op: {latency_noop['p50']:,.0f} / {latency_noop['p99']:,.0f} ms",
-            f"{latency['p99'] / latency_noop['p99']:.2f}x (p99)", "reported (no figure in the spec)", "-"),
+            f"{latency['p99'] / latency_noop['p99']:.2f}x (p99)",
+            *((("target at 50% of capacity: p50 <= 50 ms, p99 <= 200 ms", verdict(latency["p50"] <= 50 and latency["p99"] <= 200)))
+              if t.get("load_share") == 0.5 else ("reported (no figure in the spec)", "-"))),
     ]
 
 
