@@ -274,19 +274,22 @@ def _analyzes_with(step: Any, function: Callable) -> bool:
 def _char_ngram_columns(vectorizer: TfidfVectorizer) -> Callable[[str, array], None]:
     """Adds a document's known character n-gram columns, word by word, each word's looked up once."""
     sizes, vocabulary = vectorizer.analyzer.keywords["sizes"], vectorizer.vocabulary_
-    known: dict[str, array] = {}
+    # each word's columns as the bytes of C ints: bytes, unlike arrays, are no work for the cyclic
+    # collector, which would otherwise walk every word kept by every model at each full collection
+    known: dict[str, bytes] = {}
 
-    def columns(word: str) -> array:
+    def columns(word: str) -> bytes:
         found = known.get(word)
         if found is None:
             if len(known) >= WORDS_KEPT:
                 known.clear()
-            found = known[word] = array("i", [vocabulary[gram] for gram in char_ngrams_of_words(word, sizes) if gram in vocabulary])
+            found = known[word] = array("i", [vocabulary[gram] for gram in char_ngrams_of_words(word, sizes)
+                                              if gram in vocabulary]).tobytes()
         return found
 
     def add(document: str, found: array) -> None:
         for word in document.split():
-            found.extend(columns(word))
+            found.frombytes(columns(word))
 
     return add
 
@@ -340,11 +343,11 @@ def _dict_vectorizer(vectorizer: DictVectorizer) -> Transform:
     such rows repeat, and each costs a formatted name and a look-up per value."""
     vocabulary, separator, dtype = vectorizer.vocabulary_, vectorizer.separator, vectorizer.dtype
     width = len(vocabulary)
-    known: dict[tuple, tuple[array, list]] = {}
+    known: dict[tuple, tuple[bytes, tuple]] = {}  # (immutable, so no work for the cyclic collector)
 
-    def columns_of(row: dict) -> tuple[array, list] | None:
-        """The row's (columns, values) in column order (a column named twice keeps the row's
-        order), or None if a value is neither a string nor a number."""
+    def columns_of(row: dict) -> tuple[bytes, tuple] | None:
+        """The row's (columns as the bytes of C ints, values) in column order (a column named twice
+        keeps the row's order), or None if a value is neither a string nor a number."""
         found = []
         for name, value in row.items():
             if isinstance(value, str):
@@ -355,7 +358,7 @@ def _dict_vectorizer(vectorizer: DictVectorizer) -> Transform:
             if column is not None:
                 found.append((column, value))
         found.sort(key=itemgetter(0))
-        return array("i", [column for column, _ in found]), [value for _, value in found]
+        return array("i", [column for column, _ in found]).tobytes(), tuple(value for _, value in found)
 
     def run(rows):
         columns, values, lengths = array("i"), [], []
@@ -371,9 +374,9 @@ def _dict_vectorizer(vectorizer: DictVectorizer) -> Transform:
                     if len(known) >= ROWS_KEPT:
                         known.clear()
                     known[key] = entry
-            columns.extend(entry[0])
+            columns.frombytes(entry[0])
             values.extend(entry[1])
-            lengths.append(len(entry[0]))
+            lengths.append(len(entry[1]))
         return Rows(np.asarray(values, dtype=dtype), np.frombuffer(columns, dtype=np.intc), np.asarray(lengths, dtype=np.int64), width)
 
     return run

@@ -13,6 +13,7 @@ hundred tenants' six models (170 MB of artifacts each trained on 2,000 rows) fit
 """
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections import OrderedDict
@@ -53,6 +54,12 @@ class ModelCache:
             raise ArtifactIntegrityError(f"model version {model.id} records no artifact")
         estimator = compiled(self.store.load(model.artifact_path, model.artifact_sha256))
         self.loads += 1
+        # A model stays for the process's life (or until evicted), and a hundred of them are tens of
+        # thousands of objects that every full collection would walk: 25-35 ms of CPU each, every few
+        # seconds in a busy serving process, a pause that every request of the batch waits out
+        # (docs/benchmarks.md). Frozen, the collector leaves them alone; an evicted model is still
+        # freed by reference counting (a fitted model holds no reference cycles).
+        gc.freeze()
         size = model.artifact_size_bytes
         # the newest model stays even when it alone exceeds the budget: it is the one being asked for
         while self._models and self._held + size > self.budget:

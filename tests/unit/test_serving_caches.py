@@ -1,7 +1,9 @@
 """The serving caches: routes re-read in bulk when stale, models kept least-recently-used, hash-checked."""
 from __future__ import annotations
 
+import gc
 import uuid
+import weakref
 from dataclasses import dataclass
 
 import pytest
@@ -142,6 +144,21 @@ def test_a_model_larger_than_the_budget_is_still_served(tmp_path):
     cache = ModelCache(store, budget=1)
     assert cache.get(artifact).predict([[0.0]]).tolist() == [0]
     assert len(cache) == 1
+
+
+def test_a_loaded_model_is_left_alone_by_the_cyclic_collector_and_freed_once_evicted(tmp_path):
+    store = ArtifactStore(tmp_path)
+    a, b = stored(store, 1.0), stored(store, 2.0)
+    cache = ModelCache(store, budget=max(a.artifact_size_bytes, b.artifact_size_bytes))  # room for one
+    try:
+        model = cache.get(a)
+        assert gc.is_tracked(model) and not any(held is model for held in gc.get_objects())  # frozen: not walked
+        gone = weakref.ref(model)
+        del model
+        cache.get(b)  # over budget: a goes
+        assert gone() is None
+    finally:
+        gc.unfreeze()  # (the rest of this test process as it was)
 
 
 def test_a_tampered_artifact_is_refused_and_not_cached(tmp_path):
