@@ -30,6 +30,7 @@ def admitted(calls: list[tuple[str, Any]]) -> tuple[list[dict | None], list[int]
     others; the positions of the others)."""
     answers: list[dict | None] = [None] * len(calls)
     allowed = []
+    memberships.refresh((caller, request.get("tenant_id")) for caller, request in calls if isinstance(request, dict))
     # a batch is mostly one caller's requests for a few tenants: each pair granted once is granted
     # for the rest of the batch (a refusal is checked and recorded for every request, as before)
     granted: set[tuple[str, str]] = set()

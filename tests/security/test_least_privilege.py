@@ -138,6 +138,21 @@ def test_only_the_roles_that_write_the_audit_log_may_call_its_batch_insert(datab
         assert refused(connection, "SELECT ai.log_staged_predictions()")
 
 
+def test_the_membership_lookup_gives_the_roles_a_principal_holds_and_nothing_of_other_tenants(database):
+    (mine, member), (other, _) = tenant_with_member("lp-ma"), tenant_with_member("lp-mb")
+    with session_as(APP_ROLE) as connection:
+        found = connection.execute("SELECT * FROM ai.member_roles(%s, %s)", (member, [other, mine, uuid.uuid4()]))
+        assert [column.name for column in found.description] == ["tenant", "member_role"]
+        assert found.fetchall() == [(mine, "service")]
+        assert connection.execute("SELECT * FROM ai.member_roles(%s, %s)", ("nobody", [mine, other])).fetchall() == []
+
+
+@pytest.mark.parametrize("role", [DASHBOARD_ROLE, SYSTEM_ROLE])
+def test_only_the_front_facing_role_may_call_the_membership_lookup(database, role):
+    with session_as(role) as connection:
+        assert refused(connection, "SELECT * FROM ai.member_roles('x', ARRAY[]::uuid[])")
+
+
 def test_the_front_facing_role_cannot_call_the_dashboards_functions_nor_the_reverse(database, operator_token):
     digest = access.digest(operator_token["token"])
     with session_as(APP_ROLE) as connection:
