@@ -687,8 +687,8 @@ def throughput(client: Celery, env: dict, args, tenants: list[tuple[uuid.UUID, i
         moves = pickup(client, tenants[0], moves=7)
     finally:
         group.stop()
-    return {"concurrency": concurrency, "clients": args.clients, "singles": args.singles, "rate": args.rate, "load_share": args.load_share,
-            "batch": args.batch, "batches": args.batches, "rounds": args.rounds,
+    return {"concurrency": concurrency, "clients": args.clients, "singles": args.singles, "rate": args.rate,
+            "load_share": args.load_share, "batch": args.batch, "batches": args.batches, "rounds": args.rounds,
             "single_tenants": args.single_tenants or len(tenants), "noop": baselines, "serving": measured, "pickup": moves}
 
 
